@@ -1,0 +1,91 @@
+"""The Initiative Tracker: one shared board of initiatives for a public-private partnership."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Config layers, later ones winning: `tracker.config` defaults →
+    `instance/config.py` → `TRACKER_*` environment variables → `test_config`."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object("tracker.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("TRACKER")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    _configure_database(app)
+    _refuse_unsafe_production(app)
+
+    from tracker import accounts, cli, realtime
+    from tracker.api import bp as api_bp
+    from tracker.api import init_api
+    from tracker.extensions import csrf, db, login_manager, migrate
+    from tracker.web import bp as web_bp
+    from tracker.web import init_web
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    accounts.init_app(app)
+    app.register_blueprint(web_bp)
+    init_web(app)
+    init_api(app, api_bp)
+    realtime.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    url = app.config.get("DATABASE_URL") or (
+        f"sqlite:///{Path(app.instance_path) / 'tracker.sqlite3'}"
+    )
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship.
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.startswith("sqlite"):
+        options.setdefault("connect_args", {})
+        options["connect_args"].setdefault("timeout", app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000)
+        options["connect_args"].setdefault("check_same_thread", False)
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    from tracker.config import DEFAULT_SECRET_KEY
+
+    if app.config.get("PRODUCTION") and app.config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):
+        raise RuntimeError(
+            "TRACKER_SECRET_KEY must be set to a long random value in production "
+            '(python -c "import secrets; print(secrets.token_hex(32))").'
+        )
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Every SQLite connection: enforce foreign keys, let readers and a writer overlap (WAL),
+    # and wait for the write lock instead of failing at once.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()

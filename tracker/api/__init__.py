@@ -1,0 +1,171 @@
+"""The JSON API under /api/v1 and its generated OpenAPI document."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Flask, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_smorest import Api, Blueprint
+from flask_wtf.csrf import validate_csrf
+from werkzeug.exceptions import HTTPException
+
+from tracker import accounts
+from tracker.api.schemas import ErrorSchema, InitiativeSchema
+from tracker.errors import DomainError
+from tracker.extensions import csrf, db
+from tracker.models import User
+
+API_PREFIX = "/api/v1"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+bp = Blueprint(
+    "api",
+    __name__,
+    url_prefix=API_PREFIX,
+    description="Initiatives, roles, comments and the event log of a board.",
+)
+
+
+def error_body(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> tuple[dict[str, Any], int]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}, status
+
+
+class TrackerApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, answering every API error with the brief's error shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        if not request.path.startswith(API_PREFIX + "/"):
+            return error  # pages keep Flask's own error pages
+        db.session.rollback()
+        code = error.code or 500
+        data = getattr(error, "data", None) or {}
+        messages = data.get("messages") or data.get("errors")
+        if messages:
+            fields = _flatten(messages)
+            return jsonify(
+                error_body(
+                    400 if code == 400 else 422,
+                    "invalid",
+                    "; ".join(f"{k}: {v}" for k, v in fields.items()),
+                    fields,
+                )[0]
+            ), (400 if code == 400 else 422)
+        status_codes = {
+            400: "bad_request",
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+            413: "too_large",
+            415: "unsupported_media_type",
+            422: "invalid",
+        }
+        body, status = error_body(
+            code,
+            status_codes.get(code, "error"),
+            data.get("message") or error.description or error.name,
+        )
+        return jsonify(body), status, data.get("headers", {})
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, str]:
+    """webargs nests reasons by location and field; the error shape wants field → reason."""
+    out: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if not prefix and key in ("json", "query", "form", "path", "headers"):
+                out.update(_flatten(value, ""))
+            elif key == "_schema":
+                out.update(_flatten(value, prefix.rstrip(".") or "body"))
+            else:
+                out.update(_flatten(value, f"{prefix}{key}" if not prefix else f"{prefix}.{key}"))
+    elif isinstance(messages, list):
+        if all(isinstance(m, str) for m in messages):
+            out[prefix or "body"] = " ".join(messages)
+        else:
+            for m in messages:
+                out.update(_flatten(m, prefix))
+    else:
+        out[prefix or "body"] = str(messages)
+    return out
+
+
+api = TrackerApi()
+
+
+def actor() -> User:
+    return g.actor  # type: ignore[no-any-return]
+
+
+@bp.before_request
+def _authenticate() -> ResponseReturnValue | None:
+    """Bearer token for integrations; the session cookie plus `X-CSRFToken` for the browser."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        user = (
+            accounts.user_for_token(token.strip())
+            if hmac.compare_digest(scheme.lower(), "bearer")
+            else None
+        )
+        if user is None:
+            body, status = error_body(401, "unauthenticated", "The API token is not valid.")
+            return jsonify(body), status, {"WWW-Authenticate": "Bearer"}
+        g.actor = user
+        return None
+    if not current_user.is_authenticated:
+        body, status = error_body(
+            401, "unauthenticated", "Sign in, or send Authorization: Bearer TOKEN."
+        )
+        return jsonify(body), status, {"WWW-Authenticate": "Bearer"}
+    if request.method in UNSAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except Exception as error:  # flask_wtf raises ValidationError with a reason
+            body, status = error_body(
+                400,
+                "csrf_failed",
+                f"The CSRF token is missing or invalid ({error}). Send it in X-CSRFToken.",
+                {"X-CSRFToken": "missing or invalid"},
+            )
+            return jsonify(body), status
+    g.actor = current_user._get_current_object()
+    return None
+
+
+def _domain_error(error: DomainError) -> ResponseReturnValue:
+    db.session.rollback()
+    body, status = error_body(error.status, error.code, error.message, error.fields)
+    if error.current is not None:
+        db.session.refresh(error.current)
+        body["current"] = InitiativeSchema().dump(error.current)
+    return jsonify(body), status
+
+
+def init_api(app: Flask, blueprint: Blueprint) -> None:
+    from tracker.api import views  # noqa: F401  (registers the routes)
+
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                    "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+                }
+            },
+            "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+        },
+    )
+    api.init_app(app)
+    api.register_blueprint(blueprint)
+    csrf.exempt(blueprint)  # checked in _authenticate, only for cookie-authenticated calls
+    app.register_error_handler(DomainError, _domain_error)

@@ -1,0 +1,218 @@
+"""Marshmallow schemas: they validate API requests and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from tracker.models import (
+    BARRIERS_MAX,
+    COMMENT_MAX,
+    NEXT_STEP_MAX,
+    RAG_REASON_MAX,
+    SUMMARY_MAX,
+    TITLE_MAX,
+)
+
+# Ids and versions fit a 32-bit integer on every database we support.
+MAX_INT = 2**31 - 1
+RAGS = ("red", "amber", "green", "not_set")
+
+
+def _id(**kwargs: object) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(1, MAX_INT), **kwargs)  # type: ignore[arg-type]
+
+
+class ErrorBodySchema(ma.Schema):
+    code = fields.String(required=True, metadata={"example": "invalid"})
+    message = fields.String(required=True)
+    field_reasons = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        data_key="fields",
+        metadata={"description": "field name → reason"},
+    )
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+class InitiativeFieldsSchema(ma.Schema):
+    title = fields.String(validate=validate.Length(1, TITLE_MAX))
+    summary = fields.String(validate=validate.Length(max=SUMMARY_MAX))
+    grand_challenge_id = _id()
+    rag = fields.String(validate=validate.OneOf(RAGS))
+    rag_reason = fields.String(validate=validate.Length(max=RAG_REASON_MAX))
+    next_step = fields.String(validate=validate.Length(max=NEXT_STEP_MAX))
+    next_step_due = fields.Date(allow_none=True)
+    barriers = fields.String(validate=validate.Length(max=BARRIERS_MAX))
+
+
+class InitiativeCreateSchema(InitiativeFieldsSchema):
+    title = fields.String(required=True, validate=validate.Length(1, TITLE_MAX))
+    grand_challenge_id = _id(required=True)
+    stage_id = _id(metadata={"description": "Default: the board's first stage."})
+    proposing_organisation_id = _id(
+        metadata={"description": "Default: the caller's organisation (members: only that)."}
+    )
+
+
+class InitiativePatchSchema(InitiativeFieldsSchema):
+    version = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(1, MAX_INT),
+        metadata={"description": "The version the client saw; a stale one gets 409."},
+    )
+
+
+class MoveSchema(ma.Schema):
+    stage_id = _id(required=True)
+    position = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(0, MAX_INT),
+        metadata={"description": "0-based index in the stage × Grand Challenge cell."},
+    )
+    version = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_INT))
+    grand_challenge_id = _id(metadata={"description": "Move to another swimlane too."})
+
+
+class ArchiveSchema(ma.Schema):
+    version = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_INT))
+    archived = fields.Boolean(load_default=True)
+
+
+class ClaimCreateSchema(ma.Schema):
+    role_type_id = _id(required=True)
+    organisation_id = _id(metadata={"description": "Default: the caller's organisation."})
+
+
+class CommentCreateSchema(ma.Schema):
+    body = fields.String(required=True, validate=validate.Length(1, COMMENT_MAX))
+
+
+class EventsQuerySchema(ma.Schema):
+    since = fields.Integer(load_default=0, validate=validate.Range(0, MAX_INT))
+    limit = fields.Integer(load_default=1000, validate=validate.Range(1, 1000))
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+class OrganisationSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    active = fields.Boolean(required=True)
+
+
+class BoardSummarySchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    last_seq = fields.Integer(required=True)
+
+
+class StageSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    position = fields.Integer(required=True)
+    wip_limit = fields.Integer(required=True, allow_none=True)
+
+
+class GrandChallengeSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    position = fields.Integer(required=True)
+
+
+class RoleTypeSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    max_holders = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: any number"}
+    )
+    exclusive = fields.Boolean(required=True)
+
+
+class ClaimSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    initiative_id = fields.Integer(required=True)
+    role_type_id = fields.Integer(required=True)
+    role = fields.String(required=True, attribute="role_type.name")
+    organisation_id = fields.Integer(required=True)
+    organisation = fields.String(required=True, attribute="organisation.name")
+    claimed_by = fields.String(required=True, attribute="claimed_by.name")
+    claimed_at = fields.DateTime(required=True)
+
+
+class CommentSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    initiative_id = fields.Integer(required=True)
+    body = fields.String(required=True)
+    author = fields.String(required=True, attribute="author.name")
+    organisation = fields.String(required=True, attribute="organisation.name")
+    created_at = fields.DateTime(required=True)
+
+
+class InitiativeSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    board_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    summary = fields.String(required=True)
+    grand_challenge_id = fields.Integer(required=True)
+    stage_id = fields.Integer(required=True)
+    position = fields.Integer(required=True)
+    rag = fields.String(required=True, validate=validate.OneOf(RAGS))
+    rag_reason = fields.String(required=True)
+    next_step = fields.String(required=True)
+    next_step_due = fields.Date(required=True, allow_none=True)
+    barriers = fields.String(required=True)
+    proposing_organisation_id = fields.Integer(required=True)
+    archived = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    stage_entered_at = fields.DateTime(required=True)
+    claims = fields.List(fields.Nested(ClaimSchema), required=True)
+
+
+class InitiativeDetailSchema(InitiativeSchema):
+    comments = fields.List(fields.Nested(CommentSchema), required=True)
+
+
+class BoardSchema(BoardSummarySchema):
+    stages = fields.List(fields.Nested(StageSchema), required=True)
+    grand_challenges = fields.List(
+        fields.Nested(GrandChallengeSchema),
+        required=True,
+        metadata={"description": "The swimlanes."},
+    )
+    role_types = fields.List(fields.Nested(RoleTypeSchema), required=True)
+    initiatives = fields.List(fields.Nested(InitiativeSchema), required=True)
+
+
+class ActorSchema(ma.Schema):
+    user = fields.Dict(required=True, metadata={"description": "{id, name}"})
+    organisation = fields.Dict(required=True, metadata={"description": "{id, name}"})
+
+
+class EventSchema(ma.Schema):
+    seq = fields.Integer(required=True)
+    board_id = fields.Integer(required=True)
+    type = fields.String(required=True)
+    initiative_id = fields.Integer(required=True, allow_none=True)
+    actor = fields.Nested(ActorSchema, required=True)
+    at = fields.String(required=True, metadata={"format": "date-time"})
+    data = fields.Dict(required=True)
+
+
+class EventsSchema(ma.Schema):
+    events = fields.List(fields.Nested(EventSchema), required=True)
+    last_seq = fields.Integer(required=True)
+
+
+class ErrorSchema(ma.Schema):
+    """`{"error": {"code", "message", "fields"}}`; a conflict on an initiative adds `current`."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
+    current = fields.Nested(InitiativeSchema)

@@ -1,0 +1,223 @@
+"""API endpoints: parse, call the domain operation, commit and publish, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask.typing import ResponseReturnValue
+
+from tracker import board, events
+from tracker.api import actor, bp
+from tracker.api.schemas import (
+    MAX_INT,
+    ArchiveSchema,
+    BoardSchema,
+    BoardSummarySchema,
+    ClaimCreateSchema,
+    ClaimSchema,
+    CommentCreateSchema,
+    CommentSchema,
+    EventsQuerySchema,
+    EventsSchema,
+    InitiativeCreateSchema,
+    InitiativeDetailSchema,
+    InitiativePatchSchema,
+    InitiativeSchema,
+    MoveSchema,
+    OrganisationSchema,
+)
+from tracker.errors import NotFound
+from tracker.extensions import db
+from tracker.models import Board, Claim, Comment, Initiative, Organisation
+from tracker.realtime import commit_and_publish
+
+ERRORS = (400, 401, 403, 404, 409, 422)
+
+
+def _documented_errors(*statuses: int) -> Any:
+    def decorate(view: Any) -> Any:
+        for status in statuses:
+            view = bp.alt_response(status, description=_REASONS[status])(view)
+        return view
+
+    return decorate
+
+
+_REASONS = {
+    400: "Malformed request (not JSON, missing CSRF token).",
+    401: "Not signed in and no valid bearer token.",
+    403: "The caller's account role or organisation may not do this.",
+    404: "No such object.",
+    409: "Stale version (the body carries `current`) or the role is full.",
+    422: "A field is missing or invalid; `fields` names each.",
+}
+
+
+def _check_id(value: int, what: str) -> int:
+    # Path ids beyond the column range cannot exist; answering 404 keeps drivers from failing.
+    if not 1 <= value <= MAX_INT:
+        raise NotFound(
+            f"{what} {value} does not exist.", {f"{what.lower()}_id": f"no such {what.lower()}"}
+        )
+    return value
+
+
+@bp.route("/organisations")
+@bp.response(200, OrganisationSchema(many=True))
+@_documented_errors(401)
+def list_organisations() -> Any:
+    """Organisations (id, name, active)."""
+    return db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
+
+
+@bp.route("/boards")
+@bp.response(200, BoardSummarySchema(many=True))
+@_documented_errors(401)
+def list_boards() -> Any:
+    """Boards the caller can see."""
+    return db.session.scalars(sa.select(Board).order_by(Board.id)).all()
+
+
+@bp.route("/boards/<int:board_id>")
+@bp.response(200, BoardSchema)
+@_documented_errors(401, 404)
+def get_board(board_id: int) -> Any:
+    """Stages, swimlanes (Grand Challenges), role types, live initiatives with their claims,
+    and `last_seq`: the sequence number to join the live feed from."""
+    _check_id(board_id, "Board")
+    the_board = board.load_board(board_id)
+    return {
+        "id": the_board.id,
+        "name": the_board.name,
+        "last_seq": the_board.last_seq,
+        "stages": the_board.stages,
+        "grand_challenges": the_board.grand_challenges,
+        "role_types": the_board.role_types,
+        "initiatives": board.board_initiatives(board_id),
+    }
+
+
+@bp.route("/boards/<int:board_id>/initiatives", methods=["POST"])
+@bp.arguments(InitiativeCreateSchema)
+@bp.response(201, InitiativeSchema)
+@_documented_errors(*ERRORS)
+def propose_initiative(fields: dict[str, Any], board_id: int) -> Any:
+    """Propose an initiative."""
+    _check_id(board_id, "Board")
+    change = board.propose(actor(), board_id, fields)
+    commit_and_publish(change.event)
+    return board.get_initiative(change.value.id)
+
+
+@bp.route("/initiatives/<int:initiative_id>")
+@bp.response(200, InitiativeDetailSchema)
+@_documented_errors(401, 404)
+def get_initiative(initiative_id: int) -> Any:
+    """One initiative with its claims and comments."""
+    _check_id(initiative_id, "Initiative")
+    return board.get_initiative(initiative_id)
+
+
+@bp.route("/initiatives/<int:initiative_id>", methods=["PATCH"])
+@bp.arguments(InitiativePatchSchema)
+@bp.response(200, InitiativeSchema)
+@_documented_errors(*ERRORS)
+def edit_initiative(fields: dict[str, Any], initiative_id: int) -> Any:
+    """Edit fields. The body carries the `version` the client saw: a stale one gets 409 with
+    the current initiative and changes nothing. Changing `rag` needs a `rag_reason`."""
+    _check_id(initiative_id, "Initiative")
+    version = fields.pop("version")
+    change = board.edit(actor(), initiative_id, version, fields)
+    commit_and_publish(change.event)
+    return board.get_initiative(initiative_id)
+
+
+@bp.route("/initiatives/<int:initiative_id>/move", methods=["POST"])
+@bp.arguments(MoveSchema)
+@bp.response(200, InitiativeSchema)
+@_documented_errors(*ERRORS)
+def move_initiative(body: dict[str, Any], initiative_id: int) -> Any:
+    """Move to a stage (and optionally a swimlane) at a position; 409 when the version is
+    stale."""
+    _check_id(initiative_id, "Initiative")
+    change = board.move(
+        actor(),
+        initiative_id,
+        body["version"],
+        body["stage_id"],
+        body["position"],
+        body.get("grand_challenge_id"),
+    )
+    commit_and_publish(change.event)
+    return board.get_initiative(initiative_id)
+
+
+@bp.route("/initiatives/<int:initiative_id>/archive", methods=["POST"])
+@bp.arguments(ArchiveSchema)
+@bp.response(200, InitiativeSchema)
+@_documented_errors(*ERRORS)
+def archive_initiative(body: dict[str, Any], initiative_id: int) -> Any:
+    """Archive (`archived: true`, the default) or restore an initiative. Envoys and admins."""
+    _check_id(initiative_id, "Initiative")
+    change = board.archive(actor(), initiative_id, body["version"], body["archived"])
+    commit_and_publish(change.event)
+    return board.get_initiative(initiative_id)
+
+
+@bp.route("/initiatives/<int:initiative_id>/claims", methods=["POST"])
+@bp.arguments(ClaimCreateSchema)
+@bp.response(201, ClaimSchema)
+@_documented_errors(*ERRORS)
+def claim_role(body: dict[str, Any], initiative_id: int) -> Any:
+    """Claim a role for an organisation; 409 when the role is full or already held by it."""
+    _check_id(initiative_id, "Initiative")
+    me = actor()
+    change = board.claim(
+        me, initiative_id, body["role_type_id"], body.get("organisation_id", me.organisation_id)
+    )
+    claim_id = change.value.id
+    commit_and_publish(change.event)
+    return db.session.get(Claim, claim_id)
+
+
+@bp.route("/claims/<int:claim_id>", methods=["DELETE"])
+@bp.response(204)
+@_documented_errors(*ERRORS)
+def release_claim(claim_id: int) -> ResponseReturnValue:
+    """Release a claim."""
+    _check_id(claim_id, "Claim")
+    change = board.release(actor(), claim_id)
+    commit_and_publish(change.event)
+    return "", 204
+
+
+@bp.route("/initiatives/<int:initiative_id>/comments", methods=["POST"])
+@bp.arguments(CommentCreateSchema)
+@bp.response(201, CommentSchema)
+@_documented_errors(*ERRORS)
+def add_comment(body: dict[str, Any], initiative_id: int) -> Any:
+    """Add a progress note."""
+    _check_id(initiative_id, "Initiative")
+    change = board.add_comment(actor(), initiative_id, body["body"])
+    comment_id = change.value.id
+    commit_and_publish(change.event)
+    return db.session.get(Comment, comment_id)
+
+
+@bp.route("/boards/<int:board_id>/events")
+@bp.arguments(EventsQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, EventsSchema)
+@_documented_errors(401, 404, 422)
+def list_events(board_id: int, since: int, limit: int) -> Any:
+    """The events after sequence number `since`, in order (at most `limit`). `last_seq` is
+    the board's latest: fetch again from the last event's `seq` while it is lower."""
+    _check_id(board_id, "Board")
+    the_board = board.get_board(board_id)
+    return {
+        "events": [events.envelope(e) for e in events.since(board_id, since, limit)],
+        "last_seq": the_board.last_seq,
+    }
+
+
+__all__ = ["Initiative"]

@@ -1,0 +1,91 @@
+"""The `tracker` command line: a Flask CLI group bound to the app."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from tracker import accounts, demo
+from tracker.errors import Invalid
+from tracker.extensions import db
+from tracker.models import Board, User
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(create_token_command)
+    app.cli.add_command(seed_demo_command)
+
+
+def _create_app() -> Flask:
+    from tracker import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """Initiative Tracker: run the server, upgrade the database, manage accounts, export."""
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--org", "organisation", required=True, help="Organisation name.")
+@click.option("--role", type=click.Choice(["admin", "envoy", "member", "viewer"]), required=True)
+@click.option("--name", default=None, help="Display name (default: the e-mail's local part).")
+@click.option("--password", default=None, help="Prompted for (hidden) when not given.")
+def create_user_command(
+    email: str, organisation: str, role: str, name: str | None, password: str | None
+) -> None:
+    """Create an account. The organisation is created when it does not exist yet."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(
+            email, organisation_name=organisation, role=role, password=password, name=name
+        )
+    except Invalid as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Created {role} {user.email} ({user.organisation.name}).")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="personal token", help="What the token is for.")
+def create_token_command(email: str, name: str) -> None:
+    """Print a new personal API token for EMAIL (shown once; only its hash is stored)."""
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No account with e-mail {email}.")
+    token = accounts.create_token(user, name)
+    db.session.commit()
+    click.echo(token)
+
+
+@click.command("seed-demo")
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing (and succeed) when the database holds data."
+)
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the workshop's demo board and one demo account per account role."""
+    try:
+        board = demo.seed()
+    except demo.AlreadySeeded as error:
+        db.session.rollback()
+        if if_empty:
+            click.echo("Database already holds data; demo not loaded.")
+            return
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Board))
+    click.echo(f"Loaded the demo board '{board.name}' ({count} board(s) in the database).")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

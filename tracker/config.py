@@ -1,0 +1,32 @@
+"""Committed defaults. Secrets and deployment settings come from `instance/config.py`
+or `TRACKER_*` environment variables, never from this file."""
+
+# The development key is public on purpose: production refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+SECRET_KEY = DEFAULT_SECRET_KEY
+ENV_NAME = "development"
+
+# Empty means: SQLite in the instance folder (filled in by create_app).
+DATABASE_URL = ""
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = None
+
+DISPLAY_TIMEZONE = "Europe/London"
+
+# flask-smorest / OpenAPI
+API_TITLE = "Initiative Tracker API"
+API_VERSION = "1.0.0"
+OPENAPI_VERSION = "3.0.3"
+OPENAPI_URL_PREFIX = "/api/v1"
+OPENAPI_JSON_PATH = "openapi.json"
+
+# Socket.IO: origins allowed to open a socket, besides the app's own host.
+SOCKETIO_CORS_ALLOWED_ORIGINS: list[str] = []
+MESSAGE_QUEUE = ""

@@ -1,0 +1,168 @@
+"""The demo board, drawn from the LEP workshop (`context/workshop-seed.txt`)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tracker import accounts, board
+from tracker.extensions import db
+from tracker.models import Board, GrandChallenge, Organisation, RoleType, Stage, User
+
+BOARD_NAME = "Hertfordshire Local Industrial Strategy"
+STAGES = [
+    ("Proposed", None),
+    ("Exploring", 5),
+    ("Detailed discussions", 4),
+    ("Business case", 3),
+    ("Pilot", 3),
+    ("Delivery", None),
+    ("Evaluated", None),
+    ("Parked", None),
+]
+GRAND_CHALLENGES = ["Ageing Society", "AI and Data Economy", "Clean Growth", "Future of Mobility"]
+ROLE_TYPES = [
+    ("Lead", 1),
+    ("Executive sponsor", 1),
+    ("Partner", None),
+    ("Funder", None),
+    ("Data provider", None),
+    ("Technology supplier", None),
+    ("Evaluator", 1),
+]
+ORGANISATIONS = [
+    "Hertfordshire LEP",
+    "Hertfordshire County Council",
+    "Watford Borough Council",
+    "St Albans City and District Council",
+    "Dacorum Borough Council",
+    "Stevenage Borough Council",
+    "Hertfordshire Constabulary",
+    "Hertfordshire and West Essex NHS Integrated Care Board",
+    "University of Hertfordshire",
+    "BRE Group",
+    "Watford and West Herts Chamber of Commerce",
+]
+# One account per account role; the passwords are printed in the README.
+DEMO_ACCOUNTS = [
+    ("admin@demo.herts-lep.example", "Alex Admin", "admin", "Hertfordshire LEP", "demo-admin-2026"),
+    (
+        "envoy@demo.herts-lep.example",
+        "Chris Envoy",
+        "envoy",
+        "Hertfordshire LEP",
+        "demo-envoy-2026",
+    ),
+    (
+        "member@demo.herts-police.example",
+        "Morgan Member",
+        "member",
+        "Hertfordshire Constabulary",
+        "demo-member-2026",
+    ),
+    (
+        "viewer@demo.herts-lep.example",
+        "Vic Viewer",
+        "viewer",
+        "Watford and West Herts Chamber of Commerce",
+        "demo-viewer-2026",
+    ),
+]
+
+
+class AlreadySeeded(Exception):
+    pass
+
+
+def create_board(name: str = BOARD_NAME) -> Board:
+    """A board with the default stages, Grand Challenges and role types."""
+    new_board = Board(name=name)
+    new_board.stages = [
+        Stage(name=stage, position=i, wip_limit=limit) for i, (stage, limit) in enumerate(STAGES)
+    ]
+    new_board.grand_challenges = [
+        GrandChallenge(name=gc, position=i) for i, gc in enumerate(GRAND_CHALLENGES)
+    ]
+    new_board.role_types = [
+        RoleType(name=role, position=i, max_holders=limit)
+        for i, (role, limit) in enumerate(ROLE_TYPES)
+    ]
+    db.session.add(new_board)
+    db.session.flush()
+    return new_board
+
+
+def seed() -> Board:
+    """Load the demo board and accounts. Refuses a database that already has boards or users."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Board)) or db.session.scalar(
+        sa.select(sa.func.count()).select_from(User)
+    ):
+        raise AlreadySeeded("The database already holds data; the demo is loaded only once.")
+    orgs = {}
+    for name in ORGANISATIONS:
+        orgs[name] = Organisation(name=name)
+        db.session.add(orgs[name])
+    db.session.flush()
+    users = {}
+    for email, name, role, org, password in DEMO_ACCOUNTS:
+        users[role] = accounts.create_user(
+            email, organisation_name=org, role=role, password=password, name=name
+        )
+    demo = create_board()
+    stage = {s.name: s.id for s in demo.stages}
+    challenge = {g.name: g.id for g in demo.grand_challenges}
+    role = {r.name: r.id for r in demo.role_types}
+    envoy = users["envoy"]
+
+    video = board.propose(
+        envoy,
+        demo.id,
+        {
+            "title": "Video companionship",
+            "summary": "Video calls to tackle stranger danger and reduce the isolation of "
+            "older people.",
+            "grand_challenge_id": challenge["Ageing Society"],
+            "stage_id": stage["Exploring"],
+            "proposing_organisation_id": orgs["Hertfordshire County Council"].id,
+            "next_step": "Round-table with adult social care and the Constabulary",
+        },
+    ).value
+    health = board.propose(
+        envoy,
+        demo.id,
+        {
+            "title": "Smart health monitoring",
+            "summary": "Smart technology to improve health monitoring at home.",
+            "grand_challenge_id": challenge["Ageing Society"],
+            "stage_id": stage["Proposed"],
+            "proposing_organisation_id": orgs[
+                "Hertfordshire and West Essex NHS Integrated Care Board"
+            ].id,
+        },
+    ).value
+    data = board.propose(
+        envoy,
+        demo.id,
+        {
+            "title": "Cross-agency data sharing",
+            "summary": "Big data sharing across police, NHS and councils for early intervention.",
+            "grand_challenge_id": challenge["AI and Data Economy"],
+            "stage_id": stage["Detailed discussions"],
+            "proposing_organisation_id": orgs["Hertfordshire Constabulary"].id,
+            "barriers": "Information governance agreements between agencies.",
+        },
+    ).value
+    board.claim(envoy, video.id, role["Lead"], orgs["Hertfordshire County Council"].id)
+    board.claim(envoy, video.id, role["Partner"], orgs["Hertfordshire Constabulary"].id)
+    board.claim(
+        envoy,
+        health.id,
+        role["Executive sponsor"],
+        orgs["Hertfordshire and West Essex NHS Integrated Care Board"].id,
+    )
+    board.claim(envoy, health.id, role["Evaluator"], orgs["University of Hertfordshire"].id)
+    board.claim(envoy, data.id, role["Data provider"], orgs["Hertfordshire Constabulary"].id)
+    board.claim(envoy, data.id, role["Technology supplier"], orgs["BRE Group"].id)
+    board.add_comment(
+        envoy, data.id, "CTOs agreed at the workshop to explore a shared data platform."
+    )
+    return demo

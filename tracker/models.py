@@ -1,0 +1,301 @@
+"""Typed models. No queries, commits or `current_app` in here: rules live in `board.py`."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
+
+# Field limits from the brief, shared by the domain checks, the API schemas and the forms.
+TITLE_MAX = 120
+SUMMARY_MAX = 2000
+NEXT_STEP_MAX = 280
+RAG_REASON_MAX = 500
+BARRIERS_MAX = 2000
+COMMENT_MAX = 5000
+NAME_MAX = 200
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Stores UTC and always reads back timezone-aware, on SQLite (which keeps no zone) too."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    # A registry rather than class attributes: Flask-SQLAlchemy subclasses this base.
+    registry = registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime(), dict[str, Any]: sa.JSON()},
+    )
+
+
+class AccountRole(enum.StrEnum):
+    ADMIN = "admin"
+    ENVOY = "envoy"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+class Rag(enum.StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+    NOT_SET = "not_set"
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped to end every session of this user at once (sign out everywhere, disable).
+    session_generation: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    __table_args__ = (
+        sa.CheckConstraint("role in ('admin', 'envoy', 'member', 'viewer')", name="role_known"),
+    )
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active and self.organisation.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_generation}"
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    # SHA-256 of the token: tokens are 256 random bits, so a fast hash is enough to make
+    # a stolen table useless while keeping look-up by hash possible.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class Board(Base):
+    __tablename__ = "boards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    # The last event sequence number handed out; incremented in the writing transaction,
+    # so a rolled-back change leaves no gap.
+    last_seq: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    stages: Mapped[list[Stage]] = relationship(
+        order_by="Stage.position", back_populates="board", cascade="all, delete-orphan"
+    )
+    grand_challenges: Mapped[list[GrandChallenge]] = relationship(
+        order_by="GrandChallenge.position", back_populates="board", cascade="all, delete-orphan"
+    )
+    role_types: Mapped[list[RoleType]] = relationship(
+        order_by="RoleType.position", back_populates="board", cascade="all, delete-orphan"
+    )
+
+
+class Stage(Base):
+    __tablename__ = "stages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(sa.ForeignKey("boards.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    position: Mapped[int]
+    wip_limit: Mapped[int | None]
+
+    board: Mapped[Board] = relationship(back_populates="stages")
+
+
+class GrandChallenge(Base):
+    """A swimlane: the Grand Challenge an initiative serves."""
+
+    __tablename__ = "grand_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(sa.ForeignKey("boards.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    position: Mapped[int]
+
+    board: Mapped[Board] = relationship(back_populates="grand_challenges")
+
+
+class RoleType(Base):
+    __tablename__ = "role_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(sa.ForeignKey("boards.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    position: Mapped[int] = mapped_column(default=0)
+    # None means any number of organisations may hold the role.
+    max_holders: Mapped[int | None]
+
+    board: Mapped[Board] = relationship(back_populates="role_types")
+
+    __table_args__ = (
+        sa.CheckConstraint("max_holders is null or max_holders >= 1", name="max_holders_positive"),
+    )
+
+    @property
+    def exclusive(self) -> bool:
+        return self.max_holders == 1
+
+
+class Initiative(Base):
+    __tablename__ = "initiatives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(sa.ForeignKey("boards.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(TITLE_MAX))
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    grand_challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("grand_challenges.id"))
+    stage_id: Mapped[int] = mapped_column(sa.ForeignKey("stages.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    rag: Mapped[str] = mapped_column(sa.String(8), default=Rag.NOT_SET.value)
+    rag_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    next_step: Mapped[str] = mapped_column(sa.String(NEXT_STEP_MAX), default="")
+    next_step_due: Mapped[date | None]
+    barriers: Mapped[str] = mapped_column(sa.Text, default="")
+    proposing_organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    archived: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    stage: Mapped[Stage] = relationship()
+    grand_challenge: Mapped[GrandChallenge] = relationship()
+    proposing_organisation: Mapped[Organisation] = relationship()
+    claims: Mapped[list[Claim]] = relationship(
+        back_populates="initiative", order_by="Claim.claimed_at"
+    )
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="initiative", order_by="Comment.created_at"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("rag in ('red', 'amber', 'green', 'not_set')", name="rag_known"),
+        sa.CheckConstraint("position >= 0", name="position_not_negative"),
+    )
+
+
+class Claim(Base):
+    """An organisation holding a role on an initiative.
+
+    `slot` numbers the holders of a role with a maximum (0 .. max-1; NULL when any number may
+    hold it). The unique constraint on (initiative, role type, slot) is what makes the database
+    refuse a second Lead even when two organisations claim in the same millisecond.
+    """
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(sa.ForeignKey("initiatives.id"), index=True)
+    role_type_id: Mapped[int] = mapped_column(sa.ForeignKey("role_types.id"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    slot: Mapped[int | None]
+    claimed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    initiative: Mapped[Initiative] = relationship(back_populates="claims")
+    role_type: Mapped[RoleType] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    claimed_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("initiative_id", "role_type_id", "organisation_id"),
+        sa.UniqueConstraint("initiative_id", "role_type_id", "slot"),
+    )
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(sa.ForeignKey("initiatives.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    initiative: Mapped[Initiative] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Event(Base):
+    """Append-only record of one change. `seq` runs 1, 2, 3 … per board with no gaps."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(sa.ForeignKey("boards.id"))
+    seq: Mapped[int]
+    type: Mapped[str] = mapped_column(sa.String(40))
+    initiative_id: Mapped[int | None] = mapped_column(sa.ForeignKey("initiatives.id"), index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor_organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    # Names as they were at the time, so history reads the same after a rename.
+    actor_name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    actor_organisation_name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (sa.UniqueConstraint("board_id", "seq"),)

@@ -1,0 +1,73 @@
+"""Who may do what: the brief's permission table in one place, used by every entry point.
+
+| action            | admin | envoy | member                                | viewer |
+|-------------------|-------|-------|---------------------------------------|--------|
+| view              | yes   | yes   | yes                                   | yes    |
+| propose           | yes   | yes   | yes (for their own organisation)      | no     |
+| edit / move       | any   | any   | where their organisation holds a role |        |
+|                   |       |       | or proposed the initiative            | no     |
+| archive / restore | yes   | yes   | no                                    | no     |
+| claim             | any   | any   | for their own organisation            | no     |
+| release           | any   | any   | their own organisation's claims       | no     |
+| comment           | yes   | yes   | yes                                   | no     |
+| export            | yes   | yes   | yes                                   | yes    |
+| administer        | yes   | no    | no                                    | no     |
+"""
+
+from __future__ import annotations
+
+from tracker.errors import Forbidden
+from tracker.models import AccountRole, Claim, Initiative, User
+
+ADMIN, ENVOY, MEMBER, VIEWER = (
+    AccountRole.ADMIN,
+    AccountRole.ENVOY,
+    AccountRole.MEMBER,
+    AccountRole.VIEWER,
+)
+
+ROLES_ALLOWED: dict[str, frozenset[str]] = {
+    "view": frozenset({ADMIN, ENVOY, MEMBER, VIEWER}),
+    "propose": frozenset({ADMIN, ENVOY, MEMBER}),
+    "edit_any": frozenset({ADMIN, ENVOY}),
+    "archive": frozenset({ADMIN, ENVOY}),
+    "act_for_any_organisation": frozenset({ADMIN, ENVOY}),
+    "claim": frozenset({ADMIN, ENVOY, MEMBER}),
+    "release": frozenset({ADMIN, ENVOY, MEMBER}),
+    "comment": frozenset({ADMIN, ENVOY, MEMBER}),
+    "export": frozenset({ADMIN, ENVOY, MEMBER, VIEWER}),
+    "administer": frozenset({ADMIN}),
+}
+
+
+def may(actor: User, action: str) -> bool:
+    return actor.is_active and actor.role in ROLES_ALLOWED[action]
+
+
+def may_act_for(actor: User, organisation_id: int) -> bool:
+    """Admins and envoys act for any organisation; members only for their own."""
+    return may(actor, "act_for_any_organisation") or actor.organisation_id == organisation_id
+
+
+def may_edit(actor: User, initiative: Initiative) -> bool:
+    if may(actor, "edit_any"):
+        return True
+    if actor.role != MEMBER or not actor.is_active:
+        return False
+    org = actor.organisation_id
+    return initiative.proposing_organisation_id == org or any(
+        claim.organisation_id == org for claim in initiative.claims
+    )
+
+
+def may_claim(actor: User, organisation_id: int) -> bool:
+    return may(actor, "claim") and may_act_for(actor, organisation_id)
+
+
+def may_release(actor: User, claim: Claim) -> bool:
+    return may(actor, "release") and may_act_for(actor, claim.organisation_id)
+
+
+def require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise Forbidden(message)

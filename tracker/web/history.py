@@ -1,0 +1,54 @@
+"""Events told as sentences, for the history on the initiative page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker import board
+
+FIELD_LABELS = {
+    "title": "title",
+    "summary": "summary",
+    "grand_challenge_id": "Grand Challenge",
+    "rag": "RAG status",
+    "rag_reason": "RAG reason",
+    "next_step": "next step",
+    "next_step_due": "next step due date",
+    "barriers": "barriers",
+}
+
+
+def describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
+    """One sentence for an event; `names` maps stage and Grand Challenge ids to names."""
+    data = envelope["data"]
+    kind = envelope["type"]
+    if kind == board.INITIATIVE_CREATED:
+        stage = names["stages"].get(data["initiative"]["stage_id"], "a stage")
+        return f"proposed it in {stage}"
+    if kind == board.INITIATIVE_MOVED:
+        if data["from"]["stage_id"] == data["to"]["stage_id"]:
+            return f"reordered it within {data['to']['stage']}"
+        return f"moved it from {data['from']['stage']} to {data['to']['stage']}"
+    if kind == board.RAG_CHANGED:
+        change = data["changes"]["rag"]
+        reason = data["changes"].get("rag_reason", {}).get("to", "")
+        text = f"changed RAG from {_rag(change['from'])} to {_rag(change['to'])}"
+        return f"{text}: {reason}" if reason else text
+    if kind == board.INITIATIVE_EDITED:
+        fields = ", ".join(FIELD_LABELS.get(name, name) for name in data["changes"])
+        return f"edited {fields}"
+    if kind == board.ROLE_CLAIMED:
+        return f"claimed {data['role']} for {data['organisation']}"
+    if kind == board.ROLE_RELEASED:
+        return f"released {data['organisation']}'s {data['role']} role"
+    if kind == board.COMMENT_ADDED:
+        return "added a progress note"
+    if kind == board.INITIATIVE_ARCHIVED:
+        return "archived it"
+    if kind == board.INITIATIVE_RESTORED:
+        return "restored it from the archive"
+    return kind.replace("_", " ")
+
+
+def _rag(value: str) -> str:
+    return "not set" if value == "not_set" else value
