@@ -1,0 +1,123 @@
+"""Fixtures after Flask's tutorial: `app`, `client`, `runner`, and an `auth` helper.
+
+Each test gets its own file SQLite database, upgraded by the real migrations once per session
+and copied per test (copying is much faster than migrating).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+
+from tests import factories
+from tracker import create_app
+from tracker.extensions import db
+from tracker.models import Board, User
+
+
+def _config(database_path: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": f"sqlite:///{database_path}",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    app = create_app(_config(path))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database_path(migrated_database: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "tracker.sqlite3"
+    shutil.copy(migrated_database, path)
+    return path
+
+
+@pytest.fixture
+def app(database_path: Path) -> Iterator[Flask]:
+    app = create_app(_config(database_path))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def the_board(app: Flask) -> Board:
+    b = factories.make_board()
+    db.session.commit()
+    return b
+
+
+@pytest.fixture
+def users(app: Flask, the_board: Board) -> dict[str, User]:
+    """One user per account role; the member's organisation is separate from the others'."""
+    lep = factories.make_organisation("The LEP")
+    police = factories.make_organisation("Police")
+    made = {
+        "admin": factories.make_user("admin", lep),
+        "envoy": factories.make_user("envoy", lep),
+        "member": factories.make_user("member", police),
+        "viewer": factories.make_user("viewer", lep),
+    }
+    db.session.commit()
+    return made
+
+
+class AuthActions:
+    """Sign in through the real form, and fetch the CSRF token as the browser would."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, user: User | str, password: str = factories.PASSWORD) -> Any:
+        email = user if isinstance(user, str) else user.email
+        token = self.csrf_token("/login")
+        return self._client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+
+    def logout(self) -> Any:
+        token = self.csrf_token("/")
+        return self._client.post("/logout", data={"csrf_token": token})
+
+    def csrf_token(self, path: str = "/login") -> str:
+        page = self._client.get(path, follow_redirects=True).get_data(as_text=True)
+        marker = 'name="csrf-token" content="'
+        start = page.index(marker) + len(marker)
+        return page[start : page.index('"', start)]
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+def last_seq(board_id: int) -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Board.last_seq).where(Board.id == board_id)) or 0
