@@ -12,6 +12,8 @@ from tracker.extensions import db
 from tracker.models import Board, Initiative, Organisation, RoleType, User
 
 PASSWORD = "correct-horse-battery"
+# Hashed once: argon2id is slow on purpose, and tests make many users.
+_PASSWORD_HASH = accounts.hash_password(PASSWORD)
 _counter = itertools.count(1)
 
 
@@ -37,7 +39,7 @@ def make_user(
         name=name or f"{role.title()} {n}",
         role=role,
         organisation=organisation,
-        password_hash=accounts.hash_password(password),
+        password_hash=_PASSWORD_HASH if password == PASSWORD else accounts.hash_password(password),
     )
     db.session.add(user)
     db.session.flush()

@@ -63,6 +63,9 @@ def _configure_database(app: Flask) -> None:
         options.setdefault("connect_args", {})
         options["connect_args"].setdefault("timeout", app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000)
         options["connect_args"].setdefault("check_same_thread", False)
+        # SQLite connections are cheap; a threaded server may hold many at once.
+        options.setdefault("pool_size", 10)
+        options.setdefault("max_overflow", 40)
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     else:
         options.setdefault("pool_pre_ping", True)
