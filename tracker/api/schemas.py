@@ -27,6 +27,7 @@ class ErrorBodySchema(ma.Schema):
     code = fields.String(required=True, metadata={"example": "invalid"})
     message = fields.String(required=True)
     field_reasons = fields.Dict(
+        required=True,
         keys=fields.String(),
         values=fields.String(),
         data_key="fields",

@@ -18,6 +18,7 @@ from tracker.api.schemas import (
     ClaimSchema,
     CommentCreateSchema,
     CommentSchema,
+    ErrorSchema,
     EventsQuerySchema,
     EventsSchema,
     InitiativeCreateSchema,
@@ -38,7 +39,7 @@ ERRORS = (400, 401, 403, 404, 409, 422)
 def _documented_errors(*statuses: int) -> Any:
     def decorate(view: Any) -> Any:
         for status in statuses:
-            view = bp.alt_response(status, description=_REASONS[status])(view)
+            view = bp.alt_response(status, schema=ErrorSchema, description=_REASONS[status])(view)
         return view
 
     return decorate
