@@ -48,9 +48,22 @@ def database_path(migrated_database: Path, tmp_path: Path) -> Path:
     return path
 
 
+class FreshContextClient(FlaskClient):
+    """Each request in its own app context, as in production.
+
+    Tests hold an app context to use `db.session`; without this, requests would share it, and
+    with it `g` (Flask-Login's user, Flask-WTF's token) and the test's database session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_path: Path) -> Iterator[Flask]:
     app = create_app(_config(database_path))
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -107,7 +107,9 @@ def test_member_proposes_only_for_own_organisation(the_board, users):
 def test_viewer_cannot_propose(the_board, users):
     with pytest.raises(Forbidden):
         board.propose(
-            users["viewer"], the_board.id, {"title": "x", "grand_challenge_id": challenge(the_board)}
+            users["viewer"],
+            the_board.id,
+            {"title": "x", "grand_challenge_id": challenge(the_board)},
         )
 
 
@@ -174,7 +176,9 @@ def test_member_edits_only_initiatives_their_organisation_is_involved_in(the_boa
     # Holding a role makes them involved.
     lead = role_type(the_board, "Partner")
     commit(board.claim(users["envoy"], other.id, lead.id, users["member"].organisation_id))
-    assert commit(board.edit(users["member"], other.id, 1, {"summary": "now ours"})).value.version == 2
+    assert (
+        commit(board.edit(users["member"], other.id, 1, {"summary": "now ours"})).value.version == 2
+    )
 
 
 def test_move_changes_stage_and_renumbers_both_cells(the_board, users):
@@ -187,7 +191,9 @@ def test_move_changes_stage_and_renumbers_both_cells(the_board, users):
     assert change.value.stage_id == exploring
     assert change.value.version == 2
     db.session.expire_all()
-    positions = {i.title: (i.stage_id, i.position) for i in db.session.scalars(sa.select(Initiative))}
+    positions = {
+        i.title: (i.stage_id, i.position) for i in db.session.scalars(sa.select(Initiative))
+    }
     proposed = stage(the_board, "Proposed")
     assert positions == {
         "A": (proposed, 0),
@@ -353,7 +359,9 @@ def test_viewer_changes_nothing(the_board, users):
         lambda: board.edit(viewer, initiative.id, 1, {"title": "x"}),
         lambda: board.move(viewer, initiative.id, 1, stage(the_board, "Pilot"), 0),
         lambda: board.archive(viewer, initiative.id, 1),
-        lambda: board.claim(viewer, initiative.id, role_type(the_board, "Partner").id, viewer.organisation_id),
+        lambda: board.claim(
+            viewer, initiative.id, role_type(the_board, "Partner").id, viewer.organisation_id
+        ),
         lambda: board.add_comment(viewer, initiative.id, "hello"),
     ]
     for attempt in attempts:
