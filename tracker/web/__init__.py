@@ -41,6 +41,7 @@ from tracker.web.forms import (
     InitiativeForm,
     LoginForm,
     MoveForm,
+    options,
 )
 from tracker.web.history import describe
 
@@ -186,7 +187,7 @@ def initiative_page(initiative_id: int) -> ResponseReturnValue:
     user = me()
     organisations = _claimable_organisations(user)
     claim_form = ClaimForm()
-    claim_form.organisation_id.choices = [(o.id, o.name) for o in organisations]
+    claim_form.organisation_id.choices = options((o.id, o.name) for o in organisations)
     claim_form.organisation_id.data = user.organisation_id
     history = [
         (e, describe(events.envelope(e), _names(the_board)))
@@ -196,7 +197,7 @@ def initiative_page(initiative_id: int) -> ResponseReturnValue:
     for c in initiative.claims:
         holders[c.role_type_id].append(c)
     move_form = MoveForm()
-    move_form.stage_id.choices = [(s.id, s.name) for s in the_board.stages]
+    move_form.stage_id.choices = options((s.id, s.name) for s in the_board.stages)
     move_form.stage_id.data = initiative.stage_id
     return render_template(
         "web/initiative.html",
@@ -228,11 +229,11 @@ def _claimable_organisations(user: User) -> list[Organisation]:
 
 def _initiative_form(the_board: Board, user: User, **kwargs: Any) -> InitiativeForm:
     form = InitiativeForm(**kwargs)
-    form.grand_challenge_id.choices = [(g.id, g.name) for g in the_board.grand_challenges]
-    form.stage_id.choices = [(s.id, s.name) for s in the_board.stages]
-    form.proposing_organisation_id.choices = [
+    form.grand_challenge_id.choices = options((g.id, g.name) for g in the_board.grand_challenges)
+    form.stage_id.choices = options((s.id, s.name) for s in the_board.stages)
+    form.proposing_organisation_id.choices = options(
         (o.id, o.name) for o in _claimable_organisations(user)
-    ]
+    )
     return form
 
 
@@ -344,7 +345,7 @@ def move_action(initiative_id: int) -> ResponseReturnValue:
     initiative = board.get_initiative(initiative_id)
     the_board = board.load_board(initiative.board_id)
     form = MoveForm()
-    form.stage_id.choices = [(s.id, s.name) for s in the_board.stages]
+    form.stage_id.choices = options((s.id, s.name) for s in the_board.stages)
     back = _back(url_for("web.board_page", board_id=the_board.id))
     if not form.validate_on_submit():
         flash("Choose a stage to move to.", "error")
@@ -379,7 +380,10 @@ def _friendly(error: DomainError) -> str:
 def claim_action(initiative_id: int) -> ResponseReturnValue:
     user = me()
     form = ClaimForm()
-    form.organisation_id.choices = [(o.id, o.name) for o in _claimable_organisations(user)]
+    # Any organisation parses; whether this user may act for it is the policy's call (403).
+    form.organisation_id.choices = options(
+        (o.id, o.name) for o in db.session.scalars(sa.select(Organisation))
+    )
     back = _back(url_for("web.initiative_page", initiative_id=initiative_id))
     if not form.validate_on_submit():
         flash("Choose a role and an organisation you can act for.", "error")

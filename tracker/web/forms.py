@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -9,6 +12,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -23,6 +27,10 @@ from tracker.models import (
     SUMMARY_MAX,
     TITLE_MAX,
 )
+
+
+def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class LoginForm(FlaskForm):
@@ -42,7 +50,9 @@ class InitiativeForm(FlaskForm):
     stage_id = SelectField("Stage", coerce=int)
     rag = SelectField(
         "RAG status",
-        choices=[("not_set", "Not set"), ("green", "Green"), ("amber", "Amber"), ("red", "Red")],
+        choices=options(
+            [("not_set", "Not set"), ("green", "Green"), ("amber", "Amber"), ("red", "Red")]
+        ),
     )
     rag_reason = TextAreaField("Reason for the RAG status", validators=[Length(max=RAG_REASON_MAX)])
     next_step = StringField("Next step", validators=[Length(max=NEXT_STEP_MAX)])
