@@ -1,0 +1,496 @@
+"""Who may call what over the API: the brief's permission table, endpoint by endpoint.
+
+Every account role (and an anonymous caller) × every API endpoint, with the status the table
+says. A refused call answers with the error shape and leaves the database exactly as it was; an
+allowed change appends exactly one event. Bearer tokens throughout, and then the browser's
+cookie path, which needs the CSRF token on unsafe calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from tests import factories
+from tests.conftest import AuthActions, last_seq
+from tracker import board
+from tracker.extensions import db
+from tracker.models import Board, Claim, Initiative, Organisation, User
+
+ROLES = ("admin", "envoy", "member", "viewer", "anonymous")
+ERROR_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden"}
+
+
+@dataclass
+class World:
+    """The board as the matrix needs it. The member belongs to Police; everyone else to LEP.
+
+    - `foreign`: proposed by LEP, Police has no role on it;
+    - `proposed`: proposed by Police;
+    - `involved`: proposed by LEP, Police holds Partner on it (`police_claim`);
+    - `lep_claim`: LEP holds Partner on `foreign`.
+    """
+
+    board: Board
+    users: dict[str, User]
+    tokens: dict[str, str]
+    lep: int
+    police: int
+    bre: int
+    foreign: int
+    proposed: int
+    involved: int
+    police_claim: int
+    lep_claim: int
+    lead: int
+    partner: int
+    challenge: int
+    stage: int
+
+    def version(self, initiative_id: int) -> int:
+        db.session.expire_all()
+        return db.session.scalar(
+            sa.select(Initiative.version).where(Initiative.id == initiative_id)
+        )
+
+
+def make_world(the_board: Board, users: dict[str, User]) -> World:
+    """The matrix's board; the other API test modules build theirs with it too."""
+    envoy, member = users["envoy"], users["member"]
+    bre = factories.make_organisation("BRE Group")
+    lead = factories.role_type(the_board, "Lead").id
+    partner = factories.role_type(the_board, "Partner").id
+    foreign = factories.make_initiative(the_board, envoy, title="Foreign")
+    proposed = factories.make_initiative(the_board, member, title="Proposed by Police")
+    involved = factories.make_initiative(the_board, envoy, title="Police is a partner")
+    police_claim = board.claim(envoy, involved.id, partner, member.organisation_id).value
+    lep_claim = board.claim(envoy, foreign.id, partner, envoy.organisation_id).value
+    db.session.commit()
+    tokens = {role: factories.make_token(user) for role, user in users.items()}
+    assert proposed.proposing_organisation_id == member.organisation_id
+    return World(
+        board=the_board,
+        users=users,
+        tokens=tokens,
+        lep=envoy.organisation_id,
+        police=member.organisation_id,
+        bre=bre.id,
+        foreign=foreign.id,
+        proposed=proposed.id,
+        involved=involved.id,
+        police_claim=police_claim.id,
+        lep_claim=lep_claim.id,
+        lead=lead,
+        partner=partner,
+        challenge=factories.challenge(the_board, "Clean Growth"),
+        stage=factories.stage(the_board, "Exploring"),
+    )
+
+
+@pytest.fixture
+def world(the_board: Board, users: dict[str, User]) -> World:
+    return make_world(the_board, users)
+
+
+Request = tuple[str, str, dict[str, Any] | None]
+
+
+def _edit(which: str) -> Callable[[World], Request]:
+    def request(w: World) -> Request:
+        initiative = getattr(w, which)
+        return (
+            "PATCH",
+            f"/api/v1/initiatives/{initiative}",
+            {
+                "version": w.version(initiative),
+                "summary": "Edited over the API",
+            },
+        )
+
+    return request
+
+
+def _move(which: str) -> Callable[[World], Request]:
+    def request(w: World) -> Request:
+        initiative = getattr(w, which)
+        return (
+            "POST",
+            f"/api/v1/initiatives/{initiative}/move",
+            {
+                "stage_id": w.stage,
+                "position": 0,
+                "version": w.version(initiative),
+            },
+        )
+
+    return request
+
+
+def _archive(which: str) -> Callable[[World], Request]:
+    def request(w: World) -> Request:
+        initiative = getattr(w, which)
+        return (
+            "POST",
+            f"/api/v1/initiatives/{initiative}/archive",
+            {"version": w.version(initiative)},
+        )
+
+    return request
+
+
+REQUESTS: dict[str, Callable[[World], Request]] = {
+    "list_organisations": lambda w: ("GET", "/api/v1/organisations", None),
+    "list_boards": lambda w: ("GET", "/api/v1/boards", None),
+    "get_board": lambda w: ("GET", f"/api/v1/boards/{w.board.id}", None),
+    "propose_for_own_organisation": lambda w: (
+        "POST",
+        f"/api/v1/boards/{w.board.id}/initiatives",
+        {"title": "Smart streetlights", "grand_challenge_id": w.challenge},
+    ),
+    "propose_for_another_organisation": lambda w: (
+        "POST",
+        f"/api/v1/boards/{w.board.id}/initiatives",
+        {
+            "title": "Smart streetlights",
+            "grand_challenge_id": w.challenge,
+            "proposing_organisation_id": w.bre,
+        },
+    ),
+    "get_initiative": lambda w: ("GET", f"/api/v1/initiatives/{w.foreign}", None),
+    "edit_foreign_initiative": _edit("foreign"),
+    "edit_initiative_police_proposed": _edit("proposed"),
+    "edit_initiative_police_holds_a_role_on": _edit("involved"),
+    "move_foreign_initiative": _move("foreign"),
+    "move_initiative_police_proposed": _move("proposed"),
+    "move_initiative_police_holds_a_role_on": _move("involved"),
+    "archive_foreign_initiative": _archive("foreign"),
+    "archive_initiative_police_proposed": _archive("proposed"),
+    "claim_for_police": lambda w: (
+        "POST",
+        f"/api/v1/initiatives/{w.foreign}/claims",
+        {"role_type_id": w.lead, "organisation_id": w.police},
+    ),
+    "claim_for_bre": lambda w: (
+        "POST",
+        f"/api/v1/initiatives/{w.foreign}/claims",
+        {"role_type_id": w.lead, "organisation_id": w.bre},
+    ),
+    "claim_without_naming_the_organisation": lambda w: (
+        "POST",
+        f"/api/v1/initiatives/{w.foreign}/claims",
+        {"role_type_id": w.lead},
+    ),
+    "release_police_claim": lambda w: ("DELETE", f"/api/v1/claims/{w.police_claim}", None),
+    "release_lep_claim": lambda w: ("DELETE", f"/api/v1/claims/{w.lep_claim}", None),
+    "comment": lambda w: (
+        "POST",
+        f"/api/v1/initiatives/{w.foreign}/comments",
+        {"body": "Met the CTOs today."},
+    ),
+    "list_events": lambda w: ("GET", f"/api/v1/boards/{w.board.id}/events?since=0", None),
+}
+
+# The brief's permission table, per endpoint. The member belongs to Police; "foreign" is an
+# initiative Police neither proposed nor holds a role on.
+MATRIX: dict[str, tuple[int, int, int, int, int]] = {
+    #                                          admin envoy member viewer anonymous
+    "list_organisations":                     (200,  200,  200,   200,   401),
+    "list_boards":                            (200,  200,  200,   200,   401),
+    "get_board":                              (200,  200,  200,   200,   401),
+    "propose_for_own_organisation":           (201,  201,  201,   403,   401),
+    "propose_for_another_organisation":       (201,  201,  403,   403,   401),
+    "get_initiative":                         (200,  200,  200,   200,   401),
+    "edit_foreign_initiative":                (200,  200,  403,   403,   401),
+    "edit_initiative_police_proposed":        (200,  200,  200,   403,   401),
+    "edit_initiative_police_holds_a_role_on": (200,  200,  200,   403,   401),
+    "move_foreign_initiative":                (200,  200,  403,   403,   401),
+    "move_initiative_police_proposed":        (200,  200,  200,   403,   401),
+    "move_initiative_police_holds_a_role_on": (200,  200,  200,   403,   401),
+    "archive_foreign_initiative":             (200,  200,  403,   403,   401),
+    "archive_initiative_police_proposed":     (200,  200,  403,   403,   401),
+    "claim_for_police":                       (201,  201,  201,   403,   401),
+    "claim_for_bre":                          (201,  201,  403,   403,   401),
+    "claim_without_naming_the_organisation":  (201,  201,  201,   403,   401),
+    "release_police_claim":                   (204,  204,  204,   403,   401),
+    "release_lep_claim":                      (204,  204,  403,   403,   401),
+    "comment":                                (201,  201,  201,   403,   401),
+    "list_events":                            (200,  200,  200,   200,   401),
+}  # fmt: skip
+
+CASES = [
+    pytest.param(endpoint, role, status, id=f"{endpoint}-{role}-{status}")
+    for endpoint, statuses in MATRIX.items()
+    for role, status in zip(ROLES, statuses, strict=True)
+]
+
+
+def table_rows() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (API tokens aside: using one stamps `last_used_at`)."""
+    db.session.expire_all()
+    return {
+        table.name: sorted((tuple(row) for row in db.session.execute(sa.select(table))), key=repr)
+        for table in db.metadata.sorted_tables
+        if table.name != "api_tokens"
+    }
+
+
+def assert_error_shape(response: Any, status: int) -> dict[str, Any]:
+    body = response.get_json()
+    assert response.status_code == status, body
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "fields"}
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["fields"], dict)
+    return body["error"]  # type: ignore[no-any-return]
+
+
+def call(client: FlaskClient, request: Request, headers: dict[str, str]) -> Any:
+    method, url, body = request
+    return client.open(url, method=method, json=body, headers=headers)
+
+
+def test_permission_matrix_covers_every_endpoint() -> None:
+    assert set(MATRIX) == set(REQUESTS)
+    # Every endpoint of the API appears at least once.
+    templates = {(method, url.split("?")[0]) for method, url, _ in map(_shape, REQUESTS)}
+    assert templates == {
+        ("GET", "/api/v1/organisations"),
+        ("GET", "/api/v1/boards"),
+        ("GET", "/api/v1/boards/B"),
+        ("POST", "/api/v1/boards/B/initiatives"),
+        ("GET", "/api/v1/initiatives/I"),
+        ("PATCH", "/api/v1/initiatives/I"),
+        ("POST", "/api/v1/initiatives/I/move"),
+        ("POST", "/api/v1/initiatives/I/archive"),
+        ("POST", "/api/v1/initiatives/I/claims"),
+        ("DELETE", "/api/v1/claims/C"),
+        ("POST", "/api/v1/initiatives/I/comments"),
+        ("GET", "/api/v1/boards/B/events"),
+    }
+
+
+def _shape(endpoint: str) -> Request:
+    """The request with its ids replaced by letters, to compare endpoints, not rows."""
+
+    class Ids:
+        board = type("B", (), {"id": "B"})()
+        foreign = proposed = involved = "I"
+        police_claim = lep_claim = "C"
+        lep = police = bre = lead = partner = challenge = stage = 0
+
+        def version(self, _: object) -> int:
+            return 1
+
+    return REQUESTS[endpoint](Ids())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("endpoint", "role", "expected"), CASES)
+def test_api_permission_matrix(
+    client: FlaskClient, world: World, endpoint: str, role: str, expected: int
+) -> None:
+    request = REQUESTS[endpoint](world)
+    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {world.tokens[role]}"}
+    seq_before = last_seq(world.board.id)
+    rows_before = table_rows()
+
+    response = call(client, request, headers)
+
+    assert response.status_code == expected, response.get_data(as_text=True)
+    if expected >= 400:
+        error = assert_error_shape(response, expected)
+        assert error["code"] == ERROR_CODES[expected]
+        assert table_rows() == rows_before
+        assert last_seq(world.board.id) == seq_before
+    elif request[0] == "GET":
+        assert last_seq(world.board.id) == seq_before
+    else:
+        assert last_seq(world.board.id) == seq_before + 1
+    if expected == 401:
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_member_claim_defaults_to_its_own_organisation(client: FlaskClient, world: World) -> None:
+    response = client.post(
+        f"/api/v1/initiatives/{world.foreign}/claims",
+        json={"role_type_id": world.lead},
+        headers={"Authorization": f"Bearer {world.tokens['member']}"},
+    )
+    assert response.status_code == 201
+    assert response.get_json()["organisation_id"] == world.police
+
+
+def test_member_proposal_is_proposed_by_its_own_organisation(
+    client: FlaskClient, world: World
+) -> None:
+    response = client.post(
+        f"/api/v1/boards/{world.board.id}/initiatives",
+        json={"title": "Police drones", "grand_challenge_id": world.challenge},
+        headers={"Authorization": f"Bearer {world.tokens['member']}"},
+    )
+    assert response.status_code == 201
+    assert response.get_json()["proposing_organisation_id"] == world.police
+
+
+def test_member_may_edit_after_its_organisation_claims_a_role(
+    client: FlaskClient, world: World
+) -> None:
+    member = {"Authorization": f"Bearer {world.tokens['member']}"}
+    patch = lambda: client.patch(  # noqa: E731
+        f"/api/v1/initiatives/{world.foreign}",
+        json={"version": world.version(world.foreign), "summary": "Now ours too"},
+        headers=member,
+    )
+    assert patch().status_code == 403
+    claimed = client.post(
+        f"/api/v1/initiatives/{world.foreign}/claims",
+        json={"role_type_id": world.partner, "organisation_id": world.police},
+        headers=member,
+    )
+    assert claimed.status_code == 201
+    assert patch().status_code == 200
+
+
+def test_viewer_changes_nothing_through_any_unsafe_call(client: FlaskClient, world: World) -> None:
+    viewer = {"Authorization": f"Bearer {world.tokens['viewer']}"}
+    rows_before = table_rows()
+    unsafe = [e for e in REQUESTS if REQUESTS[e](world)[0] != "GET"]
+    assert len(unsafe) >= 9
+    for endpoint in unsafe:
+        response = call(client, REQUESTS[endpoint](world), viewer)
+        assert assert_error_shape(response, 403)["code"] == "forbidden", endpoint
+    assert table_rows() == rows_before
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer not-a-token", "Bearer ", "Basic dXNlcjpwYXNz", "trk_no_scheme"],
+    ids=["unknown-token", "empty-token", "basic-scheme", "no-scheme"],
+)
+def test_api_refuses_a_bad_authorization_header(
+    client: FlaskClient, world: World, authorization: str
+) -> None:
+    response = client.get("/api/v1/boards", headers={"Authorization": authorization})
+    assert assert_error_shape(response, 401)["code"] == "unauthenticated"
+
+
+def test_api_refuses_a_token_of_a_deactivated_user(client: FlaskClient, world: World) -> None:
+    world.users["envoy"].active = False
+    db.session.commit()
+    response = client.get(
+        "/api/v1/boards", headers={"Authorization": f"Bearer {world.tokens['envoy']}"}
+    )
+    assert assert_error_shape(response, 401)["code"] == "unauthenticated"
+
+
+def test_api_refuses_users_of_a_deactivated_organisation(client: FlaskClient, world: World) -> None:
+    db.session.get(Organisation, world.police).active = False  # type: ignore[union-attr]
+    db.session.commit()
+    response = client.get(
+        "/api/v1/boards", headers={"Authorization": f"Bearer {world.tokens['member']}"}
+    )
+    assert response.status_code == 401
+
+
+# --- the browser's cookie path ------------------------------------------------------------
+
+
+def test_cookie_session_reads_without_a_csrf_token(
+    client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    auth.login(world.users["member"])
+    response = client.get(f"/api/v1/boards/{world.board.id}")
+    assert response.status_code == 200
+    assert response.get_json()["id"] == world.board.id
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["comment", "edit_initiative_police_proposed", "release_police_claim"]
+)
+def test_cookie_session_unsafe_call_without_csrf_token_is_refused(
+    client: FlaskClient, auth: AuthActions, world: World, endpoint: str
+) -> None:
+    auth.login(world.users["member"])
+    rows_before = table_rows()
+    response = call(client, REQUESTS[endpoint](world), {})
+    error = assert_error_shape(response, 400)
+    assert error["code"] == "csrf_failed"
+    assert "X-CSRFToken" in error["fields"]
+    assert table_rows() == rows_before
+
+
+def test_cookie_session_unsafe_call_with_a_wrong_csrf_token_is_refused(
+    client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    auth.login(world.users["member"])
+    seq_before = last_seq(world.board.id)
+    response = call(client, REQUESTS["comment"](world), {"X-CSRFToken": "forged"})
+    assert assert_error_shape(response, 400)["code"] == "csrf_failed"
+    assert last_seq(world.board.id) == seq_before
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        ("comment", 201),
+        ("edit_initiative_police_proposed", 200),
+        ("move_initiative_police_holds_a_role_on", 200),
+        ("release_police_claim", 204),
+        ("claim_for_police", 201),
+        ("propose_for_own_organisation", 201),
+    ],
+)
+def test_cookie_session_unsafe_call_with_csrf_token_succeeds(
+    client: FlaskClient, auth: AuthActions, world: World, endpoint: str, expected: int
+) -> None:
+    auth.login(world.users["member"])
+    token = auth.csrf_token("/")
+    seq_before = last_seq(world.board.id)
+    response = call(client, REQUESTS[endpoint](world), {"X-CSRFToken": token})
+    assert response.status_code == expected, response.get_data(as_text=True)
+    assert last_seq(world.board.id) == seq_before + 1
+
+
+def test_cookie_session_with_csrf_token_still_obeys_the_permission_table(
+    client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    auth.login(world.users["member"])
+    token = auth.csrf_token("/")
+    rows_before = table_rows()
+    for endpoint in ("edit_foreign_initiative", "claim_for_bre", "release_lep_claim"):
+        response = call(client, REQUESTS[endpoint](world), {"X-CSRFToken": token})
+        assert assert_error_shape(response, 403)["code"] == "forbidden", endpoint
+    assert table_rows() == rows_before
+
+
+def test_cookie_session_ends_at_sign_out(
+    client: FlaskClient, auth: AuthActions, world: World
+) -> None:
+    auth.login(world.users["envoy"])
+    assert client.get("/api/v1/boards").status_code == 200
+    auth.logout()
+    assert assert_error_shape(client.get("/api/v1/boards"), 401)["code"] == "unauthenticated"
+
+
+def test_bearer_token_needs_no_csrf_token(client: FlaskClient, world: World) -> None:
+    response = call(
+        client,
+        REQUESTS["comment"](world),
+        {"Authorization": f"Bearer {world.tokens['member']}"},
+    )
+    assert response.status_code == 201
+
+
+def test_claims_listed_as_released_are_gone(client: FlaskClient, world: World) -> None:
+    response = client.delete(
+        f"/api/v1/claims/{world.police_claim}",
+        headers={"Authorization": f"Bearer {world.tokens['member']}"},
+    )
+    assert response.status_code == 204
+    assert response.get_data() == b""
+    db.session.expire_all()
+    assert db.session.get(Claim, world.police_claim) is None
