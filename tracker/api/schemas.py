@@ -35,6 +35,16 @@ class ErrorBodySchema(ma.Schema):
     )
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON `true` or `false` only. marshmallow's Boolean also takes 1, "yes" and "on", which
+    the OpenAPI document (type: boolean) does not allow."""
+
+    def _deserialize(self, value: object, attr: str | None, data: object, **kwargs: object) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 # --- requests -----------------------------------------------------------------------------
 
 
@@ -81,7 +91,7 @@ class MoveSchema(ma.Schema):
 
 class ArchiveSchema(ma.Schema):
     version = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_INT))
-    archived = fields.Boolean(load_default=True)
+    archived = StrictBoolean(load_default=True)
 
 
 class ClaimCreateSchema(ma.Schema):
