@@ -31,7 +31,10 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(session_id: str) -> User | None:
+def user_from_session_id(session_id: str | None) -> User | None:
+    """The user a login session names, if it is still valid (same session generation)."""
+    if not isinstance(session_id, str):
+        return None
     user_id, _, generation = session_id.partition(":")
     if not user_id.isdigit() or not generation.isdigit():
         return None
@@ -113,6 +116,20 @@ def create_token(user: User, name: str = "personal token") -> str:
     db.session.add(ApiToken(user_id=user.id, name=name, token_hash=_token_digest(token)))
     db.session.flush()
     return token
+
+
+def token_is_valid(token: str, user_id: int) -> bool:
+    """Whether a token still belongs, unrevoked, to this user (sockets re-check on events)."""
+    return (
+        db.session.scalar(
+            sa.select(ApiToken.id).where(
+                ApiToken.token_hash == _token_digest(token),
+                ApiToken.user_id == user_id,
+                ApiToken.revoked_at.is_(None),
+            )
+        )
+        is not None
+    )
 
 
 def user_for_token(token: str) -> User | None:

@@ -1,33 +1,109 @@
-"""Publishing committed events to the people viewing a board.
+"""Live collaboration: publishing committed events to everyone viewing a board, and the
+Socket.IO handlers (connect, join, leave, editing, presence).
 
 Entry points call `commit_and_publish(events)`: nothing is published before the commit and
-nothing on failure. Live delivery over Socket.IO plugs in here as a publisher.
+nothing on failure. The publisher does not trust the order in which request threads happen to
+call it: under a per-board lock it sends, from the event log, every event after the last one it
+sent, so each viewer gets a board's events once, in sequence order, with no gaps. `join`
+replays under the same lock, so a joining client's catch-up and the live stream meet exactly.
+
+Server → client events:
+  `board_event` — `{seq, board_id, type, initiative_id, actor: {user, organisation}, at, data}`
+  `presence`    — `{board_id, viewers: [{user, organisation, editing: initiative_id | null}]}`
+  `resync`      — `{board_id, last_seq, reason}`: catch-up is impossible; reload the board.
+Client → server events (each acknowledged with a result or `{"error": {...}}`):
+  `join {board_id, since}` → replays events after `since`, then acks `{last_seq}`
+  `leave {board_id}`, `editing {board_id, initiative_id | null}`
 """
 
 from __future__ import annotations
 
+import secrets
+import threading
+from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, current_app
+import sqlalchemy as sa
+from flask import Flask, current_app, request, session
+from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_room
 
+from tracker import accounts, policy
 from tracker import events as event_log
-from tracker.extensions import db
-from tracker.models import Event
+from tracker.extensions import db, socketio
+from tracker.models import Board, Event, User
 
 Publisher = Callable[[list[dict[str, Any]]], None]
 
+SESSION_NONCE = "socket_nonce"
+
+
+def room(board_id: int) -> str:
+    return f"board:{board_id}"
+
+
+# --- per-process state --------------------------------------------------------------------
+
+
+@dataclass
+class Connection:
+    sid: str
+    user_id: int
+    name: str
+    organisation: str
+    # How the socket authenticated: the login session's nonce, or the API token's hash.
+    session_nonce: str | None
+    token: str | None
+    session_generation: int
+    boards: set[int] = field(default_factory=set)
+    editing: dict[int, int | None] = field(default_factory=dict)
+
+
+class Registry:
+    """Who is connected to this process, and what has been sent to each board's room."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.connections: dict[str, Connection] = {}
+        self.board_locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
+        self.sent_upto: dict[int, int] = {}
+
+    def board_lock(self, board_id: int) -> threading.Lock:
+        with self.lock:
+            return self.board_locks[board_id]
+
+
+def _registry() -> Registry:
+    return current_app.extensions["tracker.registry"]  # type: ignore[no-any-return]
+
 
 def init_app(app: Flask) -> None:
-    app.extensions["tracker.publishers"] = []
+    app.extensions["tracker.publishers"] = [_socket_publisher]
+    app.extensions["tracker.registry"] = Registry()
+    origins = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or None  # None: same origin only
+    socketio.init_app(
+        app,
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+        cors_allowed_origins=origins,
+        # Clients send small commands; nothing legitimate comes near this.
+        max_http_buffer_size=app.config.get("SOCKETIO_MAX_MESSAGE_BYTES", 16 * 1024),
+        manage_session=False,
+        message_queue=app.config.get("MESSAGE_QUEUE") or None,
+        logger=False,
+        engineio_logger=False,
+    )
 
 
 def add_publisher(app: Flask, publisher: Publisher) -> None:
     app.extensions["tracker.publishers"].append(publisher)
 
 
+# --- publishing ---------------------------------------------------------------------------
+
+
 def publish(envelopes: list[dict[str, Any]]) -> None:
-    """Send envelopes of committed events to every publisher."""
+    """Hand envelopes of committed events to every publisher."""
     if not envelopes:
         return
     for publisher in current_app.extensions["tracker.publishers"]:
@@ -39,3 +115,301 @@ def commit_and_publish(*events: Event | None) -> None:
     envelopes = [event_log.envelope(e) for e in events if e is not None]
     db.session.commit()
     publish(envelopes)
+
+
+def _socket_publisher(envelopes: list[dict[str, Any]]) -> None:
+    for board_id in sorted({e["board_id"] for e in envelopes}):
+        first = min(e["seq"] for e in envelopes if e["board_id"] == board_id)
+        flush_board(board_id, first - 1)
+
+
+def flush_board(board_id: int, known_before: int | None = None) -> None:
+    """Send the room every committed event it has not been sent yet, in order."""
+    registry = _registry()
+    with registry.board_lock(board_id):
+        if board_id not in registry.sent_upto:
+            if known_before is None:
+                return
+            registry.sent_upto[board_id] = known_before
+        pending = _events_after(board_id, registry.sent_upto[board_id])
+        if not pending:
+            return
+        _drop_revoked_viewers(board_id)
+        for envelope in pending:
+            socketio.emit("board_event", envelope, to=room(board_id))
+        registry.sent_upto[board_id] = pending[-1]["seq"]
+
+
+def _events_after(board_id: int, seq: int, limit: int | None = None) -> list[dict[str, Any]]:
+    # A session of its own: the caller's may be mid-request, or already closed.
+    with db.session.no_autoflush:
+        rows = db.session.scalars(
+            sa.select(Event)
+            .where(Event.board_id == board_id, Event.seq > seq)
+            .order_by(Event.seq)
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        ).all()
+    return [event_log.envelope(row) for row in rows]
+
+
+def _last_seq(board_id: int) -> int | None:
+    return db.session.scalar(
+        sa.select(Board.last_seq)
+        .where(Board.id == board_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+# --- who may stay connected -----------------------------------------------------------------
+
+
+def _still_allowed(conn: Connection) -> bool:
+    user = db.session.get(User, conn.user_id, populate_existing=True)
+    if user is None or not user.is_active:
+        return False
+    if conn.token is not None:
+        return accounts.token_is_valid(conn.token, user.id)
+    return user.session_generation == conn.session_generation
+
+
+def _drop_revoked_viewers(board_id: int) -> None:
+    """Disconnect viewers of this board who were disabled or signed out everywhere, before
+    they are sent anything more. One query, however many viewers."""
+    registry = _registry()
+    with registry.lock:
+        viewers = [c for c in registry.connections.values() if board_id in c.boards]
+    if not viewers:
+        return
+    rows = db.session.execute(
+        sa.select(User.id, User.active, User.session_generation).where(
+            User.id.in_({c.user_id for c in viewers})
+        )
+    ).all()
+    state = {row.id: row for row in rows}
+    for conn in viewers:
+        row = state.get(conn.user_id)
+        if (
+            row is None
+            or not row.active
+            or (conn.token is None and row.session_generation != conn.session_generation)
+        ):
+            _forget(conn.sid)
+            socketio.server.leave_room(conn.sid, room(board_id), namespace="/")
+            socketio.server.disconnect(conn.sid, namespace="/")
+
+
+def end_login_session(nonce: str | None) -> None:
+    """Disconnect the sockets opened by one login session (on sign-out)."""
+    if not nonce:
+        return
+    registry = _registry()
+    with registry.lock:
+        sids = [c.sid for c in registry.connections.values() if c.session_nonce == nonce]
+    for sid in sids:
+        _forget(sid)
+        socketio.server.disconnect(sid, namespace="/")
+
+
+def end_user_sockets(user_id: int) -> None:
+    """Disconnect every socket of a user (disabled, or signed out everywhere)."""
+    registry = _registry()
+    with registry.lock:
+        sids = [c.sid for c in registry.connections.values() if c.user_id == user_id]
+    for sid in sids:
+        _forget(sid)
+        socketio.server.disconnect(sid, namespace="/")
+
+
+def new_session_nonce() -> str:
+    nonce = secrets.token_urlsafe(16)
+    session[SESSION_NONCE] = nonce
+    return nonce
+
+
+# --- presence -----------------------------------------------------------------------------
+
+
+def _presence(board_id: int) -> dict[str, Any]:
+    registry = _registry()
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    with registry.lock:
+        for conn in registry.connections.values():
+            if board_id not in conn.boards:
+                continue
+            key = (conn.name, conn.organisation)
+            entry = seen.setdefault(
+                key, {"user": conn.name, "organisation": conn.organisation, "editing": None}
+            )
+            if conn.editing.get(board_id) is not None:
+                entry["editing"] = conn.editing[board_id]
+    viewers = sorted(seen.values(), key=lambda v: (v["organisation"], v["user"]))
+    return {"board_id": board_id, "viewers": viewers}
+
+
+def _broadcast_presence(board_id: int) -> None:
+    socketio.emit("presence", _presence(board_id), to=room(board_id))
+
+
+def _forget(sid: str) -> set[int]:
+    registry = _registry()
+    with registry.lock:
+        conn = registry.connections.pop(sid, None)
+    return conn.boards if conn else set()
+
+
+# --- handlers -----------------------------------------------------------------------------
+
+
+def _error(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _board_id(payload: Any) -> int | dict[str, Any]:
+    if not isinstance(payload, dict):
+        return _error("invalid", "The payload must be an object.", {"payload": "not an object"})
+    value = payload.get("board_id")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
+        return _error("invalid", "board_id must be a positive integer.", {"board_id": "invalid"})
+    return value
+
+
+def _current_connection() -> Connection | None:
+    """The caller's connection, if its user may still use it; otherwise it is dropped."""
+    registry = _registry()
+    with registry.lock:
+        conn = registry.connections.get(request.sid)  # type: ignore[attr-defined]
+    if conn is None:
+        return None
+    if not _still_allowed(conn):
+        boards = _forget(conn.sid)
+        disconnect()
+        for board_id in boards:
+            _broadcast_presence(board_id)
+        return None
+    return conn
+
+
+@socketio.on("connect")
+def on_connect(auth: Any = None) -> None:
+    """Authenticate by the session cookie or `auth: {"token": TOKEN}`; refuse anyone else."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    user: User | None
+    nonce: str | None = None
+    if isinstance(token, str) and token:
+        user = accounts.user_for_token(token)
+        if user is None:
+            raise ConnectionRefusedError("The API token is not valid.")
+    else:
+        # Straight from the session cookie, not Flask-Login's per-context cache.
+        user = accounts.user_from_session_id(session.get("_user_id"))
+        if user is None:
+            raise ConnectionRefusedError("Sign in first.")
+        nonce = session.get(SESSION_NONCE)
+        token = None
+    assert user is not None
+    conn = Connection(
+        sid=request.sid,  # type: ignore[attr-defined]
+        user_id=user.id,
+        name=user.name,
+        organisation=user.organisation.name,
+        session_nonce=nonce,
+        token=token,
+        session_generation=user.session_generation,
+    )
+    registry = _registry()
+    with registry.lock:
+        registry.connections[conn.sid] = conn
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args: Any) -> None:
+    for board_id in _forget(request.sid):  # type: ignore[attr-defined]
+        _broadcast_presence(board_id)
+
+
+@socketio.on("join")
+def on_join(payload: Any = None) -> dict[str, Any]:
+    """`{board_id, since}`: every event after `since`, in order, then the ack `{last_seq}`;
+    live `board_event`s follow. When `since` cannot be caught up from (too far behind, or
+    ahead of the server), the ack says `{"last_seq", "resync": true}` and nothing is replayed:
+    the client reloads the board's state."""
+    conn = _current_connection()
+    if conn is None:
+        return _error("unauthenticated", "Your session has ended; sign in again.")
+    board_id = _board_id(payload)
+    if isinstance(board_id, dict):
+        return board_id
+    since = payload.get("since", 0)
+    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+        return _error(
+            "invalid", "since must be a sequence number (0 or more).", {"since": "invalid"}
+        )
+    user = db.session.get(User, conn.user_id)
+    if user is None or not policy.may(user, "view"):
+        return _error("forbidden", "You may not see this board.")
+    if db.session.get(Board, board_id) is None:
+        return _error(
+            "not_found", f"Board {board_id} does not exist.", {"board_id": "no such board"}
+        )
+
+    registry = _registry()
+    limit = current_app.config.get("REPLAY_LIMIT", 1000)
+    with registry.board_lock(board_id):
+        last_seq = _last_seq(board_id) or 0
+        sent = registry.sent_upto.setdefault(board_id, last_seq)
+        upto = max(sent, 0)
+        join_room(room(board_id))
+        with registry.lock:
+            conn.boards.add(board_id)
+        if since > upto or upto - since > limit:
+            ack = {"last_seq": upto, "resync": True}
+        else:
+            for envelope in _events_after(board_id, since):
+                if envelope["seq"] > upto:
+                    break
+                socketio.emit("board_event", envelope, to=conn.sid)
+            ack = {"last_seq": upto}
+    _broadcast_presence(board_id)
+    return ack
+
+
+@socketio.on("leave")
+def on_leave(payload: Any = None) -> dict[str, Any]:
+    conn = _current_connection()
+    if conn is None:
+        return _error("unauthenticated", "Your session has ended; sign in again.")
+    board_id = _board_id(payload)
+    if isinstance(board_id, dict):
+        return board_id
+    leave_room(room(board_id))
+    with _registry().lock:
+        conn.boards.discard(board_id)
+        conn.editing.pop(board_id, None)
+    _broadcast_presence(board_id)
+    return {"ok": True}
+
+
+@socketio.on("editing")
+def on_editing(payload: Any = None) -> dict[str, Any]:
+    """`{board_id, initiative_id | null}`: this viewer has that initiative open for editing
+    (or no longer)."""
+    conn = _current_connection()
+    if conn is None:
+        return _error("unauthenticated", "Your session has ended; sign in again.")
+    board_id = _board_id(payload)
+    if isinstance(board_id, dict):
+        return board_id
+    if board_id not in conn.boards:
+        return _error("invalid", "Join the board first.", {"board_id": "not joined"})
+    initiative_id = payload.get("initiative_id")
+    if initiative_id is not None and (
+        isinstance(initiative_id, bool) or not isinstance(initiative_id, int)
+    ):
+        return _error(
+            "invalid", "initiative_id must be an integer or null.", {"initiative_id": "invalid"}
+        )
+    with _registry().lock:
+        conn.editing[board_id] = initiative_id
+    _broadcast_presence(board_id)
+    return {"ok": True}

@@ -28,7 +28,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from tracker import accounts, board, events, policy
+from tracker import accounts, board, events, policy, realtime
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import Board, Claim, Initiative, Organisation, User, utcnow
@@ -105,6 +105,7 @@ def login() -> ResponseReturnValue:
             # A fresh session on sign-in: nothing from before (fixation) carries over.
             session.clear()
             login_user(user)
+            realtime.new_session_nonce()
             db.session.commit()
             return redirect(target or url_for("web.index"))
         db.session.rollback()
@@ -116,6 +117,8 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     form = ActionForm()
     if form.validate_on_submit():
+        # Sockets opened by this login session stop receiving at once.
+        realtime.end_login_session(session.get(realtime.SESSION_NONCE))
         logout_user()
         session.clear()
         flash("You are signed out.", "info")
