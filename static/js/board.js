@@ -11,32 +11,56 @@ function say(message) {
   statusRegion.textContent = message;
 }
 
+function reloadSoon(message) {
+  say(`${message} Reloading the board to show where it is now…`);
+  // The server's word is final: show the board as it stands.
+  setTimeout(() => window.location.reload(), 1500);
+}
+
 async function moveCard(card, list, index) {
   const id = card.dataset.initiativeId;
-  const response = await fetch(`/api/v1/initiatives/${id}/move`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-    credentials: "same-origin",
-    body: JSON.stringify({
-      stage_id: Number(list.dataset.stageId),
-      grand_challenge_id: Number(list.dataset.grandChallengeId),
-      position: index,
-      version: Number(card.dataset.version),
-    }),
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const message = body.error ? body.error.message : `The move failed (${response.status}).`;
-    say(`${message} Reloading the board to show where it is now…`);
-    // The server's word is final: show the board as it stands.
-    setTimeout(() => window.location.reload(), 1500);
+  let response;
+  let body = {};
+  try {
+    response = await fetch(`/api/v1/initiatives/${id}/move`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+      credentials: "same-origin",
+      body: JSON.stringify({
+        stage_id: Number(list.dataset.stageId),
+        grand_challenge_id: Number(list.dataset.grandChallengeId),
+        position: index,
+        version: Number(card.dataset.version),
+      }),
+    });
+    body = await response.json().catch(() => ({}));
+  } catch {
+    reloadSoon("The server could not be reached, so the card was not moved.");
     return;
   }
-  card.dataset.version = body.version;
+  if (!response.ok) {
+    reloadSoon(body.error ? body.error.message : `The move failed (${response.status}).`);
+    return;
+  }
+  updateCard(card, body);
   const title = card.querySelector(".card-title").textContent.trim();
   const stage = document.getElementById(`stage-${body.stage_id}`).querySelector("h2").textContent;
   say(`Moved “${title}” to ${stage}.`);
   refreshCounts();
+}
+
+// Keep everything on the card that describes the initiative in step with the server, so
+// that its "Move…" form (the keyboard way) sends the new version and shows the new stage.
+function updateCard(card, initiative) {
+  const stageChanged = card.dataset.stageId !== String(initiative.stage_id);
+  card.dataset.version = initiative.version;
+  card.dataset.stageId = initiative.stage_id;
+  const version = card.querySelector('input[name="version"]');
+  if (version) version.value = initiative.version;
+  const select = card.querySelector('select[name="stage_id"]');
+  if (select) select.value = String(initiative.stage_id);
+  const days = card.querySelector(".days");
+  if (days && stageChanged) days.textContent = "0 days in this stage";
 }
 
 function refreshCounts() {
@@ -48,6 +72,19 @@ function refreshCounts() {
   for (const head of board.querySelectorAll(".stage-head")) {
     const count = counts.get(head.dataset.stageId) || 0;
     head.querySelector(".count").textContent = count;
+    head.querySelector(".noun").textContent = count === 1 ? "initiative" : "initiatives";
+    const limit = head.dataset.wipLimit === undefined ? null : Number(head.dataset.wipLimit);
+    const over = limit !== null && count > limit;
+    head.classList.toggle("over-limit", over);
+    const label = head.querySelector(".over-label");
+    if (over && !label) {
+      const strong = document.createElement("strong");
+      strong.className = "over-label";
+      strong.textContent = "Over its limit";
+      head.querySelector(".stage-count").append(strong);
+    } else if (!over && label) {
+      label.remove();
+    }
   }
 }
 
