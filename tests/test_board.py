@@ -424,3 +424,47 @@ def test_other_user_in_other_org_cannot_edit(the_board, users):
     stranger = make_user("member")
     with pytest.raises(Forbidden):
         board.edit(stranger, initiative.id, 1, {"title": "mine now"})
+
+
+# --- field-level conflicts ------------------------------------------------------------------
+
+
+def test_disjoint_stale_edits_both_apply(the_board, users):
+    initiative = make_initiative(the_board, users["envoy"], title="Original")
+    commit(board.edit(users["envoy"], initiative.id, 1, {"title": "Envoy's title"}))
+    # The member loaded version 1 too, and changes only the next step.
+    second = commit(board.edit(users["envoy"], initiative.id, 1, {"next_step": "Call the ICB"}))
+    assert second.value.version == 3
+    assert second.value.title == "Envoy's title"
+    assert second.value.next_step == "Call the ICB"
+    assert second.event.data["changes"] == {"next_step": {"from": "", "to": "Call the ICB"}}
+
+
+def test_overlapping_stale_edit_is_refused_naming_fields_and_current_values(the_board, users):
+    initiative = make_initiative(the_board, users["envoy"], title="Original")
+    commit(board.edit(users["envoy"], initiative.id, 1, {"title": "Theirs", "summary": "S"}))
+    before = last_seq(the_board.id)
+    with pytest.raises(Conflict) as error:
+        board.edit(users["envoy"], initiative.id, 1, {"title": "Mine", "barriers": "none"})
+    db.session.rollback()
+    assert set(error.value.fields) == {"title"}
+    assert "'Theirs'" in error.value.fields["title"]
+    assert error.value.current.title == "Theirs"
+    assert last_seq(the_board.id) == before
+
+
+def test_stale_move_applies_after_an_edit_but_not_after_another_move(the_board, users):
+    initiative = make_initiative(the_board, users["envoy"])
+    commit(board.edit(users["envoy"], initiative.id, 1, {"summary": "edited"}))
+    moved = commit(board.move(users["envoy"], initiative.id, 1, stage(the_board, "Exploring"), 0))
+    assert moved.value.version == 3
+    with pytest.raises(Conflict) as error:
+        board.move(users["envoy"], initiative.id, 2, stage(the_board, "Pilot"), 0)
+    assert "stage_id" in error.value.fields
+
+
+def test_a_version_from_the_future_is_refused(the_board, users):
+    initiative = make_initiative(the_board, users["envoy"])
+    with pytest.raises(Conflict) as error:
+        board.edit(users["envoy"], initiative.id, 5, {"summary": "x"})
+    assert "version" in error.value.fields

@@ -344,13 +344,7 @@ def edit(
         elif name == "grand_challenge_id":
             clean[name] = _challenge_on(initiative.board_id, value).id
 
-    if initiative.version != version:
-        raise Conflict(
-            f"This initiative was changed by someone else (you saw version {version}, "
-            f"it is now at version {initiative.version}).",
-            {"version": f"stale: current version is {initiative.version}"},
-            current=initiative,
-        )
+    _check_version(initiative, version, set(clean))
 
     diff = {
         name: {"from": _json_value(getattr(initiative, name)), "to": _json_value(value)}
@@ -373,7 +367,7 @@ def edit(
         )
         initiative.position = len(new_cell)
 
-    _versioned_update(initiative, version, {name: clean[name] for name in diff})
+    _versioned_update(initiative, initiative.version, {name: clean[name] for name in diff})
     event_type = RAG_CHANGED if "rag" in diff else INITIATIVE_EDITED
     event = events.append(
         board_id=initiative.board_id,
@@ -390,6 +384,71 @@ def set_rag(
 ) -> Change[Initiative]:
     """Set the RAG status with its reason. Event `rag_changed`."""
     return edit(actor, initiative_id, version, {"rag": rag, "rag_reason": reason})
+
+
+MOVE_FIELDS = ("stage_id", "position", "grand_challenge_id")
+
+
+def fields_changed_since(initiative_id: int, version: int) -> set[str]:
+    """The fields that changes after `version` touched, read from the initiative's events."""
+    rows = db.session.scalars(
+        sa.select(Event)
+        .where(
+            Event.initiative_id == initiative_id,
+            Event.type.in_(
+                [
+                    INITIATIVE_EDITED,
+                    RAG_CHANGED,
+                    INITIATIVE_MOVED,
+                    INITIATIVE_ARCHIVED,
+                    INITIATIVE_RESTORED,
+                ]
+            ),
+        )
+        .order_by(Event.seq)
+    )
+    changed: set[str] = set()
+    for event in rows:
+        if event.data.get("version", 0) <= version:
+            continue
+        if event.type in (INITIATIVE_EDITED, RAG_CHANGED):
+            changed.update(event.data["changes"])
+        elif event.type == INITIATIVE_MOVED:
+            changed.update(MOVE_FIELDS)
+        else:
+            changed.add("archived")
+    return changed
+
+
+def _check_version(initiative: Initiative, version: int, touching: set[str]) -> None:
+    """Field-level optimistic concurrency.
+
+    A change made from an older version still applies when none of the fields it touches
+    was changed since that version; otherwise it is refused, naming each overlapping field
+    and its current value, with the current initiative.
+    """
+    if version == initiative.version:
+        return
+    if version > initiative.version:
+        raise Conflict(
+            f"Version {version} does not exist yet (the initiative is at version "
+            f"{initiative.version}).",
+            {"version": f"unknown: current version is {initiative.version}"},
+            current=initiative,
+        )
+    overlap = sorted(touching & fields_changed_since(initiative.id, version))
+    if overlap:
+        reasons = {
+            name: f"changed by someone else since version {version}; now "
+            f"{_json_value(getattr(initiative, name))!r}"
+            for name in overlap
+        }
+        raise Conflict(
+            f"Someone else changed {', '.join(overlap)} since you loaded version {version} "
+            f"(it is now at version {initiative.version}).",
+            reasons,
+            current=initiative,
+        )
 
 
 def _versioned_update(initiative: Initiative, version: int, values: dict[str, Any]) -> None:
@@ -444,13 +503,7 @@ def move(
             raise Invalid({"position": "must be 0 or more"})
     if initiative.archived:
         raise Invalid({"initiative_id": "an archived initiative cannot be moved; restore it"})
-    if initiative.version != version:
-        raise Conflict(
-            f"This initiative was changed by someone else (you saw version {version}, "
-            f"it is now at version {initiative.version}).",
-            {"version": f"stale: current version is {initiative.version}"},
-            current=initiative,
-        )
+    _check_version(initiative, version, set(MOVE_FIELDS))
 
     before = {
         "stage_id": initiative.stage_id,
@@ -484,7 +537,7 @@ def move(
     if stage.id != initiative.stage_id:
         values["stage_entered_at"] = utcnow()
     db.session.flush()
-    _versioned_update(initiative, version, values)
+    _versioned_update(initiative, initiative.version, values)
     event = events.append(
         board_id=initiative.board_id,
         type=INITIATIVE_MOVED,
@@ -512,12 +565,7 @@ def archive(
     version = _int(version, "version")
     initiative = _locked_initiative(initiative_id)
     policy.require(policy.may(actor, "archive"), "Only envoys and admins can archive initiatives.")
-    if initiative.version != version:
-        raise Conflict(
-            "This initiative was changed by someone else.",
-            {"version": f"stale: current version is {initiative.version}"},
-            current=initiative,
-        )
+    _check_version(initiative, version, {"archived"})
     if initiative.archived == archived:
         return Change(get_initiative(initiative_id, fresh=True), None)
     cell = _cell(
@@ -528,7 +576,7 @@ def archive(
     if not archived:
         values["position"] = len(cell)
     db.session.flush()
-    _versioned_update(initiative, version, values)
+    _versioned_update(initiative, initiative.version, values)
     event = events.append(
         board_id=initiative.board_id,
         type=INITIATIVE_ARCHIVED if archived else INITIATIVE_RESTORED,

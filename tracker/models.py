@@ -262,6 +262,8 @@ class Claim(Base):
     __table_args__ = (
         sa.UniqueConstraint("initiative_id", "role_type_id", "organisation_id"),
         sa.UniqueConstraint("initiative_id", "role_type_id", "slot"),
+        # A released claim's id must never name a later claim (a stale DELETE would hit it).
+        {"sqlite_autoincrement": True},
     )
 
 

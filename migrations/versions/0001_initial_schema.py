@@ -144,7 +144,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['role_type_id'], ['role_types.id'], name=op.f('fk_claims_role_type_id_role_types')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_claims')),
     sa.UniqueConstraint('initiative_id', 'role_type_id', 'organisation_id', name=op.f('uq_claims_initiative_id_role_type_id_organisation_id')),
-    sa.UniqueConstraint('initiative_id', 'role_type_id', 'slot', name=op.f('uq_claims_initiative_id_role_type_id_slot'))
+    sa.UniqueConstraint('initiative_id', 'role_type_id', 'slot', name=op.f('uq_claims_initiative_id_role_type_id_slot')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_claims_initiative_id'), ['initiative_id'], unique=False)

@@ -370,7 +370,7 @@ def move_action(initiative_id: int) -> ResponseReturnValue:
 
 
 def _friendly(error: DomainError) -> str:
-    if error.status == 409 and "version" in error.fields:
+    if error.status == 409 and error.current is not None:
         return (
             "Someone else changed this initiative a moment ago, so nothing was changed. "
             "The board now shows the current state; please try again."
