@@ -1,0 +1,358 @@
+"""End-to-end fixtures: the real app served by `tracker run`, and a real Chromium.
+
+One server per test session, with its own file SQLite database migrated by `tracker db upgrade`
+and loaded by `tracker seed-demo`, exactly as an operator would set it up. Tests share that
+database, so each one either works on an initiative it proposed itself (through the API, with
+a token from `tracker create-token`) or reads the current state before asserting on it.
+
+Every test gets a fresh browser context (no cookies carried over). Any console error or
+uncaught page error fails the test, and so does a traceback or a 500 in the server's log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Generous for a loaded CI machine, far below pytest-timeout's 300 s.
+WAIT_MS = 10_000
+BOARD_NAME = "Hertfordshire Local Industrial Strategy"
+
+DEMO = {
+    "envoy": ("envoy@demo.herts-lep.example", "demo-envoy-2026"),
+    "member": ("member@demo.herts-police.example", "demo-member-2026"),
+    "admin": ("admin@demo.herts-lep.example", "demo-admin-2026"),
+    "viewer": ("viewer@demo.herts-lep.example", "demo-viewer-2026"),
+}
+
+
+# --- the served app -----------------------------------------------------------------------
+
+
+def _tracker_command() -> list[str]:
+    script = Path(sys.executable).with_name("tracker")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tracker.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_cli(env: dict[str, str], *args: str) -> str:
+    """Run a `tracker` command with `env` (and so against its database); its standard output."""
+    done = subprocess.run(
+        [*_tracker_command(), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"tracker {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@dataclass
+class ServedApp:
+    url: str
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    log_offset: int = 0
+
+    def cli(self, *args: str) -> str:
+        return run_cli(self.env, *args)
+
+    def new_log(self) -> str:
+        """What the server logged since the last call."""
+        text = self.log_path.read_text(errors="replace")
+        new, self.log_offset = text[self.log_offset :], len(text)
+        return new
+
+
+def _wait_until_up(app: ServedApp, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.process.poll() is not None:
+            raise RuntimeError(f"The server exited early:\n{app.log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(app.url + "/login", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"The server did not answer within {timeout} s:\n{app.log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        # A developer's own settings must not leak into the served app.
+        if not name.startswith(("TRACKER_", "FLASK_"))
+    }
+    env.update(
+        TRACKER_DATABASE_URL=f"sqlite:///{workdir / 'tracker.sqlite3'}",
+        TRACKER_SECRET_KEY=secrets.token_hex(32),
+        FLASK_DEBUG="0",
+        PYTHONUNBUFFERED="1",
+    )
+    port = _free_port()
+    log_path = workdir / "server.log"
+    run_cli(env, "db", "upgrade")
+    run_cli(env, "seed-demo")
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                *_tracker_command(),
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-reload",
+                "--no-debugger",
+                "--with-threads",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        app = ServedApp(f"http://127.0.0.1:{port}", env, log_path, process)
+        try:
+            _wait_until_up(app)
+            app.new_log()  # start-up banner
+            yield app
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _server_log_is_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that made the server log a traceback or answer 500 fails, whatever the page
+    showed. Only for tests that use the served app."""
+    if "served_app" not in request.fixturenames:
+        yield
+        return
+    if "browser" in request.fixturenames:
+        request.getfixturevalue("browser")  # skip (no Chromium) before starting a server
+    app: ServedApp = request.getfixturevalue("served_app")
+    app.new_log()
+    yield
+    logged = app.new_log()
+    problems = [line for line in logged.splitlines() if "Traceback" in line or '" 500 ' in line]
+    if problems:
+        pytest.fail("The server logged errors during this test:\n" + logged, pytrace=False)
+
+
+# --- the API, for arranging state ------------------------------------------------------------
+
+
+class Api:
+    """A bearer-token client of the served JSON API (an integration, not the browser)."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base = base_url + "/api/v1"
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path: str) -> Any:
+        response = self.session.get(self.base + path, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def post(self, path: str, body: dict[str, Any], expect: int = 201) -> Any:
+        response = self.session.post(self.base + path, json=body, timeout=10)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+@dataclass
+class DemoBoard:
+    """The demo board's ids by name, read once from the API."""
+
+    id: int
+    stages: dict[str, int]
+    lanes: dict[str, int]
+    roles: dict[str, int]
+    organisations: dict[str, int] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def envoy_api(served_app: ServedApp) -> Iterator[Api]:
+    token = served_app.cli("create-token", DEMO["envoy"][0], "--name", "e2e").strip()
+    api = Api(served_app.url, token.splitlines()[-1])
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="session")
+def demo_board(envoy_api: Api) -> DemoBoard:
+    boards = {b["name"]: b["id"] for b in envoy_api.get("/boards")}
+    data = envoy_api.get(f"/boards/{boards[BOARD_NAME]}")
+    return DemoBoard(
+        id=data["id"],
+        stages={s["name"]: s["id"] for s in data["stages"]},
+        lanes={g["name"]: g["id"] for g in data["grand_challenges"]},
+        roles={r["name"]: r["id"] for r in data["role_types"]},
+        organisations={o["name"]: o["id"] for o in envoy_api.get("/organisations")},
+    )
+
+
+@pytest.fixture
+def propose(envoy_api: Api, demo_board: DemoBoard) -> Any:
+    """Propose a fresh initiative (as the demo envoy) that only the calling test touches."""
+
+    def _propose(stage: str, lane: str, organisation: str = "Hertfordshire LEP") -> dict[str, Any]:
+        return envoy_api.post(  # type: ignore[no-any-return]
+            f"/boards/{demo_board.id}/initiatives",
+            {
+                "title": f"E2E {uuid.uuid4().hex[:8]}",
+                "summary": "Proposed by an end-to-end test.",
+                "stage_id": demo_board.stages[stage],
+                "grand_challenge_id": demo_board.lanes[lane],
+                "proposing_organisation_id": demo_board.organisations[organisation],
+            },
+        )
+
+    return _propose
+
+
+# --- the browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        reason = f"Chromium is not installed at {CHROMIUM} (set E2E_CHROMIUM to its path)."
+        if "CI" in os.environ:
+            pytest.fail(f"{reason} CI must run the browser tests, not skip them.", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class BrowserErrors:
+    """Console errors and uncaught page errors seen by one test's browser contexts.
+
+    A test that provokes an error on purpose (a form answered with 409 or 422 makes Chromium
+    log "Failed to load resource") declares it with `expect(pattern)`; any other fails it.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._expected: list[re.Pattern[str]] = []
+
+    def expect(self, pattern: str) -> None:
+        self._expected.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.seen if not any(p.search(e) for p in self._expected)]
+
+
+_ERRORS = pytest.StashKey[BrowserErrors]()
+
+
+@pytest.fixture
+def browser_errors(request: pytest.FixtureRequest) -> BrowserErrors:
+    errors = BrowserErrors()
+    request.node.stash[_ERRORS] = errors
+    return errors
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail the test itself (not its teardown) when the browser reported errors."""
+    result = yield
+    errors = item.stash[_ERRORS].unexpected() if _ERRORS in item.stash else []
+    if errors:
+        pytest.fail("The browser reported errors:\n" + "\n".join(errors), pytrace=False)
+    return result
+
+
+def new_context(browser: Any, served_app: ServedApp, errors: BrowserErrors, **options: Any) -> Any:
+    context = browser.new_context(
+        base_url=served_app.url, viewport={"width": 1440, "height": 900}, **options
+    )
+    context.set_default_timeout(WAIT_MS)
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            errors.seen.append(
+                f"console error on {message.page.url if message.page else '?'}: "
+                f"{message.text} ({message.location})"
+            )
+
+    context.on("console", on_console)
+    context.on("weberror", lambda error: errors.seen.append(f"page error: {error.error}"))
+    return context
+
+
+@pytest.fixture
+def context(browser: Any, served_app: ServedApp, browser_errors: BrowserErrors) -> Iterator[Any]:
+    context = new_context(browser, served_app, browser_errors)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    return context.new_page()
+
+
+def sign_in(page: Any, who: str) -> None:
+    """Sign in through the real form as one of the demo accounts; lands on the board."""
+    email, password = DEMO[who]
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/boards/*")
