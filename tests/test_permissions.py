@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from tests import factories
 from tests.conftest import AuthActions, last_seq
-from tracker import board
+from tracker import accounts, board
 from tracker.extensions import db
 from tracker.models import Board, Claim, Initiative, Organisation, User
 
@@ -65,13 +65,21 @@ def make_world(the_board: Board, users: dict[str, User]) -> World:
     bre = factories.make_organisation("BRE Group")
     lead = factories.role_type(the_board, "Lead").id
     partner = factories.role_type(the_board, "Partner").id
-    foreign = factories.make_initiative(the_board, envoy, title="Foreign")
-    proposed = factories.make_initiative(the_board, member, title="Proposed by Police")
-    involved = factories.make_initiative(the_board, envoy, title="Police is a partner")
+    ageing = factories.challenge(the_board)
+
+    # Domain operations with one commit at the end: this runs before every API test.
+    def propose(actor: User, title: str) -> Initiative:
+        return board.propose(
+            actor, the_board.id, {"title": title, "grand_challenge_id": ageing}
+        ).value
+
+    foreign = propose(envoy, "Foreign")
+    proposed = propose(member, "Proposed by Police")
+    involved = propose(envoy, "Police is a partner")
     police_claim = board.claim(envoy, involved.id, partner, member.organisation_id).value
     lep_claim = board.claim(envoy, foreign.id, partner, envoy.organisation_id).value
+    tokens = {role: accounts.create_token(user) for role, user in users.items()}
     db.session.commit()
-    tokens = {role: factories.make_token(user) for role, user in users.items()}
     assert proposed.proposing_organisation_id == member.organisation_id
     return World(
         board=the_board,
