@@ -453,3 +453,21 @@ def test_markup_is_stored_as_typed_and_rendered_escaped(
     detail = client.get(f"/initiatives/{initiative['id']}").get_data(as_text=True)
     assert f"Summary {ESCAPED}" in detail
     assert f"Comment {ESCAPED}" in detail
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("GET", "/api/v1/nothing-here", 404),
+        ("PUT", "/api/v1/initiatives/1", 405),
+        ("DELETE", "/api/v1/boards/1", 405),
+    ],
+)
+def test_api_unknown_route_or_method_answers_with_the_error_shape(
+    client: FlaskClient, world: World, envoy: dict[str, str], method: str, url: str, status: int
+) -> None:
+    before = _state(world)
+    response = client.open(url, method=method, json={}, headers=envoy)
+    assert response.is_json
+    assert_error_shape(response, status)
+    assert table_rows() == before["rows"]
