@@ -278,3 +278,13 @@ def test_unknown_pages_are_404(client, auth, users, the_board):
     auth.login(users["viewer"])
     assert client.get("/initiatives/99999").status_code == 404
     assert client.get("/boards/99999").status_code == 404
+
+
+def test_forbidden_and_missing_pages_use_the_site_error_page(client, auth, the_board, users):
+    auth.login(users["viewer"])
+    forbidden = client.get(f"/boards/{the_board.id}/initiatives/new")
+    assert forbidden.status_code == 403
+    assert "Back to the board" in forbidden.get_data(as_text=True)
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert 'id="main"' in missing.get_data(as_text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Api, Blueprint
@@ -42,7 +42,10 @@ class TrackerApi(Api):  # type: ignore[misc]
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not request.path.startswith(API_PREFIX + "/"):
-            return error  # pages keep Flask's own error pages
+            if error.code is not None and 400 <= error.code < 500:
+                # Pages get the site's own error page (header, a way back), not Werkzeug's.
+                return render_template("web/error.html", error=error), error.code
+            return error
         db.session.rollback()
         code = error.code or 500
         data = getattr(error, "data", None) or {}
