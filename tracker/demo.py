@@ -103,9 +103,9 @@ def seed() -> Board:
         db.session.add(orgs[name])
     db.session.flush()
     users = {}
-    for email, name, role, org, password in DEMO_ACCOUNTS:
-        users[role] = accounts.create_user(
-            email, organisation_name=org, role=role, password=password, name=name
+    for email, name, account_role, org, password in DEMO_ACCOUNTS:
+        users[account_role] = accounts.create_user(
+            email, organisation_name=org, role=account_role, password=password, name=name
         )
     demo = create_board()
     stage = {s.name: s.id for s in demo.stages}
