@@ -301,3 +301,19 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (sa.UniqueConstraint("board_id", "seq"),)
+
+
+class BoardVisit(Base):
+    """Where a user's "since you last looked" starts on a board.
+
+    `baseline_seq` is the board's last event when the user's previous visit ended; it moves on
+    only when a new visit begins (after a pause), so reloading the page keeps showing the list.
+    """
+
+    __tablename__ = "board_visits"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    board_id: Mapped[int] = mapped_column(sa.ForeignKey("boards.id"), primary_key=True)
+    baseline_seq: Mapped[int] = mapped_column(default=0)
+    last_seen_seq: Mapped[int] = mapped_column(default=0)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
