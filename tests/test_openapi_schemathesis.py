@@ -54,6 +54,7 @@ OPERATIONS = [
     ("DELETE", "/api/v1/claims/{claim_id}"),
     ("POST", "/api/v1/initiatives/{initiative_id}/comments"),
     ("GET", "/api/v1/boards/{board_id}/events"),
+    ("GET", "/api/v1/boards/{board_id}/reports/weekly"),
 ]
 
 # Bounded and repeatable: the same requests on every run, well under a minute in all.

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Response
 from flask.typing import ResponseReturnValue
 
-from tracker import board, events
+from tracker import board, events, reports
 from tracker.api import actor, bp
 from tracker.api.schemas import (
     MAX_INT,
@@ -27,11 +28,14 @@ from tracker.api.schemas import (
     InitiativeSchema,
     MoveSchema,
     OrganisationSchema,
+    ReportQuerySchema,
+    WeeklyReportSchema,
 )
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Board, Claim, Comment, Initiative, Organisation
 from tracker.realtime import commit_and_publish
+from tracker.reports import render
 
 ERRORS = (400, 401, 403, 404, 409, 422)
 
@@ -222,3 +226,40 @@ def list_events(board_id: int, since: int, limit: int) -> Any:
 
 
 __all__ = ["Initiative"]
+
+
+@bp.route("/boards/<int:board_id>/reports/weekly")
+@bp.arguments(ReportQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, WeeklyReportSchema)
+@bp.doc(
+    responses={
+        "200": {
+            "description": "The report: JSON by default; `format=csv|xlsx|html` downloads a file.",
+            "content": {
+                "application/json": {"schema": WeeklyReportSchema},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "text/html": {"schema": {"type": "string"}},
+            },
+        }
+    }
+)
+@_documented_errors(401, 404, 422)
+def weekly_report(board_id: int, week: str, format: str) -> Any:
+    """The weekly status report for an ISO week (Monday to Sunday, Europe/London): counts by
+    stage and RAG and their change, every move, claim, release, RAG change, new and archived
+    initiative, stale initiatives, next steps due, time in stage, and chart data."""
+    _check_id(board_id, "Board")
+    report = reports.build(board_id, week)
+    if format == "json":
+        return reports.as_json(report)
+    body = render.render(report, format)
+    return Response(
+        body,
+        mimetype=reports.MEDIA_TYPES[format].split(";")[0],
+        headers={
+            "Content-Disposition": f'attachment; filename="{reports.filename(report, format)}"'
+        },
+    )

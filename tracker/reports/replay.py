@@ -1,0 +1,230 @@
+"""The board as it was: replaying the event log.
+
+The log is the single source: a state rebuilt from it at any moment equals what the live
+tables held then. Cell order is rebuilt with the same rules the domain operations use
+(append on create, insert at `to.position` on move, leave the cell on archive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tracker import board as ops
+from tracker.extensions import db
+from tracker.models import Event
+
+
+@dataclass
+class ClaimState:
+    claim_id: int
+    role_type_id: int
+    role: str
+    organisation_id: int
+    organisation: str
+    claimed_at: datetime
+
+
+@dataclass
+class InitiativeState:
+    id: int
+    title: str
+    summary: str
+    grand_challenge_id: int
+    stage_id: int
+    rag: str
+    rag_reason: str
+    next_step: str
+    next_step_due: date | None
+    barriers: str
+    proposing_organisation_id: int
+    archived: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    stage_entered_at: datetime
+    position: int = 0
+    # Any event on the initiative counts as activity (a claim, a note, an edit …).
+    last_activity: datetime | None = None
+    claims: dict[int, ClaimState] = field(default_factory=dict)
+    comments: int = 0
+    # (stage_id, entered, left or None): every stint in a stage, for time-in-stage.
+    stints: list[tuple[int, datetime, datetime | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """An event row, read without the ORM (a report may replay 100,000 of them)."""
+
+    seq: int
+    type: str
+    initiative_id: int | None
+    at: datetime
+    actor_name: str
+    actor_organisation_name: str
+    data: dict[str, Any]
+
+
+def load_events(board_id: int, *, before: datetime | None = None) -> Iterator[LoggedEvent]:
+    query = (
+        sa.select(
+            Event.seq,
+            Event.type,
+            Event.initiative_id,
+            Event.at,
+            Event.actor_name,
+            Event.actor_organisation_name,
+            Event.data,
+        )
+        .where(Event.board_id == board_id)
+        .order_by(Event.seq)
+    )
+    if before is not None:
+        query = query.where(Event.at < before)
+    for row in db.session.execute(query.execution_options(yield_per=5000)):
+        yield LoggedEvent(*row)
+
+
+def _due(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+class BoardReplay:
+    """Applies events one by one; `initiatives` is the board after the last one applied."""
+
+    def __init__(self) -> None:
+        self.initiatives: dict[int, InitiativeState] = {}
+        self.cells: dict[tuple[int, int], list[int]] = {}
+        self.last_seq = 0
+        self.last_at: datetime | None = None
+
+    # -- cells ----------------------------------------------------------------------------
+
+    def _cell(self, card: InitiativeState) -> list[int]:
+        return self.cells.setdefault((card.stage_id, card.grand_challenge_id), [])
+
+    def _leave_cell(self, card: InitiativeState) -> None:
+        cell = self._cell(card)
+        if card.id in cell:
+            cell.remove(card.id)
+        self._renumber(cell)
+
+    def _renumber(self, cell: list[int]) -> None:
+        for index, card_id in enumerate(cell):
+            self.initiatives[card_id].position = index
+
+    # -- events ---------------------------------------------------------------------------
+
+    def apply(self, event: LoggedEvent) -> None:
+        self.last_seq = event.seq
+        self.last_at = event.at
+        data = event.data
+        if event.type == ops.INITIATIVE_CREATED:
+            snap = data["initiative"]
+            card = InitiativeState(
+                id=snap["id"],
+                title=snap["title"],
+                summary=snap["summary"],
+                grand_challenge_id=snap["grand_challenge_id"],
+                stage_id=snap["stage_id"],
+                rag=snap["rag"],
+                rag_reason=snap["rag_reason"],
+                next_step=snap["next_step"],
+                next_step_due=_due(snap["next_step_due"]),
+                barriers=snap["barriers"],
+                proposing_organisation_id=snap["proposing_organisation_id"],
+                archived=snap["archived"],
+                version=snap["version"],
+                created_at=event.at,
+                updated_at=event.at,
+                stage_entered_at=event.at,
+                stints=[(snap["stage_id"], event.at, None)],
+                last_activity=event.at,
+            )
+            self.initiatives[card.id] = card
+            cell = self._cell(card)
+            cell.append(card.id)
+            self._renumber(cell)
+            return
+        card = self.initiatives.get(event.initiative_id or 0)
+        if card is None:
+            return
+        card.last_activity = event.at
+        if event.type in (ops.INITIATIVE_EDITED, ops.RAG_CHANGED):
+            changes = data["changes"]
+            if "grand_challenge_id" in changes:
+                self._leave_cell(card)
+            for name, change in changes.items():
+                value = change["to"]
+                setattr(card, name, _due(value) if name == "next_step_due" else value)
+            if "grand_challenge_id" in changes and not card.archived:
+                cell = self._cell(card)
+                cell.append(card.id)
+                self._renumber(cell)
+            card.version = data["version"]
+            card.updated_at = event.at
+        elif event.type == ops.INITIATIVE_MOVED:
+            self._leave_cell(card)
+            to = data["to"]
+            if to["stage_id"] != card.stage_id:
+                self._end_stint(card, event.at)
+                card.stints.append((to["stage_id"], event.at, None))
+                card.stage_entered_at = event.at
+            card.stage_id = to["stage_id"]
+            card.grand_challenge_id = to["grand_challenge_id"]
+            cell = self._cell(card)
+            cell.insert(min(to["position"], len(cell)), card.id)
+            self._renumber(cell)
+            card.version = data["version"]
+            card.updated_at = event.at
+        elif event.type == ops.INITIATIVE_ARCHIVED:
+            self._leave_cell(card)
+            card.archived = True
+            card.version = data["version"]
+            card.updated_at = event.at
+        elif event.type == ops.INITIATIVE_RESTORED:
+            card.archived = False
+            cell = self._cell(card)
+            cell.append(card.id)
+            self._renumber(cell)
+            card.version = data["version"]
+            card.updated_at = event.at
+        elif event.type == ops.ROLE_CLAIMED:
+            card.claims[data["claim_id"]] = ClaimState(
+                claim_id=data["claim_id"],
+                role_type_id=data["role_type_id"],
+                role=data["role"],
+                organisation_id=data["organisation_id"],
+                organisation=data["organisation"],
+                claimed_at=event.at,
+            )
+        elif event.type == ops.ROLE_RELEASED:
+            card.claims.pop(data["claim_id"], None)
+        elif event.type == ops.COMMENT_ADDED:
+            card.comments += 1
+
+    @staticmethod
+    def _end_stint(card: InitiativeState, at: datetime) -> None:
+        stage_id, entered, _ = card.stints[-1]
+        card.stints[-1] = (stage_id, entered, at)
+
+    def apply_all(self, events: Iterable[LoggedEvent]) -> BoardReplay:
+        for event in events:
+            self.apply(event)
+        return self
+
+    def live(self) -> list[InitiativeState]:
+        """Initiatives not archived, in board order."""
+        return sorted(
+            (c for c in self.initiatives.values() if not c.archived),
+            key=lambda c: (c.stage_id, c.grand_challenge_id, c.position, c.id),
+        )
+
+
+def board_at(board_id: int, moment: datetime) -> BoardReplay:
+    """The board as it stood just before `moment`."""
+    return BoardReplay().apply_all(load_events(board_id, before=moment))
