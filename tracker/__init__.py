@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from tracker import accounts, cli, realtime
     from tracker.api import bp as api_bp
     from tracker.api import init_api
+    from tracker.reports import views as reports_views
     from tracker.extensions import csrf, db, login_manager, migrate
     from tracker.web import bp as web_bp
     from tracker.web import init_web
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_web(app)
     init_api(app, api_bp)
     realtime.init_app(app)
+    reports_views.init_app(app)
     cli.init_app(app)
     return app
 
