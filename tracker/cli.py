@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from tracker import accounts, demo
-from tracker.errors import Invalid
+from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import Board, User
 
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(create_token_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(export_weekly_command)
 
 
 def _create_app() -> Flask:
@@ -89,3 +91,41 @@ def seed_demo_command(if_empty: bool) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+@click.command("export-weekly")
+@click.option("--board", "board_id", type=int, required=True, help="Board id.")
+@click.option("--week", required=True, help="ISO week, e.g. 2026-W48 (Monday–Sunday, London).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "html"]), required=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="File to write; '-' writes to standard output (not for xlsx).",
+)
+def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> None:
+    """Write the weekly status report for a scheduled job. Exit code 2 for a bad week, board
+    or path."""
+    from tracker import reports
+    from tracker.reports import render
+
+    try:
+        report = reports.build(board_id, week)
+    except DomainError as error:
+        raise click.UsageError(error.message) from error
+    body = render.render(report, fmt)
+    if str(output) == "-":
+        if isinstance(body, bytes):
+            raise click.UsageError("xlsx cannot be written to standard output; give a file.")
+        click.echo(body, nl=False)
+        return
+    if not output.parent.is_dir():
+        raise click.UsageError(f"The folder {output.parent} does not exist.")
+    try:
+        if isinstance(body, bytes):
+            output.write_bytes(body)
+        else:
+            output.write_text(body, encoding="utf-8")
+    except OSError as error:
+        raise click.UsageError(f"Cannot write {output}: {error.strerror}.") from error
+    click.echo(f"Wrote the {fmt} report for {report['week']['week']} to {output}.", err=True)
