@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
 from tracker import accounts, demo
@@ -113,7 +113,8 @@ def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> N
         report = reports.build(board_id, week)
     except DomainError as error:
         raise click.UsageError(error.message) from error
-    body = render.render(report, fmt)
+    with current_app.test_request_context():  # the HTML report is a page template
+        body = render.render(report, fmt)
     if str(output) == "-":
         if isinstance(body, bytes):
             raise click.UsageError("xlsx cannot be written to standard output; give a file.")
