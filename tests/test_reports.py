@@ -148,7 +148,6 @@ def test_changes_list_every_move_claim_release_rag_new_and_archived_in_the_week(
         ("Sun 25 23:30 GMT", "archived", "To be archived", "", "", ""),
     ]
     assert {r["actor"] for r in report["changes"]} == {users["envoy"].name}
-    }
     assert all(r["organisation"] == "The LEP" for r in report["changes"])
 
 
