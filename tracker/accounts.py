@@ -146,3 +146,24 @@ def user_for_token(token: str) -> User | None:
         row.last_used_at = now
         db.session.commit()
     return row.user
+
+
+def set_password(user: User, password: str) -> None:
+    """Give the account a new password (at least MIN_PASSWORD_LENGTH characters)."""
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every login session of this user: the session loader compares generations.
+    (Open sockets are the caller's to end after the commit: `realtime.end_user_sockets`.)"""
+    user.session_generation += 1
+
+
+def revoke_token(token: ApiToken) -> bool:
+    """Revoke a token at once (requests and socket events check `revoked_at`); False when it
+    was revoked already."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    return True

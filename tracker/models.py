@@ -317,3 +317,51 @@ class BoardVisit(Base):
     baseline_seq: Mapped[int] = mapped_column(default=0)
     last_seen_seq: Mapped[int] = mapped_column(default=0)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OneTimeLink(Base):
+    """An invitation or password-reset link: valid once, until `expires_at`.
+
+    Only the SHA-256 of the link's secret is stored (it is 256 random bits, as for API tokens),
+    so the table cannot be used to sign in. Issuing a new link for a user deletes their unused
+    ones: only the newest link works.
+    """
+
+    __tablename__ = "one_time_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # "invitation" (the account has no password yet) or "reset".
+    purpose: Mapped[str] = mapped_column(sa.String(16))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("purpose in ('invitation', 'reset')", name="purpose_known"),
+    )
+
+
+class AuditEntry(Base):
+    """One administrative or account-security action: who, when, what. Append-only.
+
+    `action` is a dotted name (`organisation.created`, `user.disabled`, `stage.deleted` …);
+    `summary` is the sentence an admin reads; `data` holds the details (before/after values).
+    Names are copied, so the log reads the same after a rename or a deletion.
+    """
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    actor_name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    action: Mapped[str] = mapped_column(sa.String(60), index=True)
+    target_type: Mapped[str] = mapped_column(sa.String(40))
+    target_id: Mapped[int | None]
+    summary: Mapped[str] = mapped_column(sa.Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

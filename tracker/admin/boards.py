@@ -1,0 +1,527 @@
+"""Administrative operations on the shape of boards: create and rename boards; add, rename,
+reorder and delete stages (with WIP limits), Grand Challenge swimlanes and role types (with
+their maximum holders).
+
+Every change to an existing board takes the board's write lock (as card changes do), appends
+one `board_changed` event and one audit entry in the caller's transaction, and returns the
+event for the entry point to publish after the commit, so open boards hear of it at once.
+The event's data: `{"change": WHAT, KIND: {the item as it is now (as it was, for a
+deletion)}, "from": {changed fields before}, "order": [ids in the new order]}` where WHAT is
+`board_created`, `board_renamed`, `stage_added|changed|moved|deleted`,
+`grand_challenge_added|renamed|moved|deleted` or `role_type_added|changed|moved|deleted`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from tracker import demo, events
+from tracker.admin import audit
+from tracker.admin.common import (
+    LABEL_MAX,
+    Done,
+    optional_count,
+    quoted_list,
+    require_admin,
+    text,
+)
+from tracker.errors import Conflict, Invalid, NotFound
+from tracker.extensions import db
+from tracker.models import (
+    NAME_MAX,
+    Board,
+    Claim,
+    Event,
+    GrandChallenge,
+    Initiative,
+    RoleType,
+    Stage,
+    User,
+)
+
+BOARD_CHANGED = "board_changed"
+
+
+@dataclass(frozen=True)
+class _Kind:
+    model: type[Stage] | type[GrandChallenge] | type[RoleType]
+    key: str  # in events, audit actions and field names
+    label: str  # in sentences
+
+
+STAGE = _Kind(Stage, "stage", "stage")
+LANE = _Kind(GrandChallenge, "grand_challenge", "Grand Challenge")
+ROLE = _Kind(RoleType, "role_type", "role type")
+
+
+def _board_changed(actor: User, board_id: int, data: dict[str, Any]) -> Event:
+    return events.append(
+        board_id=board_id, type=BOARD_CHANGED, actor=actor, initiative_id=None, data=data
+    )
+
+
+def _describe(item: Stage | GrandChallenge | RoleType) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": item.id, "name": item.name, "position": item.position}
+    if isinstance(item, Stage):
+        out["wip_limit"] = item.wip_limit
+    if isinstance(item, RoleType):
+        out["max_holders"] = item.max_holders
+    return out
+
+
+def _siblings(kind: _Kind, board_id: int) -> list[Any]:
+    model: Any = kind.model
+    return list(
+        db.session.scalars(
+            sa.select(model).where(model.board_id == board_id).order_by(model.position, model.id)
+        )
+    )
+
+
+def _renumber(items: list[Any]) -> None:
+    for index, item in enumerate(items):
+        if item.position != index:
+            item.position = index
+
+
+def _unique_label(kind: _Kind, board_id: int, name: str, except_id: int | None = None) -> None:
+    for item in _siblings(kind, board_id):
+        if item.id != except_id and item.name.lower() == name.lower():
+            raise Invalid({"name": f"this board already has a {kind.label} called “{item.name}”"})
+
+
+def _locked_item(kind: _Kind, item_id: int) -> Any:
+    """Find the item's board, take its write lock, then read the item as committed now."""
+    model: Any = kind.model
+    board_id = db.session.scalar(sa.select(model.board_id).where(model.id == item_id))
+    if board_id is None:
+        raise NotFound(
+            f"{kind.label[0].upper()}{kind.label[1:]} {item_id} does not exist.",
+            {f"{kind.key}_id": f"no such {kind.label}"},
+        )
+    events.lock_board(board_id)
+    db.session.expire_all()
+    return db.session.get(model, item_id)
+
+
+def _locked_board(board_id: int) -> Board:
+    board = db.session.get(Board, board_id)
+    if board is None:
+        raise NotFound(f"Board {board_id} does not exist.", {"board_id": "no such board"})
+    events.lock_board(board_id)
+    db.session.expire_all()
+    board = db.session.get(Board, board_id)
+    assert board is not None
+    return board
+
+
+# --- boards -------------------------------------------------------------------------------
+
+
+def create_board(actor: User, name: object, with_defaults: bool = True) -> Done[Board]:
+    """Create a board, with the brief's default stages, Grand Challenges and role types or
+    with none. Event `board_changed` (`board_created`, with the whole shape). Audit
+    `board.created`."""
+    require_admin(actor)
+    clean = text(name, "name", max_len=NAME_MAX)
+    if db.session.scalar(sa.select(Board.id).where(sa.func.lower(Board.name) == clean.lower())):
+        raise Invalid({"name": "a board with this name already exists"})
+    if with_defaults:
+        board = demo.create_board(clean)
+    else:
+        board = Board(name=clean)
+        db.session.add(board)
+        db.session.flush()
+    event = _board_changed(
+        actor,
+        board.id,
+        {
+            "change": "board_created",
+            "board": {"id": board.id, "name": board.name},
+            "stages": [_describe(s) for s in board.stages],
+            "grand_challenges": [_describe(g) for g in board.grand_challenges],
+            "role_types": [_describe(r) for r in board.role_types],
+        },
+    )
+    audit.record(
+        actor,
+        "board.created",
+        "board",
+        board.id,
+        f"Created board “{clean}”" + (" with the default stages." if with_defaults else "."),
+        {"name": clean, "defaults": with_defaults},
+    )
+    return Done(board, event)
+
+
+def rename_board(actor: User, board_id: int, name: object) -> Done[Board]:
+    """Rename a board. Event `board_changed` (`board_renamed`). Audit `board.renamed`."""
+    require_admin(actor)
+    board = _locked_board(board_id)
+    clean = text(name, "name", max_len=NAME_MAX)
+    if clean == board.name:
+        return Done(board, changed=False)
+    taken = db.session.scalar(
+        sa.select(Board.id).where(sa.func.lower(Board.name) == clean.lower(), Board.id != board.id)
+    )
+    if taken:
+        raise Invalid({"name": "a board with this name already exists"})
+    old, board.name = board.name, clean
+    event = _board_changed(
+        actor,
+        board.id,
+        {
+            "change": "board_renamed",
+            "board": {"id": board.id, "name": clean},
+            "from": {"name": old},
+        },
+    )
+    audit.record(
+        actor,
+        "board.renamed",
+        "board",
+        board.id,
+        f"Renamed board “{old}” to “{clean}”.",
+        {"from": old, "to": clean},
+    )
+    return Done(board, event)
+
+
+# --- shared by stages, Grand Challenges and role types ------------------------------------
+
+
+def _add(kind: _Kind, actor: User, board_id: int, name: object, **extra: Any) -> Done[Any]:
+    require_admin(actor)
+    board = _locked_board(board_id)
+    clean = text(name, "name", max_len=LABEL_MAX)
+    _unique_label(kind, board.id, clean)
+    siblings = _siblings(kind, board.id)
+    item = kind.model(board_id=board.id, name=clean, position=len(siblings), **extra)
+    db.session.add(item)
+    db.session.flush()
+    described = _describe(item)
+    event = _board_changed(actor, board.id, {"change": f"{kind.key}_added", kind.key: described})
+    audit.record(
+        actor,
+        f"{kind.key}.added",
+        kind.key,
+        item.id,
+        f"Added {kind.label} “{clean}” to “{board.name}”" + _limits_sentence(item) + ".",
+        {"board_id": board.id, **described},
+    )
+    return Done(item, event)
+
+
+def _limits_sentence(item: Any) -> str:
+    if isinstance(item, Stage):
+        return f", WIP limit {item.wip_limit}" if item.wip_limit is not None else ""
+    if isinstance(item, RoleType):
+        return f", at most {item.max_holders} holder(s)" if item.max_holders else ", any number"
+    return ""
+
+
+def _change(kind: _Kind, actor: User, item: Any, values: dict[str, Any]) -> Done[Any]:
+    """Apply `values` (already validated) to a locked item; one event and one audit entry."""
+    before = {name: getattr(item, name) for name in values if getattr(item, name) != values[name]}
+    if not before:
+        return Done(item, changed=False)
+    for name in before:
+        setattr(item, name, values[name])
+    db.session.flush()
+    described = _describe(item)
+    event = _board_changed(
+        actor, item.board_id, {"change": f"{kind.key}_changed", kind.key: described, "from": before}
+    )
+    parts = []
+    for name, old in before.items():
+        new = values[name]
+        if name == "name":
+            parts.append(f"renamed “{old}” to “{new}”")
+        else:
+            label = {"wip_limit": "WIP limit", "max_holders": "maximum holders"}[name]
+            parts.append(f"{label} {_limit(old)} → {_limit(new)}")
+    action = f"{kind.key}.renamed" if kind is LANE else f"{kind.key}.changed"
+    audit.record(
+        actor,
+        action,
+        kind.key,
+        item.id,
+        f"{kind.label[0].upper()}{kind.label[1:]} “{item.name}”: {'; '.join(parts)}.",
+        {"board_id": item.board_id, "from": before, "to": {n: values[n] for n in before}},
+    )
+    return Done(item, event)
+
+
+def _limit(value: int | None) -> str:
+    return "none" if value is None else str(value)
+
+
+def _move(kind: _Kind, actor: User, item_id: int, position: object) -> Done[Any]:
+    require_admin(actor)
+    item = _locked_item(kind, item_id)
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise Invalid({"position": "must be a whole number"})
+    siblings = _siblings(kind, item.board_id)
+    old_index = next(i for i, s in enumerate(siblings) if s.id == item.id)
+    new_index = min(max(position, 0), len(siblings) - 1)
+    if new_index == old_index:
+        return Done(item, changed=False)
+    siblings.insert(new_index, siblings.pop(old_index))
+    _renumber(siblings)
+    db.session.flush()
+    order = [s.id for s in siblings]
+    event = _board_changed(
+        actor,
+        item.board_id,
+        {"change": f"{kind.key}_moved", kind.key: _describe(item), "order": order},
+    )
+    audit.record(
+        actor,
+        f"{kind.key}.moved",
+        kind.key,
+        item.id,
+        f"Moved {kind.label} “{item.name}” from position {old_index + 1} to {new_index + 1}.",
+        {"board_id": item.board_id, "from": old_index, "to": new_index, "order": order},
+    )
+    return Done(item, event)
+
+
+def _delete(kind: _Kind, actor: User, item: Any) -> Done[None]:
+    described = _describe(item)
+    board_id = item.board_id
+    db.session.delete(item)
+    db.session.flush()
+    _renumber(_siblings(kind, board_id))
+    db.session.flush()
+    event = _board_changed(actor, board_id, {"change": f"{kind.key}_deleted", kind.key: described})
+    audit.record(
+        actor,
+        f"{kind.key}.deleted",
+        kind.key,
+        described["id"],
+        f"Deleted {kind.label} “{described['name']}”.",
+        {"board_id": board_id, **described},
+    )
+    return Done(None, event)
+
+
+def _holding_initiatives(column: Any, item_id: int) -> list[Initiative]:
+    return list(
+        db.session.scalars(
+            sa.select(Initiative).where(column == item_id).order_by(Initiative.title)
+        )
+    )
+
+
+def _titles(initiatives: list[Initiative]) -> str:
+    return quoted_list(i.title + (" (archived)" if i.archived else "") for i in initiatives)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+# --- stages -------------------------------------------------------------------------------
+
+
+def add_stage(actor: User, board_id: int, name: object, wip_limit: object = None) -> Done[Stage]:
+    """Add a stage at the end of the board. Audit `stage.added`."""
+    limit = optional_count(wip_limit, "wip_limit")
+    return _add(STAGE, actor, board_id, name, wip_limit=limit)  # type: ignore[no-any-return]
+
+
+def change_stage(actor: User, stage_id: int, name: object, wip_limit: object) -> Done[Stage]:
+    """Rename a stage and/or set its WIP limit (None: no limit; shown, not enforced). Audit
+    `stage.changed`."""
+    require_admin(actor)
+    stage = _locked_item(STAGE, stage_id)
+    clean = text(name, "name", max_len=LABEL_MAX)
+    limit = optional_count(wip_limit, "wip_limit")
+    _unique_label(STAGE, stage.board_id, clean, except_id=stage.id)
+    return _change(STAGE, actor, stage, {"name": clean, "wip_limit": limit})  # type: ignore[no-any-return]
+
+
+def move_stage(actor: User, stage_id: int, position: object) -> Done[Stage]:
+    """Put a stage at `position` (0-based) in the board's order. Audit `stage.moved`."""
+    return _move(STAGE, actor, stage_id, position)  # type: ignore[no-any-return]
+
+
+def delete_stage(actor: User, stage_id: int) -> Done[None]:
+    """Delete a stage that holds no initiative (archived ones included: they keep their
+    stage). Refused with a conflict naming how many and which. Audit `stage.deleted`."""
+    require_admin(actor)
+    stage = _locked_item(STAGE, stage_id)
+    holding = _holding_initiatives(Initiative.stage_id, stage.id)
+    if holding:
+        reason = (
+            f"holds {_count(len(holding), 'initiative')}: {_titles(holding)}; "
+            "move them to another stage first"
+        )
+        raise Conflict(f"Stage “{stage.name}” cannot be deleted: it {reason}.", {"stage": reason})
+    if len(_siblings(STAGE, stage.board_id)) == 1:
+        raise Conflict(
+            f"Stage “{stage.name}” is the board's only stage; add another before deleting it.",
+            {"stage": "a board needs at least one stage"},
+        )
+    return _delete(STAGE, actor, stage)
+
+
+# --- Grand Challenges (swimlanes) ---------------------------------------------------------
+
+
+def add_grand_challenge(actor: User, board_id: int, name: object) -> Done[GrandChallenge]:
+    """Add a Grand Challenge swimlane at the bottom of the board. Audit
+    `grand_challenge.added`."""
+    return _add(LANE, actor, board_id, name)  # type: ignore[no-any-return]
+
+
+def rename_grand_challenge(actor: User, lane_id: int, name: object) -> Done[GrandChallenge]:
+    """Rename a swimlane. Audit `grand_challenge.renamed`."""
+    require_admin(actor)
+    lane = _locked_item(LANE, lane_id)
+    clean = text(name, "name", max_len=LABEL_MAX)
+    _unique_label(LANE, lane.board_id, clean, except_id=lane.id)
+    return _change(LANE, actor, lane, {"name": clean})  # type: ignore[no-any-return]
+
+
+def move_grand_challenge(actor: User, lane_id: int, position: object) -> Done[GrandChallenge]:
+    """Put a swimlane at `position` (0-based). Audit `grand_challenge.moved`."""
+    return _move(LANE, actor, lane_id, position)  # type: ignore[no-any-return]
+
+
+def delete_grand_challenge(actor: User, lane_id: int) -> Done[None]:
+    """Delete a swimlane that holds no initiative; refused naming how many and which. Audit
+    `grand_challenge.deleted`."""
+    require_admin(actor)
+    lane = _locked_item(LANE, lane_id)
+    holding = _holding_initiatives(Initiative.grand_challenge_id, lane.id)
+    if holding:
+        reason = (
+            f"holds {_count(len(holding), 'initiative')}: {_titles(holding)}; "
+            "move them to another Grand Challenge first"
+        )
+        raise Conflict(
+            f"Grand Challenge “{lane.name}” cannot be deleted: it {reason}.",
+            {"grand_challenge": reason},
+        )
+    if len(_siblings(LANE, lane.board_id)) == 1:
+        raise Conflict(
+            f"“{lane.name}” is the board's only Grand Challenge; add another before deleting it.",
+            {"grand_challenge": "a board needs at least one Grand Challenge"},
+        )
+    return _delete(LANE, actor, lane)
+
+
+# --- role types ---------------------------------------------------------------------------
+
+
+def add_role_type(
+    actor: User, board_id: int, name: object, max_holders: object = None
+) -> Done[RoleType]:
+    """Add a role type (max_holders None: any number; 1: exclusive). Audit
+    `role_type.added`."""
+    limit = optional_count(max_holders, "max_holders")
+    return _add(ROLE, actor, board_id, name, max_holders=limit)  # type: ignore[no-any-return]
+
+
+def change_role_type(
+    actor: User, role_type_id: int, name: object, max_holders: object
+) -> Done[RoleType]:
+    """Rename a role type and/or change its maximum holders. Lowering the maximum below the
+    organisations holding it on any initiative is refused with a conflict naming them.
+
+    Holders of a role with a maximum occupy numbered slots (the database's guard against a
+    race for the last place); they are renumbered 0, 1, … here so that the new maximum is
+    exactly the number of free slots. Audit `role_type.changed`.
+    """
+    require_admin(actor)
+    role = _locked_item(ROLE, role_type_id)
+    clean = text(name, "name", max_len=LABEL_MAX)
+    limit = optional_count(max_holders, "max_holders")
+    _unique_label(ROLE, role.board_id, clean, except_id=role.id)
+    if limit is not None:
+        over = db.session.execute(
+            sa.select(Initiative.title, Initiative.archived, sa.func.count(Claim.id))
+            .join(Claim, Claim.initiative_id == Initiative.id)
+            .where(Claim.role_type_id == role.id)
+            .group_by(Initiative.id, Initiative.title, Initiative.archived)
+            .having(sa.func.count(Claim.id) > limit)
+            .order_by(Initiative.title)
+        ).all()
+        if over:
+            listed = ", ".join(
+                f"“{title}”{' (archived)' if archived else ''} has {n}"
+                for title, archived, n in over[:5]
+            ) + (f" and {len(over) - 5} more" if len(over) > 5 else "")
+            reason = (
+                f"{_count(len(over), 'initiative')} {'has' if len(over) == 1 else 'have'} more "
+                f"than {limit} holder{'s' if limit != 1 else ''} of {role.name} ({listed}); "
+                "release claims first"
+            )
+            raise Conflict(
+                f"The maximum of {role.name} cannot be lowered to {limit}: {reason}.",
+                {"max_holders": reason},
+            )
+    if limit != role.max_holders:
+        _renumber_slots(role.id, limit)
+    return _change(ROLE, actor, role, {"name": clean, "max_holders": limit})  # type: ignore[no-any-return]
+
+
+def _renumber_slots(role_type_id: int, limit: int | None) -> None:
+    """Slots 0..n-1 per initiative in claim order (NULL for a role with no maximum). All are
+    cleared first, so the unique (initiative, role, slot) constraint never sees a clash."""
+    db.session.execute(
+        sa.update(Claim).where(Claim.role_type_id == role_type_id).values(slot=None),
+        execution_options={"synchronize_session": False},
+    )
+    if limit is None:
+        return
+    claims = db.session.execute(
+        sa.select(Claim.id, Claim.initiative_id)
+        .where(Claim.role_type_id == role_type_id)
+        .order_by(Claim.initiative_id, Claim.claimed_at, Claim.id)
+    ).all()
+    next_slot: dict[int, int] = {}
+    for claim_id, initiative_id in claims:
+        slot = next_slot.get(initiative_id, 0)
+        next_slot[initiative_id] = slot + 1
+        db.session.execute(
+            sa.update(Claim).where(Claim.id == claim_id).values(slot=slot),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.expire_all()
+
+
+def move_role_type(actor: User, role_type_id: int, position: object) -> Done[RoleType]:
+    """Put a role type at `position` (0-based). Audit `role_type.moved`."""
+    return _move(ROLE, actor, role_type_id, position)  # type: ignore[no-any-return]
+
+
+def delete_role_type(actor: User, role_type_id: int) -> Done[None]:
+    """Delete a role type no organisation holds on any initiative; refused naming how many
+    claims and on which initiatives. Audit `role_type.deleted`."""
+    require_admin(actor)
+    role = _locked_item(ROLE, role_type_id)
+    holding = list(
+        db.session.scalars(
+            sa.select(Initiative)
+            .join(Claim, Claim.initiative_id == Initiative.id)
+            .where(Claim.role_type_id == role.id)
+            .order_by(Initiative.title)
+        ).unique()
+    )
+    if holding:
+        claims = db.session.scalar(
+            sa.select(sa.func.count(Claim.id)).where(Claim.role_type_id == role.id)
+        )
+        reason = (
+            f"is held {_count(claims or 0, 'time')} on {_count(len(holding), 'initiative')}: "
+            f"{_titles(holding)}; release those claims first"
+        )
+        raise Conflict(
+            f"Role type “{role.name}” cannot be deleted: it {reason}.", {"role_type": reason}
+        )
+    return _delete(ROLE, actor, role)

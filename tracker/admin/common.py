@@ -1,0 +1,80 @@
+"""What every administrative operation shares: the result it returns, the permission check,
+input checks, and the one place an entry point ends its unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from tracker import policy, realtime
+from tracker.errors import Invalid
+from tracker.models import Event, User
+
+T = TypeVar("T")
+
+LABEL_MAX = 80  # stage, Grand Challenge and role type names: they head columns and rows
+COUNT_MAX = 999  # WIP limits and maximum holders
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """What an administrative operation did.
+
+    `value`: its result. `event`: the board event to publish after the commit (board-shape
+    changes only). `end_sockets_of`: users whose open sockets must be disconnected after the
+    commit (disabled, their organisation deactivated, a token revoked, signed out everywhere).
+    `changed`: False when the request asked for what already was, so nothing was written.
+    """
+
+    value: T
+    event: Event | None = None
+    end_sockets_of: tuple[int, ...] = ()
+    changed: bool = True
+
+
+def commit(done: Done[Any]) -> None:
+    """The entry point's end of the unit of work: commit (publishing the board event, if any,
+    only after it), then end the sockets of anyone who just lost access."""
+    realtime.commit_and_publish(done.event)
+    for user_id in done.end_sockets_of:
+        realtime.end_user_sockets(user_id)
+
+
+def require_admin(actor: User) -> None:
+    policy.require(policy.may(actor, "administer"), "Only administrators can do this.")
+
+
+def text(value: Any, field: str, *, max_len: int, required: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Invalid({field: "must be text"})
+    value = " ".join(value.split())  # names: no leading, trailing or repeated white space
+    if required and not value:
+        raise Invalid({field: "is required"})
+    if len(value) > max_len:
+        raise Invalid({field: f"must be at most {max_len} characters (got {len(value)})"})
+    return value
+
+
+def optional_count(value: Any, field: str) -> int | None:
+    """None (no limit) or a whole number from 1 to COUNT_MAX."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid({field: "must be a whole number, or empty for no limit"})
+    if not 1 <= value <= COUNT_MAX:
+        raise Invalid({field: f"must be from 1 to {COUNT_MAX}, or empty for no limit"})
+    return value
+
+
+def quoted_list(names: Iterable[str], limit: int = 5) -> str:
+    """“A”, “B” and “C” (and 2 more)."""
+    items = [f"“{n}”" for n in names]
+    shown, rest = items[:limit], len(items) - limit
+    if rest > 0:
+        return ", ".join(shown) + f" and {rest} more"
+    if len(shown) > 1:
+        return ", ".join(shown[:-1]) + " and " + shown[-1]
+    return shown[0] if shown else ""

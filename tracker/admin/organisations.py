@@ -1,0 +1,103 @@
+"""Administrative operations on organisations: create, rename, deactivate and reactivate.
+
+A deactivated organisation keeps its claims and its place in history, but cannot claim new
+roles (`board.claim` refuses it) and its people cannot sign in (`User.is_active`).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tracker.admin import audit
+from tracker.admin.common import Done, require_admin, text
+from tracker.errors import Invalid, NotFound
+from tracker.extensions import db
+from tracker.models import NAME_MAX, Organisation, User
+
+
+def get(organisation_id: int) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(
+            f"Organisation {organisation_id} does not exist.",
+            {"organisation_id": "no such organisation"},
+        )
+    return organisation
+
+
+def _unique_name(name: str, except_id: int | None = None) -> None:
+    query = sa.select(Organisation.id).where(sa.func.lower(Organisation.name) == name.lower())
+    if except_id is not None:
+        query = query.where(Organisation.id != except_id)
+    if db.session.scalar(query) is not None:
+        raise Invalid({"name": "an organisation with this name already exists"})
+
+
+def create(actor: User, name: object) -> Done[Organisation]:
+    """Create an organisation. Audit `organisation.created`."""
+    require_admin(actor)
+    clean = text(name, "name", max_len=NAME_MAX)
+    _unique_name(clean)
+    organisation = Organisation(name=clean)
+    db.session.add(organisation)
+    db.session.flush()
+    audit.record(
+        actor,
+        "organisation.created",
+        "organisation",
+        organisation.id,
+        f"Created organisation “{clean}”.",
+        {"name": clean},
+    )
+    return Done(organisation)
+
+
+def rename(actor: User, organisation_id: int, name: object) -> Done[Organisation]:
+    """Rename an organisation. Audit `organisation.renamed`, data `{from, to}`. History keeps
+    the names events were recorded with."""
+    require_admin(actor)
+    organisation = get(organisation_id)
+    clean = text(name, "name", max_len=NAME_MAX)
+    if clean == organisation.name:
+        return Done(organisation, changed=False)
+    _unique_name(clean, except_id=organisation.id)
+    old = organisation.name
+    organisation.name = clean
+    audit.record(
+        actor,
+        "organisation.renamed",
+        "organisation",
+        organisation.id,
+        f"Renamed organisation “{old}” to “{clean}”.",
+        {"from": old, "to": clean},
+    )
+    return Done(organisation)
+
+
+def set_active(actor: User, organisation_id: int, active: bool) -> Done[Organisation]:
+    """Deactivate (or reactivate) an organisation. Deactivating ends its people's sessions,
+    tokens and sockets at once. Audit `organisation.deactivated` / `organisation.reactivated`."""
+    require_admin(actor)
+    organisation = get(organisation_id)
+    if not active and organisation.id == actor.organisation_id:
+        raise Invalid(
+            {"organisation_id": "you cannot deactivate your own organisation"},
+            "You cannot deactivate your own organisation: you would lock yourself out.",
+        )
+    if organisation.active == active:
+        return Done(organisation, changed=False)
+    organisation.active = active
+    people = list(
+        db.session.scalars(sa.select(User.id).where(User.organisation_id == organisation.id))
+    )
+    what = "Reactivated" if active else "Deactivated"
+    audit.record(
+        actor,
+        "organisation.reactivated" if active else "organisation.deactivated",
+        "organisation",
+        organisation.id,
+        f"{what} organisation “{organisation.name}” ({len(people)} "
+        f"{'person' if len(people) == 1 else 'people'}).",
+        {"active": active, "people": len(people)},
+    )
+    return Done(organisation, end_sockets_of=() if active else tuple(people))

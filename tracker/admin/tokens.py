@@ -1,0 +1,97 @@
+"""API tokens and sessions: each person lists, creates and revokes their own tokens and can
+sign out everywhere; admins revoke anyone's tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from tracker import accounts, policy
+from tracker.admin import audit
+from tracker.admin.common import Done, require_admin, text
+from tracker.errors import NotFound
+from tracker.extensions import db
+from tracker.models import NAME_MAX, ApiToken, User
+
+
+@dataclass(frozen=True)
+class NewToken:
+    row: ApiToken
+    secret: str  # shown once
+
+
+def of_user(user_id: int) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken)
+            .where(ApiToken.user_id == user_id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+        )
+    )
+
+
+def everyone(actor: User, *, include_revoked: bool = False) -> list[ApiToken]:
+    """Every person's tokens (admins only), newest first, with their owners."""
+    require_admin(actor)
+    query = (
+        sa.select(ApiToken)
+        .options(orm.joinedload(ApiToken.user))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+    if not include_revoked:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def create(actor: User, name: object) -> Done[NewToken]:
+    """A new personal token for the actor. Audit `token.created`."""
+    policy.require(actor.is_active, "Your account is disabled.")
+    clean = text(name, "name", max_len=NAME_MAX)
+    secret = accounts.create_token(actor, clean)
+    row = db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.id.desc())
+    ).first()
+    assert row is not None
+    audit.record(
+        actor, "token.created", "token", row.id, f"{actor.name} created API token “{clean}”."
+    )
+    return Done(NewToken(row, secret))
+
+
+def revoke(actor: User, token_id: int) -> Done[ApiToken]:
+    """Revoke a token: the actor's own, or anyone's for an admin. Requests with it fail at
+    once; sockets opened with it are disconnected after the commit. Audit `token.revoked`."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"Token {token_id} does not exist.", {"token_id": "no such token"})
+    if token.user_id != actor.id:
+        require_admin(actor)
+    if not accounts.revoke_token(token):
+        return Done(token, changed=False)
+    owner = token.user
+    whose = "their own" if owner.id == actor.id else f"{owner.name}'s"
+    audit.record(
+        actor,
+        "token.revoked",
+        "token",
+        token.id,
+        f"{actor.name} revoked {whose} API token “{token.name}”.",
+        {"owner": owner.email, "name": token.name},
+    )
+    return Done(token, end_sockets_of=(owner.id,))
+
+
+def sign_out_everywhere(actor: User) -> Done[User]:
+    """End every session of the actor, on every device (tokens stay). Audit
+    `account.signed_out_everywhere`."""
+    accounts.sign_out_everywhere(actor)
+    audit.record(
+        actor,
+        "account.signed_out_everywhere",
+        "user",
+        actor.id,
+        f"{actor.name} signed out everywhere.",
+    )
+    return Done(actor, end_sockets_of=(actor.id,))
