@@ -1,11 +1,91 @@
-"""Reports pages: pick a week, read the HTML report, download any format."""
+"""Reports pages: pick a week, read the HTML report, download any format.
+
+The downloads point at the API endpoint (which takes the session cookie for GET), so a file
+from the page is byte for byte what an integration or `tracker export-weekly` gets. Without
+JavaScript the links simply download; `static/js/reports.js` fetches instead, to show that a
+file is being generated.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from typing import Any
+
+from flask import Blueprint, Flask, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from tracker import board, policy, reports
+from tracker.errors import DomainError, Invalid
+from tracker.extensions import db
+from tracker.models import User, utcnow
+from tracker.reports import html
+from tracker.reports.weekly import LONDON, Week
 
 bp = Blueprint("reports", __name__)
+
+# (format, what a person calls it, what it holds), in the order the page offers them.
+DOWNLOADS = (
+    ("xlsx", "Excel workbook (XLSX)", "one sheet per section, real dates and numbers"),
+    ("csv", "CSV", "one file, a column names each section"),
+    ("html", "Printable report (HTML)", "this report with its charts, to keep or print"),
+    ("json", "JSON", "for integrations; described in the API document"),
+)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError) -> ResponseReturnValue:
+    db.session.rollback()
+    return render_template("web/error.html", error=error), error.status
+
+
+def current_week() -> Week:
+    """The ISO week it is now in London."""
+    return Week.containing(utcnow().astimezone(LONDON).date())
+
+
+@bp.route("/boards/<int:board_id>/reports")
+@login_required
+def weekly_page(board_id: int) -> ResponseReturnValue:
+    """The weekly status report for `?week=2026-W48` (default: this week, London time).
+    A week that is not one comes back as the form with its reason, 422."""
+    policy.require(policy.may(_me(), "export"), "Your account cannot read reports.")
+    the_board = board.get_board(board_id)
+    this_week = current_week()
+    text = request.args.get("week")
+    context: dict[str, Any] = {"board": the_board, "this_week": this_week, "week_text": text}
+    try:
+        week = this_week if text is None else Week.parse(text.strip())
+    except Invalid as error:
+        context["week_error"] = error.fields.get("week", error.message)
+        if not text or not text.strip():
+            context["week_error"] = "Enter an ISO week, such as 2026-W48"
+        return render_template("reports/page.html", **context), 422
+    report = reports.build(board_id, str(week))
+    context.update(
+        html.report_context(report, heading_level=2, links=True),
+        week=week,
+        week_text=str(week),
+        previous_week=week.shifted(-1),
+        next_week=week.shifted(1),
+        # No link into the future: a week after this one has nothing to report yet.
+        show_next=week.shifted(1).start <= this_week.start,
+        downloads=[
+            {
+                "format": fmt,
+                "label": label,
+                "hint": hint,
+                "filename": reports.filename(report, fmt),
+                "url": url_for("api.weekly_report", board_id=board_id, week=str(week), format=fmt),
+            }
+            for fmt, label, hint in DOWNLOADS
+        ],
+    )
+    return render_template("reports/page.html", **context)
