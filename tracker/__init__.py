@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure_database(app)
     _refuse_unsafe_production(app)
 
-    from tracker import accounts, cli, realtime
+    from tracker import accounts, admin, cli, realtime, security
     from tracker.api import bp as api_bp
     from tracker.api import init_api
     from tracker.reports import views as reports_views
@@ -48,6 +48,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_api(app, api_bp)
     realtime.init_app(app)
     reports_views.init_app(app)
+    admin.init_app(app)
+    security.init_app(app)  # after the socket middleware, so ProxyFix wraps sockets too
     cli.init_app(app)
     return app
 

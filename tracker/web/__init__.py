@@ -28,7 +28,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from tracker import accounts, board, events, policy, realtime
+from tracker import accounts, board, events, policy, realtime, security
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import Board, Claim, Initiative, Organisation, User, utcnow
@@ -99,7 +99,12 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("web.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data or "", form.password.data or "")
+        email = form.email.data or ""
+        if not security.signin_allowed(email):
+            # Refused before the password is checked, whether or not the account exists.
+            flash(security.SIGNIN_REFUSED, "error")
+            return render_template("web/login.html", form=form), 429
+        user = accounts.authenticate(email, form.password.data or "")
         if user is not None:
             target = _safe_next(form.next.data)
             # A fresh session on sign-in: nothing from before (fixation) carries over.
@@ -109,6 +114,7 @@ def login() -> ResponseReturnValue:
             db.session.commit()
             return redirect(target or url_for("web.index"))
         db.session.rollback()
+        security.signin_failed(email)
         flash("That e-mail and password do not match an active account.", "error")
     return render_template("web/login.html", form=form)
 

@@ -1,0 +1,115 @@
+"""Forms of the administration and account pages (Flask-WTF: each carries a CSRF token).
+
+Forms repeated on one page (a row per stage, per organisation …) get a prefix of their own
+(`stage-12-`), so every input has a unique id that error messages can point to.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+
+from tracker.accounts import MIN_PASSWORD_LENGTH
+from tracker.admin.common import COUNT_MAX, LABEL_MAX
+from tracker.admin.links import PASSWORD_MAX
+from tracker.models import NAME_MAX
+from tracker.web.forms import options
+
+ROLE_CHOICES = options(
+    [("member", "Member"), ("envoy", "Envoy"), ("viewer", "Viewer"), ("admin", "Admin")]
+)
+
+
+class NameForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
+
+
+class LabelForm(FlaskForm):
+    """A Grand Challenge's name."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=LABEL_MAX)])
+
+
+class BoardForm(FlaskForm):
+    name = StringField("Board name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    defaults = BooleanField(
+        "Start with the default stages, Grand Challenges and role types", default=True
+    )
+
+
+class StageForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=LABEL_MAX)])
+    wip_limit = IntegerField(
+        "WIP limit", validators=[Optional(), NumberRange(min=1, max=COUNT_MAX)]
+    )
+
+
+class RoleTypeForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=LABEL_MAX)])
+    max_holders = IntegerField(
+        "Maximum holders", validators=[Optional(), NumberRange(min=1, max=COUNT_MAX)]
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    organisation_id = SelectField("Organisation", coerce=int, validators=[InputRequired()])
+    role = SelectField("Account role", choices=ROLE_CHOICES, validators=[InputRequired()])
+
+
+class PersonForm(FlaskForm):
+    role = SelectField("Account role", choices=ROLE_CHOICES, validators=[InputRequired()])
+    organisation_id = SelectField("Organisation", coerce=int, validators=[InputRequired()])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("What is it for?", validators=[DataRequired(), Length(max=NAME_MAX)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=PASSWORD_MAX,
+                message=f"must be at least {MIN_PASSWORD_LENGTH} characters",
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("password", message="must match the new password")],
+    )
+
+
+class AuditFilterForm(FlaskForm):
+    """Read from the query string; changes nothing, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", default="")
+    actor = SelectField("Who", default="")
+    target = SelectField("What it concerned", default="")
+    q = StringField("Text contains", validators=[Optional(), Length(max=200)])
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
