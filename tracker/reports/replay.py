@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -56,8 +56,7 @@ class InitiativeState:
     stints: list[tuple[int, datetime, datetime | None]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class LoggedEvent:
+class LoggedEvent(NamedTuple):
     """An event row, read without the ORM (a report may replay 100,000 of them)."""
 
     seq: int
@@ -85,7 +84,10 @@ def load_events(board_id: int, *, before: datetime | None = None) -> Iterator[Lo
     )
     if before is not None:
         query = query.where(Event.at < before)
-    for row in db.session.execute(query.execution_options(yield_per=5000)):
+    # Core, not the ORM: a report may read 100,000 rows and the ORM's bookkeeping per row
+    # would cost more than the replay itself.
+    result = db.session.connection().execution_options(yield_per=5000).execute(query)
+    for row in result:
         yield LoggedEvent(*row)
 
 
@@ -111,11 +113,13 @@ class BoardReplay:
         cell = self._cell(card)
         if card.id in cell:
             cell.remove(card.id)
-        self._renumber(cell)
 
-    def _renumber(self, cell: list[int]) -> None:
-        for index, card_id in enumerate(cell):
-            self.initiatives[card_id].position = index
+    def number_positions(self) -> None:
+        """Set each live card's `position` from its cell (done once, not per event: cells
+        can be long and a report replays many events)."""
+        for cell in self.cells.values():
+            for index, card_id in enumerate(cell):
+                self.initiatives[card_id].position = index
 
     # -- events ---------------------------------------------------------------------------
 
@@ -146,9 +150,7 @@ class BoardReplay:
                 last_activity=event.at,
             )
             self.initiatives[card.id] = card
-            cell = self._cell(card)
-            cell.append(card.id)
-            self._renumber(cell)
+            self._cell(card).append(card.id)
             return
         card = self.initiatives.get(event.initiative_id or 0)
         if card is None:
@@ -162,9 +164,7 @@ class BoardReplay:
                 value = change["to"]
                 setattr(card, name, _due(value) if name == "next_step_due" else value)
             if "grand_challenge_id" in changes and not card.archived:
-                cell = self._cell(card)
-                cell.append(card.id)
-                self._renumber(cell)
+                self._cell(card).append(card.id)
             card.version = data["version"]
             card.updated_at = event.at
         elif event.type == ops.INITIATIVE_MOVED:
@@ -178,7 +178,6 @@ class BoardReplay:
             card.grand_challenge_id = to["grand_challenge_id"]
             cell = self._cell(card)
             cell.insert(min(to["position"], len(cell)), card.id)
-            self._renumber(cell)
             card.version = data["version"]
             card.updated_at = event.at
         elif event.type == ops.INITIATIVE_ARCHIVED:
@@ -188,9 +187,7 @@ class BoardReplay:
             card.updated_at = event.at
         elif event.type == ops.INITIATIVE_RESTORED:
             card.archived = False
-            cell = self._cell(card)
-            cell.append(card.id)
-            self._renumber(cell)
+            self._cell(card).append(card.id)
             card.version = data["version"]
             card.updated_at = event.at
         elif event.type == ops.ROLE_CLAIMED:
@@ -219,6 +216,7 @@ class BoardReplay:
 
     def live(self) -> list[InitiativeState]:
         """Initiatives not archived, in board order."""
+        self.number_positions()
         return sorted(
             (c for c in self.initiatives.values() if not c.archived),
             key=lambda c: (c.stage_id, c.grand_challenge_id, c.position, c.id),
@@ -227,4 +225,6 @@ class BoardReplay:
 
 def board_at(board_id: int, moment: datetime) -> BoardReplay:
     """The board as it stood just before `moment`."""
-    return BoardReplay().apply_all(load_events(board_id, before=moment))
+    replay = BoardReplay().apply_all(load_events(board_id, before=moment))
+    replay.number_positions()
+    return replay

@@ -110,7 +110,8 @@ def weekly_report(
             rags[card.rag] = rags.get(card.rag, 0) + 1
         return {"stages": stages, "rags": rags}
 
-    for event in load_events(board.id, before=week.end):
+    week_start, week_end = week.start, week.end
+    for event in load_events(board.id, before=week_end):
         while pending and event.at >= pending[0]:
             snapshots[pending.pop(0)] = snapshot()
         title_before = (
@@ -119,7 +120,7 @@ def weekly_report(
             else None
         )
         replay.apply(event)
-        if event.at >= week.start:
+        if event.at >= week_start:
             row = _change_row(event, replay, title_before, stage_names)
             if row is not None:
                 changes.append(row)
