@@ -164,7 +164,7 @@ def test_refused_organisation_name_is_named_at_its_field(client, admin_auth, use
     assert 'id="new-name" ' in page and 'aria-invalid="true"' in page
     reason = "an organisation with this name already exists"
     assert f'<p class="field-error" id="new-name-error">{reason}</p>' in page
-    assert '<a href="#new-name">Name: an organisation with this name already exists</a>' in page
+    assert f'<a href="#new-name">Name of the new organisation: {reason}</a>' in page
     org_id = users["member"].organisation_id
     response = post(
         client, admin_auth, f"/admin/organisations/{org_id}/rename", {f"org-{org_id}-name": ""}
@@ -560,7 +560,10 @@ def test_audit_page_filters(client, admin_auth, users, the_board):
     assert "1 entry" in only_stages and "Added stage “Scale-up”" in only_stages
     by_text = page_text(client.get("/admin/audit?q=alpha"))
     assert "Created organisation “Alpha”" in by_text and "Scale-up" not in by_text
-    by_actor = page_text(client.get(f"/admin/audit?actor={users['envoy'].id}"))
-    assert "0 entries" in by_actor or "Not a valid choice" in by_actor
+    by_actor = page_text(client.get(f"/admin/audit?actor={users['admin'].id}"))
+    assert "2 entries" in by_actor
+    # Only people who appear in the log can be chosen.
+    nobody = client.get(f"/admin/audit?actor={users['envoy'].id}")
+    assert nobody.status_code == 422 and 'id="actor-error"' in page_text(nobody)
     bad_date = client.get("/admin/audit?since=yesterday")
     assert bad_date.status_code == 422 and 'id="since-error"' in page_text(bad_date)

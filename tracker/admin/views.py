@@ -151,10 +151,14 @@ def _organisations_page(
             forms[organisation.id] = NameForm(
                 prefix=f"org-{organisation.id}", formdata=None, name=organisation.name
             )
+        # Read out with the input (and named in the error summary): which row it is.
+        forms[organisation.id].name.label.text = f"New name for {organisation.name}"
+    new_form = new_form or NameForm(prefix="new", formdata=None)
+    new_form.name.label.text = "Name of the new organisation"
     return render_template(
         "admin/organisations.html",
         rows=rows,
-        new_form=new_form or NameForm(prefix="new", formdata=None),
+        new_form=new_form,
         row_forms=forms,
         error_forms=[f for f in [new_form, *(row_forms or {}).values()] if f and f.errors],
     )
@@ -506,6 +510,24 @@ def _shape_forms(board: Board) -> dict[str, FlaskForm]:
     return forms
 
 
+def _label_shape_forms(board: Board, forms: dict[str, Any]) -> None:
+    """Labels that say which row an input belongs to: one page holds many "Name" inputs."""
+    forms["board"].name.label.text = "Board name"
+    forms["new-stage"].name.label.text = "Name of the new stage"
+    forms["new-stage"].wip_limit.label.text = "WIP limit of the new stage"
+    forms["new-lane"].name.label.text = "Name of the new Grand Challenge"
+    forms["new-role"].name.label.text = "Name of the new role type"
+    forms["new-role"].max_holders.label.text = "Maximum holders of the new role type"
+    for i, s in enumerate(board.stages, 1):
+        forms[f"stage-{s.id}"].name.label.text = f"Stage {i} name"
+        forms[f"stage-{s.id}"].wip_limit.label.text = f"Stage {i} WIP limit"
+    for i, g in enumerate(board.grand_challenges, 1):
+        forms[f"lane-{g.id}"].name.label.text = f"Grand Challenge {i} name"
+    for i, r in enumerate(board.role_types, 1):
+        forms[f"role-{r.id}"].name.label.text = f"Role type {i} name"
+        forms[f"role-{r.id}"].max_holders.label.text = f"Role type {i} maximum holders"
+
+
 def _board_page(board_id: int, submitted: FlaskForm | None = None) -> str:
     db.session.expire_all()
     board = db.session.get(
@@ -522,6 +544,7 @@ def _board_page(board_id: int, submitted: FlaskForm | None = None) -> str:
     forms = _shape_forms(board)
     if submitted is not None:
         forms[submitted._prefix.rstrip("-")] = submitted
+    _label_shape_forms(board, forms)
     per_stage = dict(
         db.session.execute(
             sa.select(Initiative.stage_id, sa.func.count())
