@@ -570,3 +570,13 @@ def test_audit_search_filters_by_action_actor_target_text_and_date(users, app):
     today = utcnow().astimezone(zone).date()
     assert len(found(since=today, until=today)) == 3
     assert found(until=today - timedelta(days=1)) == []
+
+
+def test_reactivating_an_organisation_does_not_revive_old_sessions(users):
+    member = users["member"]
+    old_session = member.get_id()
+    organisations.set_active(users["admin"], member.organisation_id, False)
+    organisations.set_active(users["admin"], member.organisation_id, True)
+    db.session.commit()
+    assert accounts.user_from_session_id(old_session) is None
+    assert accounts.user_from_session_id(member.get_id()) is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tracker import accounts
 from tracker.admin import audit
 from tracker.admin.common import Done, require_admin, text
 from tracker.errors import Invalid, NotFound
@@ -75,8 +76,9 @@ def rename(actor: User, organisation_id: int, name: object) -> Done[Organisation
 
 
 def set_active(actor: User, organisation_id: int, active: bool) -> Done[Organisation]:
-    """Deactivate (or reactivate) an organisation. Deactivating ends its people's sessions,
-    tokens and sockets at once. Audit `organisation.deactivated` / `organisation.reactivated`."""
+    """Deactivate (or reactivate) an organisation. Deactivating ends its people's sessions
+    (for good: their session generation moves on), tokens and sockets at once. Audit
+    `organisation.deactivated` / `organisation.reactivated`."""
     require_admin(actor)
     organisation = get(organisation_id)
     if not active and organisation.id == actor.organisation_id:
@@ -87,9 +89,14 @@ def set_active(actor: User, organisation_id: int, active: bool) -> Done[Organisa
     if organisation.active == active:
         return Done(organisation, changed=False)
     organisation.active = active
-    people = list(
-        db.session.scalars(sa.select(User.id).where(User.organisation_id == organisation.id))
+    members = list(
+        db.session.scalars(sa.select(User).where(User.organisation_id == organisation.id))
     )
+    if not active:
+        # As for a disabled person: reactivating later must not bring old sessions back.
+        for person in members:
+            accounts.sign_out_everywhere(person)
+    people = [person.id for person in members]
     what = "Reactivated" if active else "Deactivated"
     audit.record(
         actor,
