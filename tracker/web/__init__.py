@@ -7,7 +7,7 @@ publish, and turn domain errors into messages on the page.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -28,11 +28,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from tracker import accounts, board, events, policy, realtime, security
-from tracker.errors import DomainError
+from tracker import accounts, board, events, policy, realtime, security, visits
+from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import Board, Claim, Initiative, Organisation, User, utcnow
 from tracker.realtime import commit_and_publish
+from tracker.reports.replay import board_at
 from tracker.web.forms import (
     ActionForm,
     ArchiveForm,
@@ -146,6 +147,14 @@ def index() -> ResponseReturnValue:
 @bp.route("/boards/<int:board_id>")
 @login_required
 def board_page(board_id: int) -> ResponseReturnValue:
+    if "as_of" in request.args:
+        return _board_as_of(board_id, request.args["as_of"])
+    # Note the visit first: its commit would otherwise expire every card loaded below.
+    last_seq = db.session.scalar(sa.select(Board.last_seq).where(Board.id == board_id))
+    if last_seq is None:
+        abort(404)
+    baseline = visits.record_visit(me().id, board_id, last_seq)
+    db.session.commit()
     the_board = board.load_board(board_id)
     cards = board.board_initiatives(board_id)
     cells: dict[tuple[int, int], list[Initiative]] = defaultdict(list)
@@ -156,6 +165,8 @@ def board_page(board_id: int) -> ResponseReturnValue:
     for cell in cells.values():
         cell.sort(key=lambda c: (c.position, c.id))
     user = me()
+    since_count, since_events = visits.changes_since(board_id, baseline)
+    names = _names(the_board)
     return render_template(
         "web/board.html",
         board=the_board,
@@ -166,6 +177,34 @@ def board_page(board_id: int) -> ResponseReturnValue:
         may_propose=policy.may(user, "propose"),
         move_form=MoveForm(),
         lead=_lead_organisations(cards),
+        since_count=since_count,
+        since_events=[(e, describe(events.envelope(e), names)) for e in since_events],
+        titles={card.id: card.title for card in cards},
+    )
+
+
+def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
+    """The board rebuilt from its events as it stood at the end of a day (London), read-only."""
+    the_board = board.load_board(board_id)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise Invalid({"as_of": "must be a date as YYYY-MM-DD"}) from None
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    moment = datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC)
+    replay = board_at(board_id, moment)
+    cells: dict[tuple[int, int], list[Any]] = defaultdict(list)
+    per_stage: dict[int, int] = defaultdict(int)
+    for card in replay.live():
+        cells[(card.stage_id, card.grand_challenge_id)].append(card)
+        per_stage[card.stage_id] += 1
+    return render_template(
+        "web/board_as_of.html",
+        board=the_board,
+        cells=cells,
+        per_stage=per_stage,
+        as_of=day,
+        moment=min(moment, utcnow()),
     )
 
 
