@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from limits import parse
 
@@ -15,6 +16,7 @@ from tests.conftest import AuthActions, FreshContextClient, _config, last_seq
 from tests.factories import PASSWORD, make_initiative, make_token, make_user
 from tracker import create_app, security
 from tracker.extensions import db, socketio
+from tracker.models import ApiToken
 
 REFUSED = "Too many sign-in attempts"
 NO_MATCH = "That e-mail and password do not match an active account."
@@ -225,41 +227,55 @@ def _admin_post(app, users, path: str):
     return admin_client.post(path, data={"csrf_token": admin_auth.csrf_token("/admin/")})
 
 
-def test_disabling_ends_session_token_and_socket_at_once(app, client, auth, users, the_board):
-    member = users["member"]
+def _joined(sock, board_id: int):
+    ack = sock.emit("join", {"board_id": board_id, "since": last_seq(board_id)}, callback=True)
+    assert "last_seq" in ack
+    sock.get_received()
+    return sock
+
+
+def _someone_comments(client, users, the_board) -> None:
     initiative = make_initiative(the_board, users["envoy"])
-    auth.login(member)
-    token = make_token(member)
-    bearer = {"Authorization": f"Bearer {token}"}
-    session_sock = socketio.test_client(app, flask_test_client=client)
-    token_sock = socketio.test_client(app, auth={"token": token})
-    for sock in (session_sock, token_sock):
-        ack = sock.emit(
-            "join", {"board_id": the_board.id, "since": last_seq(the_board.id)}, callback=True
-        )
-        assert "last_seq" in ack
-        sock.get_received()
+    envoy = {"Authorization": f"Bearer {make_token(users['envoy'])}"}
+    response = client.post(
+        f"/api/v1/initiatives/{initiative.id}/comments", json={"body": "x"}, headers=envoy
+    )
+    assert response.status_code == 201
+
+
+def test_disabled_users_open_session_stops_working(app, client, auth, users, the_board):
+    auth.login(users["member"])
     assert client.get(f"/boards/{the_board.id}").status_code == 200
-    assert client.get("/api/v1/boards", headers=bearer).status_code == 200
-
-    response = _admin_post(app, users, f"/admin/people/{member.id}/disable")
-    assert response.status_code == 302
-
-    # Sockets: disconnected by the admin's request itself, before anything else happens.
-    assert not session_sock.is_connected() and not token_sock.is_connected()
-    # The session: the next page sends them to sign in; the API answers 401.
+    assert _admin_post(app, users, f"/admin/people/{users['member'].id}/disable").status_code == 302
     page = client.get(f"/boards/{the_board.id}")
     assert page.status_code == 302 and "/login" in page.headers["Location"]
     assert client.get("/api/v1/boards").status_code == 401
-    # The token: refused on the next request.
+
+
+def test_disabled_users_api_token_stops_working(app, client, users):
+    bearer = {"Authorization": f"Bearer {make_token(users['member'])}"}
+    assert client.get("/api/v1/boards", headers=bearer).status_code == 200
+    assert _admin_post(app, users, f"/admin/people/{users['member'].id}/disable").status_code == 302
     assert client.get("/api/v1/boards", headers=bearer).status_code == 401
-    # And nothing more reaches the sockets.
-    envoy = {"Authorization": f"Bearer {make_token(users['envoy'])}"}
-    client.post(f"/api/v1/initiatives/{initiative.id}/comments", json={"body": "x"}, headers=envoy)
+
+
+def test_disabled_users_sockets_are_disconnected_and_get_nothing_more(
+    app, client, auth, users, the_board
+):
+    member = users["member"]
+    auth.login(member)
+    token = make_token(member)
+    session_sock = _joined(socketio.test_client(app, flask_test_client=client), the_board.id)
+    token_sock = _joined(socketio.test_client(app, auth={"token": token}), the_board.id)
+    assert _admin_post(app, users, f"/admin/people/{member.id}/disable").status_code == 302
+    # Disconnected by the admin's request itself, before anything else happens …
+    assert not session_sock.is_connected() and not token_sock.is_connected()
+    # … so the next change reaches neither, and a new socket is refused.
+    _someone_comments(client, users, the_board)
     assert [p for p in session_sock.queue if p["name"] == "board_event"] == []
     assert [p for p in token_sock.queue if p["name"] == "board_event"] == []
-    # A new socket is refused.
     assert not socketio.test_client(app, auth={"token": token}).is_connected()
+    assert not socketio.test_client(app, flask_test_client=client).is_connected()
 
 
 def test_revoking_a_token_ends_it_on_the_api_and_on_its_socket(app, client, auth, users, the_board):
@@ -271,7 +287,7 @@ def test_revoking_a_token_ends_it_on_the_api_and_on_its_socket(app, client, auth
     assert client.get("/api/v1/boards", headers=bearer).status_code == 200
 
     auth.login(member)
-    token_id = db.session.scalar(db.select(db.text("id")).select_from(db.text("api_tokens")))
+    token_id = db.session.scalar(sa.select(ApiToken.id))
     response = client.post(
         f"/account/tokens/{token_id}/revoke", data={"csrf_token": auth.csrf_token("/account")}
     )
@@ -285,7 +301,7 @@ def test_revoking_a_token_ends_it_on_the_api_and_on_its_socket(app, client, auth
 def test_admin_revoking_someones_token_ends_it(app, client, users):
     token = make_token(users["viewer"])
     bearer = {"Authorization": f"Bearer {token}"}
-    token_id = db.session.scalar(db.select(db.text("id")).select_from(db.text("api_tokens")))
+    token_id = db.session.scalar(sa.select(ApiToken.id))
     assert _admin_post(app, users, f"/admin/tokens/{token_id}/revoke").status_code == 302
     assert client.get("/api/v1/boards", headers=bearer).status_code == 401
 
