@@ -21,7 +21,8 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,18 +61,65 @@ class Connection:
     editing: dict[int, int | None] = field(default_factory=dict)
 
 
-class Registry:
-    """Who is connected to this process, and what has been sent to each board's room."""
+class LocalSequencer:
+    """What each board's room has been sent, for one process (no message queue)."""
 
     def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
+        self._sent: dict[int, int] = {}
+
+    @contextmanager
+    def board(self, board_id: int) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks[board_id]
+        with lock:
+            yield
+
+    def sent(self, board_id: int) -> int | None:
+        return self._sent.get(board_id)
+
+    def set_sent(self, board_id: int, seq: int) -> None:
+        self._sent[board_id] = seq
+
+
+class RedisSequencer:
+    """The same, shared by every worker through Redis, so that the events of a board reach
+    its viewers once and in order whichever worker committed them."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    @contextmanager
+    def board(self, board_id: int) -> Iterator[None]:
+        lock = self._redis.lock(
+            f"tracker:board:{board_id}:publish", timeout=30, blocking_timeout=10
+        )
+        if not lock.acquire():
+            raise TimeoutError(f"board {board_id}: publish lock not acquired")
+        try:
+            yield
+        finally:
+            with suppress(Exception):
+                lock.release()
+
+    def sent(self, board_id: int) -> int | None:
+        value = self._redis.get(f"tracker:board:{board_id}:sent")
+        return int(value) if value is not None else None
+
+    def set_sent(self, board_id: int, seq: int) -> None:
+        self._redis.set(f"tracker:board:{board_id}:sent", seq)
+
+
+class Registry:
+    """Who is connected to this process, and the board sequencer."""
+
+    def __init__(self, sequencer: LocalSequencer | RedisSequencer) -> None:
         self.lock = threading.RLock()
         self.connections: dict[str, Connection] = {}
-        self.board_locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
-        self.sent_upto: dict[int, int] = {}
-
-    def board_lock(self, board_id: int) -> threading.Lock:
-        with self.lock:
-            return self.board_locks[board_id]
+        self.sequencer = sequencer
 
 
 def _registry() -> Registry:
@@ -80,7 +128,10 @@ def _registry() -> Registry:
 
 def init_app(app: Flask) -> None:
     app.extensions["tracker.publishers"] = [_socket_publisher]
-    app.extensions["tracker.registry"] = Registry()
+    queue = app.config.get("MESSAGE_QUEUE") or None
+    app.extensions["tracker.registry"] = Registry(
+        RedisSequencer(queue) if queue else LocalSequencer()
+    )
     origins = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or None  # None: same origin only
     socketio.init_app(
         app,
@@ -89,7 +140,7 @@ def init_app(app: Flask) -> None:
         # Clients send small commands; nothing legitimate comes near this.
         max_http_buffer_size=app.config.get("SOCKETIO_MAX_MESSAGE_BYTES", 16 * 1024),
         manage_session=False,
-        message_queue=app.config.get("MESSAGE_QUEUE") or None,
+        message_queue=queue,
         logger=False,
         engineio_logger=False,
     )
@@ -124,20 +175,29 @@ def _socket_publisher(envelopes: list[dict[str, Any]]) -> None:
 
 
 def flush_board(board_id: int, known_before: int | None = None) -> None:
-    """Send the room every committed event it has not been sent yet, in order."""
-    registry = _registry()
-    with registry.board_lock(board_id):
-        if board_id not in registry.sent_upto:
-            if known_before is None:
+    """Send the room every committed event it has not been sent yet, in order.
+
+    With the message queue unreachable this gives up quietly: the change is committed, live
+    push pauses, and viewers catch up by sequence number when it returns."""
+    sequencer = _registry().sequencer
+    try:
+        with sequencer.board(board_id):
+            sent = sequencer.sent(board_id)
+            if sent is None or sent > (_last_seq(board_id) or 0):
+                # Nothing recorded (or a record from another database): start from here.
+                if known_before is None:
+                    return
+                sent = known_before
+            pending = _events_after(board_id, sent)
+            if not pending:
+                sequencer.set_sent(board_id, sent)
                 return
-            registry.sent_upto[board_id] = known_before
-        pending = _events_after(board_id, registry.sent_upto[board_id])
-        if not pending:
-            return
-        _drop_revoked_viewers(board_id)
-        for envelope in pending:
-            socketio.emit("board_event", envelope, to=room(board_id))
-        registry.sent_upto[board_id] = pending[-1]["seq"]
+            _drop_revoked_viewers(board_id)
+            for envelope in pending:
+                socketio.emit("board_event", envelope, to=room(board_id))
+            sequencer.set_sent(board_id, pending[-1]["seq"])
+    except Exception as error:  # the queue is down: never fail the committed change
+        current_app.logger.warning("live push paused for board %s: %s", board_id, error)
 
 
 def _events_after(board_id: int, seq: int, limit: int | None = None) -> list[dict[str, Any]]:
@@ -355,10 +415,23 @@ def on_join(payload: Any = None) -> dict[str, Any]:
 
     registry = _registry()
     limit = current_app.config.get("REPLAY_LIMIT", 1000)
-    with registry.board_lock(board_id):
+    try:
+        guard = registry.sequencer.board(board_id)
+        guard.__enter__()
+    except Exception:  # queue unreachable: replay what the database holds, without the lock
+        guard = None
+    try:
         last_seq = _last_seq(board_id) or 0
-        sent = registry.sent_upto.setdefault(board_id, last_seq)
-        upto = max(sent, 0)
+        try:
+            sent = registry.sequencer.sent(board_id) if guard else None
+            if sent is None:
+                sent = last_seq
+                if guard:
+                    registry.sequencer.set_sent(board_id, sent)
+        except Exception:
+            sent = last_seq
+        # Replay only what the room has been sent; what comes after reaches this client live.
+        upto = min(max(sent, 0), last_seq)
         join_room(room(board_id))
         with registry.lock:
             conn.boards.add(board_id)
@@ -368,8 +441,12 @@ def on_join(payload: Any = None) -> dict[str, Any]:
             for envelope in _events_after(board_id, since):
                 if envelope["seq"] > upto:
                     break
-                socketio.emit("board_event", envelope, to=conn.sid)
+                # Straight to this client, not through the queue.
+                socketio.emit("board_event", envelope, to=conn.sid, ignore_queue=True)
             ack = {"last_seq": upto}
+    finally:
+        if guard is not None:
+            guard.__exit__(None, None, None)
     _broadcast_presence(board_id)
     return ack
 

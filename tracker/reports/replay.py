@@ -152,9 +152,10 @@ class BoardReplay:
             self.initiatives[card.id] = card
             self._cell(card).append(card.id)
             return
-        card = self.initiatives.get(event.initiative_id or 0)
-        if card is None:
+        existing = self.initiatives.get(event.initiative_id or 0)
+        if existing is None:
             return
+        card = existing
         card.last_activity = event.at
         if event.type in (ops.INITIATIVE_EDITED, ops.RAG_CHANGED):
             changes = data["changes"]
