@@ -288,3 +288,45 @@ def test_forbidden_and_missing_pages_use_the_site_error_page(client, auth, the_b
     missing = client.get("/no/such/page")
     assert missing.status_code == 404
     assert 'id="main"' in missing.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "card", "may_move"),
+    [
+        ("member", "own", True),  # proposed by the member's organisation
+        ("member", "lep", False),  # someone else's, no role held
+        ("envoy", "lep", True),
+        ("viewer", "own", False),
+    ],
+)
+def test_card_fragment_renders_one_card_with_the_viewers_permissions(
+    client, auth, setting, users, role, card, may_move
+):
+    """What the board's live script fetches to redraw a card after a change."""
+    auth.login(users[role])
+    response = client.get(f"/initiatives/{setting[card]}/card")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith("<li") and html.count('class="card ') == 1
+    assert f'id="initiative-{setting[card]}"' in html
+    assert f'data-draggable="{"true" if may_move else "false"}"' in html
+    assert ('class="move"' in html) is may_move
+    assert "<html" not in html  # a fragment, not a page
+    if card == "lep":
+        assert "Partner: Council" in html  # the other roles held, as on the board
+
+
+def test_card_fragment_says_when_the_initiative_is_archived(client, auth, setting, users):
+    board.archive(users["envoy"], setting["lep"], 1, True)
+    db.session.commit()
+    auth.login(users["viewer"])
+    html = client.get(f"/initiatives/{setting['lep']}/card").get_data(as_text=True)
+    assert 'data-archived="true"' in html
+
+
+def test_card_fragment_needs_sign_in_and_an_existing_initiative(client, auth, setting, users):
+    anonymous = client.get(f"/initiatives/{setting['lep']}/card")
+    assert anonymous.status_code == 302
+    assert "/login" in anonymous.headers["Location"]
+    auth.login(users["viewer"])
+    assert client.get("/initiatives/99999/card").status_code == 404

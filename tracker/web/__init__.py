@@ -208,6 +208,24 @@ def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
     )
 
 
+@bp.route("/initiatives/<int:initiative_id>/card")
+@login_required
+def card_fragment(initiative_id: int) -> ResponseReturnValue:
+    """One board card, exactly as the board page renders it for this viewer (a drag handle
+    and a Move… form only where they may edit). The board's script fetches it to apply a live
+    change, so cards never hold a copy of the permission rules."""
+    card = board.get_initiative(initiative_id)
+    the_board = board.load_board(card.board_id)
+    return render_template(
+        "web/_card.html",
+        card=card,
+        board=the_board,
+        now=utcnow(),
+        may_edit={card.id: policy.may_edit(me(), card)},
+        lead=_lead_organisations([card]),
+    )
+
+
 def _lead_organisations(cards: list[Initiative]) -> dict[int, str]:
     lead: dict[int, str] = {}
     for card in cards:
