@@ -1,7 +1,13 @@
-// The board page: drag and drop between stage × Grand Challenge cells, through the same
-// JSON API integrations use. Reading the board and moving by keyboard ("Move…" on each card)
-// work without this script.
+// The board page: drag and drop between stage × Grand Challenge cells, through the same JSON
+// API integrations use, and everyone else's changes applied as they happen (live.js keeps
+// them in order). Reading the board and moving by keyboard ("Move…" on each card) work
+// without this script.
+//
+// Where a card sits follows the events (each says where the server put it); what a card shows
+// to this viewer (Lead, roles, a drag handle and Move… form only if they may edit) comes from
+// the server, as the board page's own card fragment, so permissions live in one place.
 import Sortable from "../vendor/sortable.esm.js";
+import { RAG_LABELS, startLive } from "./live.js";
 
 const board = document.getElementById("board");
 const statusRegion = document.getElementById("board-status");
@@ -11,57 +17,326 @@ function say(message) {
   statusRegion.textContent = message;
 }
 
-function reloadSoon(message) {
-  say(`${message} Reloading the board to show where it is now…`);
-  // The server's word is final: show the board as it stands.
-  setTimeout(() => window.location.reload(), 1500);
+// --- reading the page ---------------------------------------------------------------------
+
+function cardById(id) {
+  return board.querySelector(`li.card[data-initiative-id="${id}"]`);
 }
 
-async function moveCard(card, list, index) {
-  const id = card.dataset.initiativeId;
-  let response;
-  let body = {};
-  try {
-    response = await fetch(`/api/v1/initiatives/${id}/move`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-      credentials: "same-origin",
-      body: JSON.stringify({
-        stage_id: Number(list.dataset.stageId),
-        grand_challenge_id: Number(list.dataset.grandChallengeId),
-        position: index,
-        version: Number(card.dataset.version),
-      }),
-    });
-    body = await response.json().catch(() => ({}));
-  } catch {
-    reloadSoon("The server could not be reached, so the card was not moved.");
-    return;
+function titleOf(id) {
+  const card = cardById(id);
+  return card ? card.querySelector(".card-title").textContent.trim() : null;
+}
+
+function stageName(id) {
+  const head = document.getElementById(`stage-${id}`);
+  return head ? head.querySelector("h2").textContent.trim() : null;
+}
+
+function laneName(id) {
+  const label = document.getElementById(`lane-${id}`);
+  return label ? label.textContent.trim() : null;
+}
+
+function cellList(stageId, grandChallengeId) {
+  return board.querySelector(
+    `ul.cards[data-stage-id="${stageId}"][data-grand-challenge-id="${grandChallengeId}"]`,
+  );
+}
+
+// --- changing cards -----------------------------------------------------------------------
+
+// Moving or replacing a node drops its focus: put it back on the same control.
+function focusedPart(card) {
+  const active = document.activeElement;
+  if (!active || !card.contains(active)) return null;
+  for (const selector of ["summary", "select", "button", ".card-title a"]) {
+    if (active.matches(selector)) return selector;
   }
-  if (!response.ok) {
-    reloadSoon(body.error ? body.error.message : `The move failed (${response.status}).`);
-    return;
+  return ".card-title a";
+}
+
+function refocus(card, part) {
+  if (!part) return;
+  const target = card.querySelector(part) || card.querySelector(".card-title a");
+  if (target) target.focus({ preventScroll: true });
+}
+
+// Put a card at `position` among the live cards of a cell, as the server numbers them
+// (past the end: last).
+function place(card, stageId, grandChallengeId, position) {
+  const list = cellList(stageId, grandChallengeId);
+  if (!list) throw new Error(`no cell for stage ${stageId} and Grand Challenge ${grandChallengeId}`);
+  const others = [...list.querySelectorAll(":scope > li.card")].filter((c) => c !== card);
+  const before = others[position] || null;
+  if (card.parentElement !== list || card.nextElementSibling !== before) {
+    const part = focusedPart(card);
+    list.insertBefore(card, before);
+    refocus(card, part);
   }
-  updateCard(card, body);
-  const title = card.querySelector(".card-title").textContent.trim();
-  const stage = document.getElementById(`stage-${body.stage_id}`).querySelector("h2").textContent;
-  say(`Moved “${title}” to ${stage}.`);
-  refreshCounts();
+  const stageChanged = card.isConnected && card.dataset.stageId !== String(stageId);
+  card.dataset.stageId = stageId;
+  card.dataset.grandChallengeId = grandChallengeId;
+  return stageChanged;
 }
 
 // Keep everything on the card that describes the initiative in step with the server, so
 // that its "Move…" form (the keyboard way) sends the new version and shows the new stage.
+function setVersion(card, version) {
+  card.dataset.version = version;
+  const input = card.querySelector('input[name="version"]');
+  if (input) input.value = version;
+}
+
+function enteredStage(card, stageId) {
+  const select = card.querySelector('select[name="stage_id"]');
+  if (select) select.value = String(stageId);
+  const days = card.querySelector(".days");
+  if (days) days.textContent = "0 days in this stage";
+}
+
 function updateCard(card, initiative) {
   const stageChanged = card.dataset.stageId !== String(initiative.stage_id);
-  card.dataset.version = initiative.version;
+  setVersion(card, initiative.version);
   card.dataset.stageId = initiative.stage_id;
-  const version = card.querySelector('input[name="version"]');
-  if (version) version.value = initiative.version;
-  const select = card.querySelector('select[name="stage_id"]');
-  if (select) select.value = String(initiative.stage_id);
-  const days = card.querySelector(".days");
-  if (days && stageChanged) days.textContent = "0 days in this stage";
+  card.dataset.grandChallengeId = initiative.grand_challenge_id;
+  if (stageChanged) enteredStage(card, initiative.stage_id);
+  else {
+    const select = card.querySelector('select[name="stage_id"]');
+    if (select) select.value = String(initiative.stage_id);
+  }
 }
+
+function editCard(card, changes, version) {
+  if (changes.title) {
+    card.querySelector(".card-title a").textContent = changes.title.to;
+    const hidden = card.querySelector("details.move summary .visually-hidden");
+    if (hidden) hidden.textContent = ` “${changes.title.to}”`;
+  }
+  if (changes.rag) {
+    const rag = changes.rag.to;
+    for (const element of [card, card.querySelector(".rag-badge")]) {
+      for (const name of [...element.classList]) {
+        if (name.startsWith("rag-") && name !== "rag-badge") element.classList.remove(name);
+      }
+      element.classList.add(`rag-${rag}`);
+    }
+    const badge = card.querySelector(".rag-badge");
+    badge.lastChild.textContent = RAG_LABELS[rag];
+  }
+  if (changes.grand_challenge_id) {
+    // The server puts it at the end of the same stage in its new swimlane.
+    place(card, card.dataset.stageId, changes.grand_challenge_id.to, Infinity);
+  }
+  setVersion(card, version);
+}
+
+function removeCard(card) {
+  if (focusedPart(card)) {
+    // Keep keyboard users near where they were: the next card, or the previous one.
+    const near = card.nextElementSibling || card.previousElementSibling;
+    card.remove();
+    const link = near && near.querySelector(".card-title a");
+    if (link) link.focus({ preventScroll: true });
+    else document.getElementById("main").focus({ preventScroll: true });
+    return;
+  }
+  card.remove();
+}
+
+// Swap a card for the server's fresh rendering, keeping where it is and what the viewer had
+// open, chosen or focused on it.
+function swapCard(old, fresh) {
+  fresh.dataset.stageId = old.dataset.stageId;
+  fresh.dataset.grandChallengeId = old.dataset.grandChallengeId;
+  const details = old.querySelector("details.move");
+  const freshDetails = fresh.querySelector("details.move");
+  if (details && freshDetails && details.open) {
+    freshDetails.open = true;
+    const chosen = details.querySelector("select");
+    const select = freshDetails.querySelector("select");
+    if (chosen && select) select.value = chosen.value;
+  }
+  const part = focusedPart(old);
+  old.replaceWith(fresh);
+  refocus(fresh, part);
+}
+
+function highlight(card) {
+  card.classList.add("live-changed");
+  setTimeout(() => card.classList.remove("live-changed"), 2500);
+}
+
+// --- the server's card fragment -----------------------------------------------------------
+
+// Cards whose fresh rendering could not be fetched (the connection dropped): fetched again
+// after the next successful join.
+const stale = new Set();
+
+async function fetchCard(id) {
+  let response;
+  try {
+    response = await fetch(`/initiatives/${id}/card`, {
+      credentials: "same-origin",
+      headers: { Accept: "text/html" },
+    });
+  } catch {
+    stale.add(String(id));
+    return null;
+  }
+  if (response.redirected && new URL(response.url).pathname === "/login") {
+    window.location.reload(); // signed out: the sign-in page says so
+    return null;
+  }
+  if (!response.ok) {
+    stale.add(String(id));
+    return null;
+  }
+  const template = document.createElement("template");
+  template.innerHTML = (await response.text()).trim();
+  return template.content.querySelector("li.card");
+}
+
+// Show the server's current card at a place (by default: where the server says, last).
+async function showFetched(id, where = null) {
+  const fresh = await fetchCard(id);
+  if (!fresh) return;
+  await notDragging();
+  const existing = cardById(id);
+  if (fresh.dataset.archived === "true") {
+    if (existing) removeCard(existing);
+    return;
+  }
+  const [stageId, grandChallengeId, position] = where || [
+    fresh.dataset.stageId,
+    fresh.dataset.grandChallengeId,
+    Infinity,
+  ];
+  if (existing) swapCard(existing, fresh);
+  place(fresh, stageId, grandChallengeId, position);
+  highlight(fresh);
+}
+
+async function refreshCard(id) {
+  const fresh = await fetchCard(id);
+  if (!fresh) return;
+  await notDragging();
+  const card = cardById(id);
+  if (!card) return;
+  if (fresh.dataset.archived === "true") removeCard(card);
+  else {
+    swapCard(card, fresh);
+    highlight(fresh);
+  }
+}
+
+// --- applying events ----------------------------------------------------------------------
+
+// While a card is being dragged (and until the server has answered the drop), the DOM is the
+// user's: events wait, in order, and are applied after.
+let drags = 0;
+let waiting = [];
+
+async function notDragging() {
+  while (drags) await new Promise((resolve) => waiting.push(resolve));
+}
+
+function dragStarted() {
+  drags += 1;
+}
+
+function dragFinished() {
+  drags -= 1;
+  if (!drags) {
+    const resume = waiting;
+    waiting = [];
+    for (const resolve of resume) resolve();
+  }
+}
+
+async function applyEvent(event) {
+  const id = event.initiative_id;
+  const data = event.data;
+  switch (event.type) {
+    case "initiative_created": {
+      const i = data.initiative;
+      if (!i.archived) await showFetched(id, [i.stage_id, i.grand_challenge_id, i.position]);
+      break;
+    }
+    case "initiative_moved": {
+      await notDragging();
+      const card = cardById(id);
+      const to = data.to;
+      if (!card) {
+        await showFetched(id, [to.stage_id, to.grand_challenge_id, to.position]);
+        break;
+      }
+      if (place(card, to.stage_id, to.grand_challenge_id, to.position)) enteredStage(card, to.stage_id);
+      setVersion(card, data.version);
+      if (event.actor.user.id !== live.me.id) highlight(card);
+      break;
+    }
+    case "initiative_edited":
+    case "rag_changed": {
+      await notDragging();
+      const card = cardById(id);
+      if (card) {
+        editCard(card, data.changes, data.version);
+        if (event.actor.user.id !== live.me.id) highlight(card);
+      }
+      break;
+    }
+    case "initiative_archived": {
+      await notDragging();
+      const card = cardById(id);
+      if (card) removeCard(card);
+      break;
+    }
+    case "initiative_restored":
+      await showFetched(id);
+      break;
+    case "role_claimed":
+    case "role_released":
+      // Lead, the role chips and (for members) whether they may now move it.
+      if (cardById(id)) await refreshCard(id);
+      break;
+    default:
+      return; // comments and anything new change nothing on a card
+  }
+  refreshCounts();
+  markEditing();
+}
+
+// --- presence on cards --------------------------------------------------------------------
+
+let viewers = [];
+
+function markEditing(latest = viewers) {
+  viewers = latest;
+  const editors = new Map();
+  for (const viewer of viewers) {
+    if (viewer.isMe || viewer.editing === null || viewer.editing === undefined) continue;
+    const orgs = editors.get(String(viewer.editing)) || new Set();
+    orgs.add(viewer.organisation);
+    editors.set(String(viewer.editing), orgs);
+  }
+  for (const note of board.querySelectorAll(".editing-note")) {
+    if (!editors.has(note.closest("li.card").dataset.initiativeId)) note.remove();
+  }
+  for (const [id, orgs] of editors) {
+    const card = cardById(id);
+    if (!card) continue;
+    let note = card.querySelector(".editing-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "editing-note";
+      card.querySelector(".card-meta").after(note);
+    }
+    note.textContent = `${[...orgs].join(", ")} — editing`;
+  }
+}
+
+// --- counts -------------------------------------------------------------------------------
 
 function refreshCounts() {
   const counts = new Map();
@@ -88,6 +363,63 @@ function refreshCounts() {
   }
 }
 
+// --- the user's own drags -----------------------------------------------------------------
+
+function putBack(card, list, index) {
+  const others = [...list.querySelectorAll(":scope > li.card")].filter((c) => c !== card);
+  list.insertBefore(card, others[index] || null);
+}
+
+async function moveCard(card, list, index, from, fromIndex) {
+  const id = card.dataset.initiativeId;
+  const title = titleOf(id);
+  let response;
+  let body = {};
+  try {
+    response = await fetch(`/api/v1/initiatives/${id}/move`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+      credentials: "same-origin",
+      body: JSON.stringify({
+        stage_id: Number(list.dataset.stageId),
+        grand_challenge_id: Number(list.dataset.grandChallengeId),
+        position: index,
+        version: Number(card.dataset.version),
+      }),
+    });
+    body = await response.json().catch(() => ({}));
+  } catch {
+    putBack(card, from, fromIndex);
+    say(`The server could not be reached, so “${title}” was not moved.`);
+    return;
+  }
+  if (response.status === 409 && body.current) {
+    // Someone else moved it first. Their move stands; show the card where the server has it.
+    const current = body.current;
+    if (current.archived) {
+      removeCard(card);
+      say(`“${title}” was not moved: someone else archived it a moment ago.`);
+      return;
+    }
+    place(card, current.stage_id, current.grand_challenge_id, current.position);
+    updateCard(card, current);
+    highlight(card);
+    say(
+      `“${title}” was not moved: someone else moved it a moment ago. ` +
+        `It is in ${stageName(current.stage_id)}, ${laneName(current.grand_challenge_id)}.`,
+    );
+    return;
+  }
+  if (!response.ok) {
+    putBack(card, from, fromIndex);
+    const reason = body.error ? body.error.message : `the server answered ${response.status}`;
+    say(`“${title}” was not moved: ${reason}`);
+    return;
+  }
+  updateCard(card, body);
+  say(`Moved “${title}” to ${stageName(body.stage_id)}.`);
+}
+
 for (const list of board.querySelectorAll("ul.cards")) {
   Sortable.create(list, {
     group: "cards",
@@ -95,9 +427,32 @@ for (const list of board.querySelectorAll("ul.cards")) {
     draggable: 'li.card[data-draggable="true"]',
     filter: "a, summary, select, button, input, label",
     preventOnFilter: false,
+    onStart() {
+      dragStarted();
+    },
     onEnd(event) {
-      if (event.from === event.to && event.oldIndex === event.newIndex) return;
-      moveCard(event.item, event.to, event.newIndex);
+      if (event.from === event.to && event.oldIndex === event.newIndex) {
+        dragFinished();
+        return;
+      }
+      moveCard(event.item, event.to, event.newIndex, event.from, event.oldIndex).finally(() => {
+        refreshCounts();
+        dragFinished();
+      });
     },
   });
 }
+
+const live = startLive({
+  onEvent: applyEvent,
+  describeWith: { titleOf, stageName },
+  onPresence: markEditing,
+  editingTitle: (id) => titleOf(id) || "an initiative",
+  onJoined() {
+    for (const id of [...stale]) {
+      stale.delete(id);
+      showFetched(id).then(refreshCounts);
+    }
+  },
+  onResync: () => window.location.reload(),
+});

@@ -1,0 +1,363 @@
+// Live updates shared by the board, initiative and edit pages.
+//
+// One Socket.IO connection (same origin, the session cookie authenticates it), joined to the
+// page's board. Every `board_event` is applied once, in sequence order: an event at or below
+// the last one seen is a duplicate from a replay and is dropped; an event past a gap is not
+// applied but triggers a new `join` from the last one seen, and the server replays what was
+// missed. A reconnect does the same. The page's own module says what an event does to its
+// DOM (`onEvent`); this module keeps the order, shows the connection state with the time of
+// the last update, lists who else is on the board, and reads other people's changes out in a
+// polite live region.
+import { io } from "../vendor/socket.io.esm.min.js";
+
+const CLOCK = new Intl.DateTimeFormat("en-GB", {
+  timeZone: "Europe/London",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+
+export const FIELD_LABELS = {
+  title: "title",
+  summary: "summary",
+  grand_challenge_id: "Grand Challenge",
+  rag: "RAG status",
+  rag_reason: "RAG reason",
+  next_step: "next step",
+  next_step_due: "next step due date",
+  barriers: "barriers",
+};
+
+export const RAG_LABELS = { red: "Red", amber: "Amber", green: "Green", not_set: "Not set" };
+
+// "a", "a and b", "a, b and c"
+export function listOf(words) {
+  if (words.length < 2) return words.join("");
+  return `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
+}
+
+export function clock(date) {
+  return CLOCK.format(date);
+}
+
+// One sentence for an event, from the point of view of someone else watching the board.
+// `titleOf(id)` and `stageName(id)` come from the page (read before the event is applied).
+export function describe(event, { titleOf = () => null, stageName = () => null } = {}) {
+  const who = event.actor.organisation.name;
+  const data = event.data || {};
+  const title =
+    (data.initiative && data.initiative.title) || titleOf(event.initiative_id) || "an initiative";
+  const forWhom = data.organisation && data.organisation !== who ? ` for ${data.organisation}` : "";
+  switch (event.type) {
+    case "initiative_created": {
+      const stage = stageName(data.initiative.stage_id);
+      return `${who} proposed ${title}${stage ? ` in ${stage}` : ""}.`;
+    }
+    case "initiative_edited": {
+      const fields = Object.keys(data.changes).map((name) => FIELD_LABELS[name] || name);
+      return `${who} edited the ${listOf(fields)} of ${title}.`;
+    }
+    case "rag_changed":
+      return `${who} changed the RAG status of ${title} to ${RAG_LABELS[data.changes.rag.to]}.`;
+    case "initiative_moved":
+      if (data.from.stage_id === data.to.stage_id) {
+        return `${who} reordered ${title} within ${data.to.stage}.`;
+      }
+      return `${who} moved ${title} to ${data.to.stage}.`;
+    case "initiative_archived":
+      return `${who} archived ${title}.`;
+    case "initiative_restored":
+      return `${who} restored ${title}.`;
+    case "role_claimed":
+      return `${who} claimed ${data.role} on ${title}${forWhom}.`;
+    case "role_released":
+      return `${who} released ${data.role} on ${title}${forWhom}.`;
+    case "comment_added":
+      return `${who} added a progress note on ${title}.`;
+    default:
+      return `${who} changed ${title}.`;
+  }
+}
+
+// A polite live region: what is said within a short moment is read out together, and a
+// burst of changes (a catch-up after a reconnect) is summed up rather than read one by one.
+// Connection news ("Live again.") comes first.
+function announcer(region) {
+  let news = [];
+  let changes = [];
+  let timer = null;
+  return function announce(sentence, kind = "change") {
+    if (!region || !sentence) return;
+    (kind === "change" ? changes : news).push(sentence);
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const said =
+        changes.length <= 3
+          ? changes
+          : [
+              `${changes.length} changes by others were applied.`,
+              `The latest: ${changes[changes.length - 1]}`,
+            ];
+      region.textContent = [...news, ...said].join(" ");
+      news = [];
+      changes = [];
+    }, 300);
+  };
+}
+
+/**
+ * Connect the page to its board's live feed.
+ *
+ * options:
+ *   onEvent(event)        apply one event to the page (may return a promise); called in order
+ *   announceIf(event)     whether to read this event out (default: every event by others)
+ *   describeWith          {titleOf, stageName} for the sentences
+ *   onPresence(viewers)   the page's own use of presence (the list itself is drawn here)
+ *   onJoined()            after every successful join (first load and each reconnect)
+ *   onResync()            the server cannot replay what was missed: reload the page's state
+ *   editingTitle(id)      how to name an initiative someone is editing
+ */
+export function startLive(options) {
+  const bar = document.getElementById("live");
+  if (!bar) return null;
+  const boardId = Number(bar.dataset.boardId);
+  const me = {
+    id: Number(bar.dataset.userId),
+    name: bar.dataset.userName,
+    organisation: bar.dataset.organisation,
+  };
+  const stateText = document.getElementById("connection-state");
+  const timeText = document.getElementById("connection-time");
+  const presenceList = document.getElementById("presence-list");
+  const announce = announcer(document.getElementById("live-announcer"));
+  const {
+    onEvent = () => {},
+    announceIf = () => true,
+    describeWith = {},
+    onPresence = () => {},
+    onJoined = () => {},
+    onResync = () => window.location.reload(),
+    editingTitle = () => "an initiative",
+  } = options;
+
+  let lastSeen = Number(bar.dataset.lastSeq) || 0; // every event up to here is applied or queued
+  let lastUpdate = new Date(); // the page reflects the server as of this moment
+  let state = "connecting";
+  let joining = false;
+  let wanted = 0; // the highest seq seen past a gap: a join must bring us at least there
+  let joinRetries = 0;
+  let editing = null;
+  let chain = Promise.resolve();
+
+  bar.hidden = false;
+
+  function render() {
+    const words = {
+      connecting: "Connecting…",
+      live: "Live",
+      reconnecting: "Reconnecting…",
+      offline: "Offline",
+    };
+    bar.dataset.state = state;
+    stateText.textContent = words[state];
+    const when = clock(lastUpdate);
+    timeText.textContent =
+      state === "live"
+        ? `Last update ${when}`
+        : `Showing changes up to ${when}; others’ changes will appear when the connection is back.`;
+  }
+
+  function setState(next, sentence) {
+    const was = state;
+    state = next;
+    render();
+    if (was === next) return;
+    // Tell screen-reader users when the board stops (or starts again) being live; not the
+    // first "connecting → live" on every page load.
+    if (sentence) announce(sentence, "news");
+    else if (next === "live" && (was === "reconnecting" || was === "offline")) {
+      announce("Live again.", "news");
+    } else if (next === "reconnecting" && was === "live") {
+      announce("The live connection was lost; reconnecting.", "news");
+    } else if (next === "offline" && was !== "connecting") {
+      announce("Offline: changes by others will not appear until the connection is back.", "news");
+    }
+  }
+
+  const socket = io({
+    // A WebSocket straight away (one round trip, no upgrade dance); long-polling only where
+    // a WebSocket cannot get through.
+    transports: ["websocket", "polling"],
+    tryAllTransports: true,
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 4000,
+    timeout: 8000,
+    autoConnect: false,
+  });
+  // Connect once the page has settled: a page left at once (a redirect, a quick click
+  // through) never opens a socket, so the server never handles a join for a socket that is
+  // already going away. Nothing is missed meanwhile: the join asks for everything after the
+  // sequence number the page was rendered at.
+  const connectSoon = () => setTimeout(() => socket.connect(), 250);
+  if (document.readyState === "complete") connectSoon();
+  else window.addEventListener("load", connectSoon, { once: true });
+
+  function run(event) {
+    // Read names before the event changes the page (an archived card is gone afterwards).
+    const sentence =
+      event.actor.user.id !== me.id && announceIf(event) ? describe(event, describeWith) : null;
+    chain = chain
+      .then(() => onEvent(event))
+      .then(() => {
+        lastUpdate = new Date();
+        render();
+        if (sentence) announce(sentence);
+      })
+      .catch((error) => {
+        // The page no longer mirrors the server: the server's word is final.
+        console.error("A live change could not be applied; reloading.", error);
+        window.location.reload();
+      });
+  }
+
+  function receive(event) {
+    if (!event || event.board_id !== boardId) return;
+    if (event.seq <= lastSeen) return; // a replayed duplicate
+    if (event.seq !== lastSeen + 1) {
+      // A gap: ask for everything after the last one seen (that includes this one).
+      wanted = Math.max(wanted, event.seq);
+      join();
+      return;
+    }
+    lastSeen = event.seq;
+    run(event);
+  }
+
+  function join() {
+    if (joining) return; // the join under way is checked against `wanted` when it answers
+    joining = true;
+    socket.timeout(10_000).emit("join", { board_id: boardId, since: lastSeen }, (err, ack) => {
+      joining = false;
+      if (err) {
+        // No answer: try again while the socket stays up.
+        if (socket.connected) setTimeout(join, 1000);
+        return;
+      }
+      if (ack && ack.error) {
+        if (ack.error.code === "unauthenticated") sessionEnded();
+        else setState("offline", `Live updates are unavailable: ${ack.error.message}`);
+        return;
+      }
+      if (ack.resync) {
+        // Too far behind (or ahead) to replay: the page reloads its state from the server.
+        lastSeen = ack.last_seq;
+        wanted = 0;
+        onResync();
+      } else if (Math.max(wanted, ack.last_seq) > lastSeen) {
+        // Something is still missing: ask again (a few times at most).
+        if (++joinRetries <= 3) {
+          join();
+          return;
+        }
+        lastSeen = Math.max(wanted, ack.last_seq);
+        wanted = 0;
+        onResync();
+      }
+      joinRetries = 0;
+      chain = chain.then(() => {
+        lastUpdate = new Date();
+        setState("live");
+      });
+      if (editing !== null) sendEditing();
+      onJoined();
+    });
+  }
+
+  function sessionEnded() {
+    setState(
+      "offline",
+      "Your session has ended, so changes by others no longer appear. Sign in again.",
+    );
+    stateText.textContent = "Offline — sign in again";
+  }
+
+  function sendEditing() {
+    socket.emit("editing", { board_id: boardId, initiative_id: editing }, () => {});
+  }
+
+  socket.on("connect", join);
+  socket.on("board_event", receive);
+  socket.on("presence", (presence) => {
+    if (!presence || presence.board_id !== boardId) return;
+    const viewers = presence.viewers.map((v) => ({
+      ...v,
+      isMe: v.user === me.name && v.organisation === me.organisation,
+    }));
+    drawPresence(viewers);
+    onPresence(viewers);
+  });
+  socket.on("disconnect", (reason) => {
+    if (reason === "io server disconnect") sessionEnded();
+    else if (reason !== "io client disconnect") setState("reconnecting");
+  });
+  socket.on("connect_error", () => {
+    // `active` false: the server refused the connection itself (signed out), no retrying.
+    if (!socket.active) sessionEnded();
+    else if (!navigator.onLine) setState("offline");
+    else setState("reconnecting");
+  });
+  socket.io.on("reconnect_attempt", (attempt) => {
+    setState(!navigator.onLine || attempt > 6 ? "offline" : "reconnecting");
+  });
+  window.addEventListener("offline", () => setState("offline"));
+  window.addEventListener("online", () => {
+    if (socket.connected) join();
+    else {
+      setState("reconnecting");
+      socket.connect();
+    }
+  });
+  // Leaving: say so at once, so presence is right for the others. Not while a join is still
+  // being answered: the server's join handler fails if its socket goes meanwhile; the
+  // transport closing tells the server soon enough.
+  window.addEventListener("pagehide", () => {
+    if (!joining) socket.disconnect();
+  });
+
+  function drawPresence(viewers) {
+    if (!presenceList) return;
+    presenceList.replaceChildren(
+      ...viewers.map((v) => {
+        const item = document.createElement("li");
+        const name = document.createElement("span");
+        name.className = "viewer";
+        name.textContent = `${v.user} (${v.organisation}${v.isMe ? ", you" : ""})`;
+        item.append(name);
+        if (v.editing !== null && v.editing !== undefined) {
+          const what = document.createElement("span");
+          what.className = "viewer-editing";
+          what.textContent = ` — editing ${editingTitle(v.editing)}`;
+          item.append(what);
+        }
+        return item;
+      }),
+    );
+  }
+
+  render();
+
+  return {
+    me,
+    socket,
+    announce,
+    /** Tell the others which initiative this page edits (or null). */
+    setEditing(initiativeId) {
+      editing = initiativeId;
+      if (socket.connected && state === "live") sendEditing();
+    },
+    /** Run after everything queued so far has been applied. */
+    settled() {
+      return chain;
+    },
+  };
+}
