@@ -30,11 +30,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure_database(app)
     _refuse_unsafe_production(app)
 
-    from tracker import accounts, admin, cli, realtime, security
+    from tracker import accounts, admin, cli, health, realtime, security
     from tracker.api import bp as api_bp
     from tracker.api import init_api
-    from tracker.reports import views as reports_views
     from tracker.extensions import csrf, db, login_manager, migrate
+    from tracker.reports import views as reports_views
     from tracker.web import bp as web_bp
     from tracker.web import init_web
 
@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     reports_views.init_app(app)
     admin.init_app(app)
     security.init_app(app)  # after the socket middleware, so ProxyFix wraps sockets too
+    health.init_app(app)
     cli.init_app(app)
     return app
 

@@ -21,6 +21,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_token_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(export_weekly_command)
+    app.cli.add_command(comment_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _create_app() -> Flask:
@@ -130,3 +133,104 @@ def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> N
     except OSError as error:
         raise click.UsageError(f"Cannot write {output}: {error.strerror}.") from error
     click.echo(f"Wrote the {fmt} report for {report['week']['week']} to {output}.", err=True)
+
+
+@click.command("comment")
+@click.argument("initiative_id", type=int)
+@click.argument("body")
+@click.option("--as", "email", required=True, help="The account the note is written as.")
+def comment_command(initiative_id: int, body: str, email: str) -> None:
+    """Add a progress note from a script. It reaches open boards live, like any change."""
+    from tracker import board as ops
+    from tracker.realtime import commit_and_publish
+
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.UsageError(f"No account with e-mail {email}.")
+    try:
+        change = ops.add_comment(user, initiative_id, body)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.UsageError(error.message) from error
+    commit_and_publish(change.event)
+    click.echo(f"Added note {change.value.id} to initiative {initiative_id}.")
+
+
+def _libpq_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write a consistent copy of the database to PATH (SQLite's online backup, or pg_dump's
+    custom format for PostgreSQL), safe while the app runs."""
+    url = db.engine.url
+    if not path.parent.is_dir():
+        raise click.UsageError(f"The folder {path.parent} does not exist.")
+    if url.get_backend_name() == "sqlite":
+        import sqlite3
+
+        source = sqlite3.connect(url.database or "")
+        target = sqlite3.connect(path)
+        try:
+            with target:
+                source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    else:
+        _run(
+            [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                f"--file={path}",
+                _libpq_url(url.render_as_string(hide_password=False)),
+            ]
+        )
+    click.echo(f"Backed up the database to {path}.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup at PATH. Stop the app first."""
+    if not yes:
+        click.confirm("This replaces everything in the database. Continue?", abort=True)
+    url = db.engine.url
+    db.session.remove()
+    db.engine.dispose()
+    if url.get_backend_name() == "sqlite":
+        import sqlite3
+
+        source = sqlite3.connect(path)
+        target = sqlite3.connect(url.database or "")
+        try:
+            with target:
+                source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    else:
+        _run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                f"--dbname={_libpq_url(url.render_as_string(hide_password=False))}",
+                str(path),
+            ]
+        )
+    click.echo(f"Restored the database from {path}.")
+
+
+def _run(command: list[str]) -> None:
+    import subprocess
+
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise click.ClickException(f"{command[0]} failed: {done.stderr.strip()}")

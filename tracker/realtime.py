@@ -133,6 +133,9 @@ def init_app(app: Flask) -> None:
         RedisSequencer(queue) if queue else LocalSequencer()
     )
     origins = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or None  # None: same origin only
+    # Flask-SocketIO keeps the options of an earlier init_app (another app in the same
+    # process, as in tests): a queue manager from it must not outlive that app.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
