@@ -571,3 +571,20 @@ def test_page_has_no_inline_script_or_style(client, auth, history, the_board, us
     assert '/static/js/reports.js"' in html
     # Progress for long generations is announced politely.
     assert 'id="download-status" role="status" aria-live="polite"' in html
+
+
+def test_user_text_is_escaped_in_tables_and_charts(app, the_board, users):
+    hostile = '<img src=x onerror="alert(1)"> & =HYPERLINK("x")'
+    with at("2026-11-03T10:00:00"):
+        ops.propose(
+            users["envoy"],
+            the_board.id,
+            {"title": hostile, "grand_challenge_id": the_board.grand_challenges[0].id},
+        )
+        db.session.commit()
+    with app.test_request_context():
+        html = to_html(reports.build(the_board.id, WEEK))
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; =HYPERLINK(&#34;x&#34;)" in html
+    rows = Tables(html).find("Every stage move, role claim and release")
+    assert rows[0][1].startswith(hostile)
