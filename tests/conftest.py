@@ -6,6 +6,7 @@ and copied per test (copying is much faster than migrating).
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,32 +21,80 @@ from flask_migrate import upgrade
 from tests import factories
 from tracker import create_app
 from tracker.extensions import db
-from tracker.models import Board, User
+from tracker.models import Base, Board, User
+
+# Set to a PostgreSQL URL (e.g. postgresql://postgres@127.0.0.1:5432/test) to run the whole
+# suite against PostgreSQL: a template database is migrated once per session and each test
+# gets its own copy (CREATE DATABASE … TEMPLATE …), as SQLite tests get a copied file.
+TEST_DATABASE_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
 
 
-def _config(database_path: Path) -> dict[str, Any]:
+def _config(database: Path | str) -> dict[str, Any]:
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "DATABASE_URL": f"sqlite:///{database_path}",
+        "DATABASE_URL": url,
     }
 
 
+def _server(url: str) -> sa.Engine:
+    """An engine on the PostgreSQL server's maintenance database, for CREATE/DROP DATABASE."""
+    return sa.create_engine(
+        sa.make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+
+
+def _with_database(url: str, name: str) -> str:
+    return (
+        sa.make_url(url)
+        .set(drivername="postgresql+psycopg", database=name)
+        .render_as_string(hide_password=False)
+    )
+
+
 @pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | str]:
+    if TEST_DATABASE_URL:
+        template = f"tracker_tests_{os.getpid()}"
+        server = _server(TEST_DATABASE_URL)
+        with server.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{template}"'))
+        url = _with_database(TEST_DATABASE_URL, template)
+        app = create_app(_config(url))
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield template
+        with server.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+        server.dispose()
+        return
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     app = create_app(_config(path))
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return path
+    yield path
 
 
 @pytest.fixture
-def database_path(migrated_database: Path, tmp_path: Path) -> Path:
+def database_path(migrated_database: Path | str, tmp_path: Path) -> Iterator[Path | str]:
+    """This test's own database: a copied SQLite file, or the session's PostgreSQL database
+    emptied (every table truncated, ids restarted) — much faster than a new database."""
+    if isinstance(migrated_database, str):
+        url = _with_database(TEST_DATABASE_URL, migrated_database)
+        engine = sa.create_engine(url)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        yield url
+        return
     path = tmp_path / "tracker.sqlite3"
     shutil.copy(migrated_database, path)
-    return path
+    yield path
 
 
 class FreshContextClient(FlaskClient):

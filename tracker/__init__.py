@@ -74,6 +74,9 @@ def _configure_database(app: Flask) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     else:
         options.setdefault("pool_pre_ping", True)
+        # A threaded worker may hold one connection per busy thread.
+        options.setdefault("pool_size", 10)
+        options.setdefault("max_overflow", 30)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
