@@ -28,5 +28,5 @@ OPENAPI_URL_PREFIX = "/api/v1"
 OPENAPI_JSON_PATH = "openapi.json"
 
 # Socket.IO: origins allowed to open a socket, besides the app's own host.
-SOCKETIO_CORS_ALLOWED_ORIGINS: list[str] = []
+SOCKETIO_ALLOWED_ORIGINS: list[str] = []
 MESSAGE_QUEUE = ""

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import AnonymousUserMixin
 
 from tracker.extensions import db
 
@@ -69,6 +70,8 @@ def _database_unavailable(error: Exception) -> ResponseReturnValue:
             503,
             {"Retry-After": "5"},
         )
+    # Flask-Login's template context would load the user from the database again.
+    g._login_user = AnonymousUserMixin()
     return (
         render_template("web/unavailable.html", message=message),
         503,

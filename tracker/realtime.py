@@ -120,6 +120,7 @@ class Registry:
         self.lock = threading.RLock()
         self.connections: dict[str, Connection] = {}
         self.sequencer = sequencer
+        self.retrying: set[int] = set()
 
 
 def _registry() -> Registry:
@@ -201,6 +202,47 @@ def flush_board(board_id: int, known_before: int | None = None) -> None:
             sequencer.set_sent(board_id, pending[-1]["seq"])
     except Exception as error:  # the queue is down: never fail the committed change
         current_app.logger.warning("live push paused for board %s: %s", board_id, error)
+        _retry_later(board_id, known_before)
+
+
+def _retry_later(board_id: int, known_before: int | None) -> None:
+    """Keep trying to push a board's pending events until the queue answers again, so open
+    boards converge even if no further change comes."""
+    registry = _registry()
+    with registry.lock:
+        if board_id in registry.retrying:
+            return
+        registry.retrying.add(board_id)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def retry() -> None:
+        delay = 0.5
+        try:
+            while True:
+                socketio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                with app.app_context():
+                    try:
+                        sequencer = registry.sequencer
+                        with sequencer.board(board_id):
+                            sent = sequencer.sent(board_id)
+                            if sent is None or sent > (_last_seq(board_id) or 0):
+                                sent = known_before  # the queue came back empty
+                            pending = [] if sent is None else _events_after(board_id, sent)
+                            for envelope in pending:
+                                socketio.emit("board_event", envelope, to=room(board_id))
+                            if pending:
+                                sequencer.set_sent(board_id, pending[-1]["seq"])
+                        return
+                    except Exception:
+                        continue
+                    finally:
+                        db.session.remove()
+        finally:
+            with registry.lock:
+                registry.retrying.discard(board_id)
+
+    socketio.start_background_task(retry)
 
 
 def _events_after(board_id: int, seq: int, limit: int | None = None) -> list[dict[str, Any]]:

@@ -300,12 +300,18 @@ def test_twenty_organisations_claiming_lead_at_once_get_one_201_and_nineteen_409
 
 
 def test_foreign_origin_and_anonymous_sockets_are_refused(server, tokens):
-    foreign = socketio.Client(reconnection=False)
+    handshake = server.url + "/socket.io/?EIO=4&transport=polling"
+    own = requests.get(handshake, headers={"Origin": server.url}, timeout=5)
+    assert own.status_code == 200
+    foreign = requests.get(handshake, headers={"Origin": "http://evil.example"}, timeout=5)
+    assert foreign.status_code == 400
+    # The same token is fine from the app's own origin, refused from another.
+    polling = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        foreign.connect(
+        polling.connect(
             server.url,
             auth={"token": tokens["envoy"]},
-            transports=["websocket"],
+            transports=["polling"],
             headers={"Origin": "http://evil.example"},
             wait_timeout=5,
         )
