@@ -477,7 +477,10 @@ def on_join(payload: Any = None) -> dict[str, Any]:
             sent = last_seq
         # Replay only what the room has been sent; what comes after reaches this client live.
         upto = min(max(sent, 0), last_seq)
-        join_room(room(board_id))
+        try:
+            join_room(room(board_id))
+        except KeyError:  # the client left before its join was handled
+            return _error("gone", "The connection closed before joining.")
         with registry.lock:
             conn.boards.add(board_id)
         if since > upto or upto - since > limit:

@@ -183,10 +183,12 @@ class BoardReplay:
             card.updated_at = event.at
         elif event.type == ops.INITIATIVE_ARCHIVED:
             self._leave_cell(card)
+            self._end_stint(card, event.at)  # archived time is nobody's time in a stage
             card.archived = True
             card.version = data["version"]
             card.updated_at = event.at
         elif event.type == ops.INITIATIVE_RESTORED:
+            card.stints.append((card.stage_id, event.at, None))
             card.archived = False
             self._cell(card).append(card.id)
             card.version = data["version"]

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from tracker import board as ops
 from tracker.errors import Invalid
+from tracker.models import utcnow
 from tracker.reports.replay import BoardReplay, InitiativeState, load_events
 
 LONDON = ZoneInfo("Europe/London")
@@ -149,7 +150,8 @@ def weekly_report(
     ]
 
     live = [c for c in replay.live()]
-    end = week.end
+    # A week not yet over is measured to now, not to its future end.
+    end = min(week.end, utcnow())
     stale = [
         {
             "initiative_id": c.id,
