@@ -454,5 +454,16 @@ const live = startLive({
       showFetched(id).then(refreshCounts);
     }
   },
-  onResync: () => window.location.reload(),
+  onResync() {
+    // Reload the board as it stands; but not over and over if the server keeps saying so
+    // (then the board goes on live from here, and the next reload puts it right).
+    const key = `tracker:resynced:${board.dataset.boardId}`;
+    try {
+      if (Date.now() - (Number(sessionStorage.getItem(key)) || 0) < 15_000) return;
+      sessionStorage.setItem(key, String(Date.now()));
+    } catch {
+      // No storage: reload all the same.
+    }
+    window.location.reload();
+  },
 });

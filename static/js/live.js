@@ -236,7 +236,8 @@ export function startLive(options) {
   function join() {
     if (joining) return; // the join under way is checked against `wanted` when it answers
     joining = true;
-    socket.timeout(10_000).emit("join", { board_id: boardId, since: lastSeen }, (err, ack) => {
+    const since = lastSeen;
+    socket.timeout(10_000).emit("join", { board_id: boardId, since }, (err, ack) => {
       joining = false;
       if (err) {
         // No answer: try again while the socket stays up.
@@ -250,7 +251,9 @@ export function startLive(options) {
       }
       if (ack.resync) {
         // Too far behind (or ahead) to replay: the page reloads its state from the server.
-        lastSeen = ack.last_seq;
+        // Ahead (the page was rendered after a change the server has not sent out yet):
+        // what comes up to here is a duplicate when it arrives.
+        if (since <= ack.last_seq) lastSeen = ack.last_seq;
         wanted = 0;
         onResync();
       } else if (Math.max(wanted, ack.last_seq) > lastSeen) {
