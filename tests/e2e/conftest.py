@@ -1,9 +1,10 @@
 """End-to-end fixtures: the real app served by `tracker run`, and a real Chromium.
 
 One server per test session, with its own file SQLite database migrated by `tracker db upgrade`
-and loaded by `tracker seed-demo`, exactly as an operator would set it up. Tests share that
-database, so each one either works on an initiative it proposed itself (through the API, with
-a token from `tracker create-token`) or reads the current state before asserting on it.
+and loaded by `tracker seed-demo`, exactly as an operator would set it up (once, then copied).
+Tests share that database, so each one either works on an initiative it proposed itself
+(through the API, with a token from `tracker create-token`) or reads the current state before
+asserting on it. A test that stops and restarts its server gets one of its own.
 
 Every test gets a fresh browser context (no cookies carried over). Any console error or
 uncaught page error fails the test, and so does a traceback or a 500 in the server's log.
@@ -15,6 +16,7 @@ import os
 import re
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +24,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,9 +119,7 @@ def _wait_until_up(app: ServedApp, timeout: float = 20.0) -> None:
     raise RuntimeError(f"The server did not answer within {timeout} s:\n{app.log_path.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    workdir = tmp_path_factory.mktemp("e2e")
+def _app_env(workdir: Path) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
@@ -131,12 +132,13 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
         FLASK_DEBUG="0",
         PYTHONUNBUFFERED="1",
     )
-    port = _free_port()
-    log_path = workdir / "server.log"
-    run_cli(env, "db", "upgrade")
-    run_cli(env, "seed-demo")
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
+    return env
+
+
+def _start_server(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """`tracker run` on `port`, appending its output to `log_path`."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
             [
                 *_tracker_command(),
                 "run",
@@ -153,18 +155,98 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        app = ServedApp(f"http://127.0.0.1:{port}", env, log_path, process)
-        try:
-            _wait_until_up(app)
-            app.new_log()  # start-up banner
-            yield app
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+
+
+def _stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@dataclass
+class SeededDatabase:
+    """A database migrated by `tracker db upgrade` and loaded by `tracker seed-demo`, with an
+    API token (from `tracker create-token`) for the demo envoy and member. Each served app
+    starts from a copy: setting one up costs seconds, copying it does not."""
+
+    path: Path
+    tokens: dict[str, str]
+
+    def copy_to(self, workdir: Path) -> None:
+        with (
+            closing(sqlite3.connect(self.path)) as source,
+            closing(sqlite3.connect(workdir / "tracker.sqlite3")) as target,
+        ):
+            source.backup(target)
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> SeededDatabase:
+    workdir = tmp_path_factory.mktemp("seeded")
+    env = _app_env(workdir)
+    run_cli(env, "db", "upgrade")
+    run_cli(env, "seed-demo")
+    tokens = {
+        who: run_cli(env, "create-token", DEMO[who][0], "--name", "e2e").strip().splitlines()[-1]
+        for who in ("envoy", "member")
+    }
+    return SeededDatabase(workdir / "tracker.sqlite3", tokens)
+
+
+@pytest.fixture(scope="session")
+def served_app(
+    tmp_path_factory: pytest.TempPathFactory, seeded_database: SeededDatabase
+) -> Iterator[ServedApp]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    env = _app_env(workdir)
+    seeded_database.copy_to(workdir)
+    port = _free_port()
+    log_path = workdir / "server.log"
+    process = _start_server(env, port, log_path)
+    app = ServedApp(f"http://127.0.0.1:{port}", env, log_path, process)
+    try:
+        _wait_until_up(app)
+        app.new_log()  # start-up banner
+        yield app
+    finally:
+        _stop_server(app.process)
+
+
+@dataclass
+class RestartableApp(ServedApp):
+    """A served app of one test's own, which the test may stop and start again: the same
+    port, the same database, the same secret key (so signed-in browsers stay signed in)."""
+
+    port: int = 0
+
+    def stop(self) -> None:
+        _stop_server(self.process)
+
+    def start(self) -> None:
+        self.process = _start_server(self.env, self.port, self.log_path)
+        _wait_until_up(self)
+
+
+@pytest.fixture
+def restartable_app(tmp_path: Path, seeded_database: SeededDatabase) -> Iterator[RestartableApp]:
+    env = _app_env(tmp_path)
+    seeded_database.copy_to(tmp_path)
+    port = _free_port()
+    log_path = tmp_path / "server.log"
+    process = _start_server(env, port, log_path)
+    app = RestartableApp(f"http://127.0.0.1:{port}", env, log_path, process, port=port)
+    try:
+        _wait_until_up(app)
+        yield app
+    finally:
+        if app.process.poll() is None:
+            _stop_server(app.process)
+    logged = log_path.read_text(errors="replace")
+    if "Traceback" in logged or '" 500 ' in logged:
+        pytest.fail("The restartable server logged errors:\n" + logged, pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -206,6 +288,11 @@ class Api:
         assert response.status_code == expect, response.text
         return response.json()
 
+    def patch(self, path: str, body: dict[str, Any], expect: int = 200) -> Any:
+        response = self.session.patch(self.base + path, json=body, timeout=10)
+        assert response.status_code == expect, response.text
+        return response.json()
+
     def close(self) -> None:
         self.session.close()
 
@@ -222,9 +309,16 @@ class DemoBoard:
 
 
 @pytest.fixture(scope="session")
-def envoy_api(served_app: ServedApp) -> Iterator[Api]:
-    token = served_app.cli("create-token", DEMO["envoy"][0], "--name", "e2e").strip()
-    api = Api(served_app.url, token.splitlines()[-1])
+def envoy_api(served_app: ServedApp, seeded_database: SeededDatabase) -> Iterator[Api]:
+    api = Api(served_app.url, seeded_database.tokens["envoy"])
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="session")
+def member_api(served_app: ServedApp, seeded_database: SeededDatabase) -> Iterator[Api]:
+    """The demo member (Hertfordshire Constabulary), as an integration."""
+    api = Api(served_app.url, seeded_database.tokens["member"])
     yield api
     api.close()
 
