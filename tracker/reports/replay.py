@@ -86,7 +86,8 @@ def load_events(board_id: int, *, before: datetime | None = None) -> Iterator[Lo
         query = query.where(Event.at < before)
     # Core, not the ORM: a report may read 100,000 rows and the ORM's bookkeeping per row
     # would cost more than the replay itself.
-    result = db.session.connection().execution_options(yield_per=5000).execute(query)
+    # (The option goes on the statement: on the connection it would stick to later statements.)
+    result = db.session.connection().execute(query.execution_options(yield_per=5000))
     for row in result:
         yield LoggedEvent(*row)
 
