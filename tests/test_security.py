@@ -4,7 +4,9 @@ access at once — on pages, on the API and on open sockets."""
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -357,3 +359,27 @@ def test_admin_pages_refuse_envoys_and_members(client, auth, users, method):
         response = getattr(client, method)("/admin/people")
         assert response.status_code in (403, 405), role
         auth.logout()
+
+
+def _redis_url() -> str | None:
+    url = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except Exception:
+        return None
+    return url
+
+
+def test_workers_share_sign_in_counts_through_redis(app_with, users):
+    url = _redis_url()
+    if url is None:
+        pytest.skip("No Redis at TRACKER_TEST_REDIS_URL (default redis://127.0.0.1:6379/15).")
+    settings = {"RATELIMIT_STORAGE_URI": url, "RATELIMIT_SIGNIN_PER_ACCOUNT": "2 per minute"}
+    first, second = app_with(**settings), app_with(**settings)
+    # An address no other run uses: counts in Redis outlive this test by up to a minute.
+    email = f"{uuid.uuid4().hex}@example.org"
+    for _ in range(2):
+        assert AuthActions(first.test_client()).login(email, "wrong").status_code == 200
+    assert AuthActions(second.test_client()).login(email, "wrong").status_code == 429
