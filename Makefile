@@ -39,6 +39,13 @@ db: python-deps
 demo: db
 	$(TRACKER) seed-demo --if-empty
 
+# Benchmarks print numbers (one table); they are not timed tests. See bench/run.py.
+bench: python-deps
+	$(BIN)/python -m bench.run
+
+bench-quick: python-deps
+	$(BIN)/python -m bench.run --quick
+
 lint: python-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,0 +1,63 @@
+"""The bare stack: Flask-SocketIO in the tracker's async mode ('threading', simple-websocket),
+served the same way (`flask run --with-threads`), with none of the tracker on top.
+
+    BENCH_PAYLOAD_BYTES=420 flask --app bench.bare_app run --no-reload --with-threads
+
+Viewers `join` board 1's room as they do on the tracker. `POST /api/v1/initiatives/<id>/move`
+with `{"version": v}` only emits a fixed payload of BENCH_PAYLOAD_BYTES bytes (as JSON) to that
+room: what the tracker's `board_event` for a move weighs, with no database, no policy and no
+event log. It carries `initiative_id` and `data.version` so that the load process recognises it
+as it recognises the tracker's events.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from flask import Flask, request
+from flask_socketio import SocketIO, join_room
+
+ROOM = "board:1"
+
+app = Flask(__name__)
+socketio = SocketIO(
+    app,
+    async_mode="threading",
+    manage_session=False,
+    logger=False,
+    engineio_logger=False,
+    max_http_buffer_size=16 * 1024,
+)
+PAYLOAD_BYTES = int(os.environ.get("BENCH_PAYLOAD_BYTES", "400"))
+
+
+def payload(initiative_id: int, version: int) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "initiative_id": initiative_id,
+        "data": {"version": version},
+        "pad": "",
+    }
+    # Padded to the tracker's size, as the tracker's JSON encoder would write it.
+    short = PAYLOAD_BYTES - len(json.dumps(body))
+    body["pad"] = "x" * max(0, short)
+    return body
+
+
+@socketio.on("join")
+def on_join(_payload: Any = None) -> dict[str, Any]:
+    join_room(ROOM)
+    return {"last_seq": 0}
+
+
+@app.post("/api/v1/initiatives/<int:initiative_id>/move")
+def move(initiative_id: int) -> dict[str, Any]:
+    version = int((request.get_json(silent=True) or {}).get("version", 0)) + 1
+    socketio.emit("board_event", payload(initiative_id, version), to=ROOM)
+    return {"id": initiative_id, "version": version}
+
+
+@app.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
