@@ -214,7 +214,7 @@ def test_edit_form_with_stale_version_shows_conflict_and_keeps_theirs(
     )
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "Someone else changed this initiative" in page
+    assert "Someone else changed title while you were editing" in page
     assert "Mine" in page  # what the user typed is not lost
     db.session.expire_all()
     assert db.session.get(Initiative, initiative.id).title == "Theirs"

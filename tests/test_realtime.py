@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import AuthActions, last_seq
 from tests.factories import make_initiative, make_token, role_type, stage
@@ -207,3 +208,34 @@ def test_presence_lists_viewers_and_who_is_editing(the_board, users, viewer_sock
     member_sock.disconnect()
     presence = received(envoy_sock, "presence")[-1]
     assert [v["organisation"] for v in presence["viewers"]] == ["The LEP"]
+
+
+def test_revoked_token_and_deactivated_organisation_sockets_get_nothing_more(
+    app, client, the_board, users
+):
+    from tracker.models import ApiToken, utcnow
+
+    initiative = make_initiative(the_board, users["envoy"])
+    viewer_token = make_token(users["viewer"])
+    member_token = make_token(users["member"])
+    by_token = socketio.test_client(app, auth={"token": viewer_token})
+    by_member = socketio.test_client(app, auth={"token": member_token})
+    for sock in (by_token, by_member):
+        sock.emit(
+            "join", {"board_id": the_board.id, "since": last_seq(the_board.id)}, callback=True
+        )
+        sock.get_received()
+    for row in db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == users["viewer"].id)
+    ):
+        row.revoked_at = utcnow()
+    users["member"].organisation.active = False
+    db.session.commit()
+    client.post(
+        f"/api/v1/initiatives/{initiative.id}/comments",
+        json={"body": "after the revocation"},
+        headers={"Authorization": f"Bearer {make_token(users['envoy'])}"},
+    )
+    for sock in (by_token, by_member):
+        assert not sock.is_connected()
+        assert [p for p in sock.queue if p["name"] == "board_event"] == []

@@ -118,6 +118,22 @@ def create_token(user: User, name: str = "personal token") -> str:
     return token
 
 
+def token_digest(token: str) -> str:
+    return _token_digest(token)
+
+
+def valid_token_digests(tokens: list[str]) -> set[str]:
+    """Which of these tokens are still unrevoked (one query for many)."""
+    digests = {_token_digest(t) for t in tokens}
+    return set(
+        db.session.scalars(
+            sa.select(ApiToken.token_hash).where(
+                ApiToken.token_hash.in_(digests), ApiToken.revoked_at.is_(None)
+            )
+        )
+    )
+
+
 def token_is_valid(token: str, user_id: int) -> bool:
     """Whether a token still belongs, unrevoked, to this user (sockets re-check on events)."""
     return (

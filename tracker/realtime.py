@@ -33,7 +33,7 @@ from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_
 from tracker import accounts, policy
 from tracker import events as event_log
 from tracker.extensions import db, socketio
-from tracker.models import Board, Event, User
+from tracker.models import Board, Event, Organisation, User
 
 Publisher = Callable[[list[dict[str, Any]]], None]
 
@@ -287,17 +287,21 @@ def _drop_revoked_viewers(board_id: int) -> None:
     if not viewers:
         return
     rows = db.session.execute(
-        sa.select(User.id, User.active, User.session_generation).where(
-            User.id.in_({c.user_id for c in viewers})
-        )
+        sa.select(User.id, User.active, User.session_generation, Organisation.active.label("org"))
+        .join(Organisation, User.organisation_id == Organisation.id)
+        .where(User.id.in_({c.user_id for c in viewers}))
     ).all()
     state = {row.id: row for row in rows}
+    tokens = [c.token for c in viewers if c.token is not None]
+    live_tokens = accounts.valid_token_digests(tokens) if tokens else set()
     for conn in viewers:
         row = state.get(conn.user_id)
         if (
             row is None
             or not row.active
+            or not row.org
             or (conn.token is None and row.session_generation != conn.session_generation)
+            or (conn.token is not None and accounts.token_digest(conn.token) not in live_tokens)
         ):
             _forget(conn.sid)
             socketio.server.leave_room(conn.sid, room(board_id), namespace="/")
@@ -479,12 +483,16 @@ def on_join(payload: Any = None) -> dict[str, Any]:
         upto = min(max(sent, 0), last_seq)
         try:
             join_room(room(board_id))
-        except KeyError:  # the client left before its join was handled
+        except (KeyError, ValueError):  # the client left before its join was handled
             return _error("gone", "The connection closed before joining.")
         with registry.lock:
             conn.boards.add(board_id)
-        if since > upto or upto - since > limit:
+        if since > last_seq or upto - since > limit:
             ack = {"last_seq": upto, "resync": True}
+        elif since > upto:
+            # The page is newer than what the room has been sent (a push still on its way):
+            # nothing to replay; the live events after `since` follow.
+            ack = {"last_seq": since}
         else:
             for envelope in _events_after(board_id, since):
                 if envelope["seq"] > upto:

@@ -300,6 +300,11 @@ async function applyEvent(event) {
       // Lead, the role chips and (for members) whether they may now move it.
       if (cardById(id)) await refreshCard(id);
       break;
+    case "board_changed":
+      // An admin reshaped the board (stages, swimlanes, role types): its layout is the
+      // server's to draw, so take it whole.
+      window.location.reload();
+      return;
     default:
       return; // comments and anything new change nothing on a card
   }

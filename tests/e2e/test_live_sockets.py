@@ -149,6 +149,7 @@ class Viewer:
 
     def __init__(self, server: Server, token: str, since: int) -> None:
         self.events: list[dict[str, Any]] = []
+        self.pending: dict[int, dict[str, Any]] = {}
         self.arrived: dict[int, float] = {}
         self.last_seq = since
         self.joined = threading.Event()
@@ -172,12 +173,18 @@ class Viewer:
         self.client.start_background_task(join)
 
     def _on_event(self, event: dict[str, Any]) -> None:
+        # python-socketio runs each handler in a thread of its own, so two events can reach
+        # this method out of order: hold early ones and apply strictly in sequence.
         with self.lock:
-            if event["seq"] <= self.last_seq:
-                return  # already applied
-            self.events.append(event)
-            self.arrived[event["seq"]] = time.monotonic()
-            self.last_seq = event["seq"]
+            seq = event["seq"]
+            if seq <= self.last_seq or seq in self.pending:
+                return  # already applied (a replay overlapping live events)
+            self.pending[seq] = event
+            while self.last_seq + 1 in self.pending:
+                ready = self.pending.pop(self.last_seq + 1)
+                self.events.append(ready)
+                self.arrived[ready["seq"]] = time.monotonic()
+                self.last_seq = ready["seq"]
 
     def wait_for_seq(self, seq: int, timeout: float = 10) -> bool:
         deadline = time.monotonic() + timeout

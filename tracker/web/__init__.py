@@ -248,8 +248,15 @@ def _names(the_board: Board) -> dict[str, dict[int, str]]:
 @bp.route("/initiatives/<int:initiative_id>")
 @login_required
 def initiative_page(initiative_id: int) -> ResponseReturnValue:
+    # The board (and its last_seq, which the live script joins from) before the initiative:
+    # a change committed in between is then replayed, not lost.
+    board_id = db.session.scalar(
+        sa.select(Initiative.board_id).where(Initiative.id == initiative_id)
+    )
+    if board_id is None:
+        abort(404)
+    the_board = board.load_board(board_id)
     initiative = board.get_initiative(initiative_id)
-    the_board = board.load_board(initiative.board_id)
     user = me()
     organisations = _claimable_organisations(user)
     claim_form = ClaimForm()
@@ -377,15 +384,21 @@ def edit_page(initiative_id: int) -> ResponseReturnValue:
             db.session.rollback()
             if error.status == 409:
                 flash(
-                    "Someone else changed this initiative while you were editing. "
-                    "The form now shows their version; your changes are listed below.",
+                    "Someone else changed "
+                    + ", ".join(error.fields)
+                    + " while you were editing. The form now shows the current values; "
+                    "your changes are listed below.",
                     "error",
                 )
+                current = board.get_initiative(initiative_id, fresh=True)
+                # Not bound to what was posted: the current values and version.
+                fresh_form = _initiative_form(the_board, user, formdata=None, obj=current)
+                del fresh_form.stage_id
+                del fresh_form.proposing_organisation_id
+                fresh_form.version.data = str(current.version)
                 return render_template(
                     "web/initiative_form.html",
-                    form=_initiative_form(
-                        the_board, user, obj=board.get_initiative(initiative_id, fresh=True)
-                    ),
+                    form=fresh_form,
                     board=the_board,
                     initiative=initiative,
                     yours=changes,
