@@ -1,4 +1,4 @@
-""""Since you last looked": what changed on a board since the user's previous visit."""
+""" "Since you last looked": what changed on a board since the user's previous visit."""
 
 from __future__ import annotations
 
