@@ -386,19 +386,17 @@ def edit_page(initiative_id: int) -> ResponseReturnValue:
                 flash(
                     "Someone else changed "
                     + ", ".join(error.fields)
-                    + " while you were editing. The form now shows the current values; "
-                    "your changes are listed below.",
+                    + " while you were editing. Nothing was saved: compare their values "
+                    "with yours below and choose which to keep.",
                     "error",
                 )
-                current = board.get_initiative(initiative_id, fresh=True)
-                # Not bound to what was posted: the current values and version.
-                fresh_form = _initiative_form(the_board, user, formdata=None, obj=current)
-                del fresh_form.stage_id
-                del fresh_form.proposing_organisation_id
-                fresh_form.version.data = str(current.version)
+                # The template shows theirs against yours and offers both choices; it reads
+                # the current initiative and version from `current`.
                 return render_template(
                     "web/initiative_form.html",
-                    form=fresh_form,
+                    form=_initiative_form(
+                        the_board, user, obj=board.get_initiative(initiative_id, fresh=True)
+                    ),
                     board=the_board,
                     initiative=initiative,
                     yours=changes,
