@@ -40,11 +40,12 @@ demo: db
 	$(TRACKER) seed-demo --if-empty
 
 # Benchmarks print numbers (one table); they are not timed tests. See bench/run.py.
+# BENCH_ARGS passes options on, e.g. BENCH_ARGS="--only 1 4 --profile /tmp/profiles".
 bench: python-deps
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 bench-quick: python-deps
-	$(BIN)/python -m bench.run --quick
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
 
 lint: python-deps
 	$(BIN)/ruff check .

@@ -6,15 +6,16 @@ It connects N viewers (WebSocket transport, each joining board 1 the way the bro
 prints one JSON line `{"ready": …}`, then obeys JSON commands read one per line from standard
 input, answering each with one JSON line on standard output:
 
-  {"cmd": "latency", "moves": M, "pause": s, "expect": n}
-                                                   one move at a time; for each, the time from
+  {"cmd": "latency", "moves": M, "pause": s}      one move at a time; for each, the time from
                                                    just before the POST until the LAST viewer
-                                                   (of `n`, default all that joined) has it
+                                                   still connected has the event
   {"cmd": "throughput", "seconds": T, "writers": W}
                                                    W writers move their own cards flat out for
                                                    T s; changes per second until every viewer
                                                    has every change
   {"cmd": "status"}                                viewers connected, disconnections seen
+Answers to latency and throughput carry `viewers`: how many were still connected (and so
+waited for) at the end.
   {"cmd": "quit"}
 
 The writer lives here too, so send and arrival times come from one `time.monotonic` clock.
@@ -80,6 +81,12 @@ class Arrivals:
             if record[0] >= self.viewers:
                 self.cond.notify_all()
 
+    def lose_one(self) -> None:
+        """A viewer is gone: changes are no longer waited for at it."""
+        with self.cond:
+            self.viewers -= 1
+            self.cond.notify_all()
+
     def wait_all(self, key: tuple[int, int], timeout: float) -> float | None:
         """When the last viewer got `key`, or None if some never did within `timeout`."""
         deadline = time.monotonic() + timeout
@@ -118,6 +125,8 @@ class Viewer:
     def _on_disconnect(self, *_args: Any) -> None:
         with self.stats.lock:
             self.stats.disconnects += 1
+        if self.joined.is_set() and self.stats.counting:
+            self.arrivals.lose_one()
 
     def _on_event(self, event: dict[str, Any]) -> None:
         self.arrivals.arrived((event["initiative_id"], event["data"]["version"]))
@@ -127,6 +136,8 @@ class Viewer:
 class Stats:
     lock: threading.Lock
     disconnects: int = 0
+    # Set once everyone who will join has: from then on a lost viewer is not waited for.
+    counting: bool = False
 
 
 class Writer:
@@ -256,9 +267,11 @@ def main() -> None:
     deadline = started + args.join_timeout
     for viewer in viewers:
         viewer.joined.wait(max(0.0, deadline - time.monotonic()))
-    joined = sum(v.joined.is_set() for v in viewers)
-    # Whoever did not make it is not waited for.
-    arrivals.viewers = joined
+    with arrivals.cond:
+        joined = sum(v.joined.is_set() and v.client.connected for v in viewers)
+        # Whoever did not make it, or is already gone, is not waited for.
+        arrivals.viewers = joined
+        stats.counting = True
     writer = Writer(
         args.write_url or args.url, setup["writer_token"], setup["cards"], setup["stages"]
     )
@@ -276,11 +289,11 @@ def main() -> None:
         name = command["cmd"]
         try:
             if name == "latency":
-                if "expect" in command:  # only those still connected
-                    arrivals.viewers = command["expect"]
-                _answer(latency(writer, arrivals, command["moves"], command.get("pause", 0.02)))
+                answer = latency(writer, arrivals, command["moves"], command.get("pause", 0.02))
+                _answer({**answer, "viewers": arrivals.viewers})
             elif name == "throughput":
-                _answer(throughput(writer, arrivals, command["seconds"], command["writers"]))
+                answer = throughput(writer, arrivals, command["seconds"], command["writers"])
+                _answer({**answer, "viewers": arrivals.viewers})
             elif name == "status":
                 _answer(
                     {

@@ -13,6 +13,7 @@ import logging
 import os
 import resource
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +28,8 @@ BIN = Path(sys.executable).parent
 BOARD = 1
 VIEWER_ACCOUNTS = 20  # distinct people watching (presence lists each once)
 CARDS = 8  # cards the writer moves; throughput uses one per writer
+# Set by `bench.run --profile DIR`: every tracker server is sampled by py-spy into DIR.
+PROFILE_DIR: Path | None = None
 
 
 def raise_fd_limit() -> None:
@@ -134,6 +137,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"{self.name}-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.spy: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
         raise NotImplementedError
@@ -152,10 +156,26 @@ class Server:
                 break
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    self._profile()
                     return
             except requests.RequestException:
                 time.sleep(0.05)
         raise RuntimeError(f"{self.name} did not start:\n{self.log.read_text()[-3000:]}")
+
+    def _profile(self) -> None:
+        """With --profile, py-spy samples this server until it exits: collapsed stacks
+        (one line per stack, flamegraph.pl or speedscope read them)."""
+        spy = shutil.which("py-spy") or str(BIN / "py-spy")
+        if PROFILE_DIR is None or self.name != "tracker" or not os.access(spy, os.X_OK):
+            return
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+        output = PROFILE_DIR / f"{self.name}-{time.strftime('%H%M%S')}-{self.port}.txt"
+        command = [spy, "record", "--pid", str(self.pid), "--format", "raw", "--rate", "100"]
+        self.spy = subprocess.Popen(
+            [*command, "--nonblocking", "--output", str(output)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     @property
     def pid(self) -> int:
@@ -170,6 +190,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        if self.spy is not None:
+            self.spy.wait(timeout=30)  # py-spy writes its file when the server is gone
 
     def __enter__(self) -> Server:
         self.start()

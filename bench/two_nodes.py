@@ -1,8 +1,9 @@
 """Two nodes: cross-node delivery against single-node delivery, on the production tier.
 
-Reuses tests/production's pieces: a fresh PostgreSQL database (behind the TCP forwarder), a
-redis-server of its own, and two gunicorn servers from deploy/gunicorn.conf.py, reached on
-their own ports (nginx routes browsers; it plays no part in delivery between the servers).
+Reuses tests/production's pieces: a fresh PostgreSQL database (reached directly, not through
+the tests' TCP forwarder), a redis-server of its own, and two gunicorn servers from
+deploy/gunicorn.conf.py, reached on their own ports (nginx routes browsers; it plays no part
+in delivery between the servers).
 Viewers watch node 2. Two load processes alternate: one writes through node 2 (single node:
 the change still goes through Redis, as every change does when a queue is configured), the
 other through node 1 (cross node). Both groups watch the same room, so every move reaches the
@@ -29,7 +30,8 @@ class Unavailable(Exception):
 def measure(
     workdir: Path, viewers: int, moves: int, repeats: int, pause: float = 0.02
 ) -> dict[str, Any]:
-    """{"single": [latencies…], "cross": [latencies…], "missed": n, "viewers": n}."""
+    """{"single": [[latency…] per repeat], "cross": […], "http": {"single": […], "cross": […]}
+    (the writer's POST alone), "missed": n, "viewers": n}."""
     import pytest
 
     from tests.production import conftest as production
@@ -45,13 +47,16 @@ def measure(
         except ImportError as error:  # psycopg missing
             raise Unavailable(str(error)) from None
         stack.callback(database.drop)
-        forwarder = production.Forwarder((database.host, database.port))
-        forwarder.open()
-        stack.callback(forwarder.close)
         redis = production.Redis(workdir)
         redis.start()
         stack.callback(redis.stop)
-        env = production._base_env(database, forwarder, redis)
+        # Straight to PostgreSQL: the tests' TCP forwarder (there to cut the database off)
+        # is a Python relay, and would add its own delays to every query.
+        unused = production.Forwarder((database.host, database.port))
+        env = {
+            **production._base_env(database, unused, redis),
+            "TRACKER_DATABASE_URL": database.url,
+        }
         production.tracker_cli(env, "db", "upgrade")
         production.tracker_cli(env, "seed-demo")
         tokens, _emails = production._make_accounts(database.url)
@@ -81,11 +86,13 @@ def measure(
                 LoadProcess(node2.url, viewers, setup, workdir, write_url=write_url)
             )
         results: dict[str, Any] = {"single": [], "cross": [], "missed": 0}
+        results["http"] = {"single": [], "cross": []}
         results["viewers"] = min(g.ready["joined"] for g in groups.values())
         for rep in range(repeats):
             order = ("single", "cross") if rep % 2 == 0 else ("cross", "single")
             for name in order:
                 answer = groups[name].ask({"cmd": "latency", "moves": moves, "pause": pause})
                 results[name].append(answer["latencies"])
+                results["http"][name].append(answer["http"])
                 results["missed"] += answer["missed"]
         return results
