@@ -727,7 +727,9 @@ def board_initiatives(board_id: int, *, include_archived: bool = False) -> list[
         sa.select(Initiative)
         .where(Initiative.board_id == board_id)
         .options(
-            orm.selectinload(Initiative.claims).options(
+            # subqueryload, not selectinload: one query however many cards (selectinload
+            # splits its IN list every 500 parents, so the query count grew with the board).
+            orm.subqueryload(Initiative.claims).options(
                 orm.joinedload(Claim.organisation),
                 orm.joinedload(Claim.role_type),
                 orm.joinedload(Claim.claimed_by),
