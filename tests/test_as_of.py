@@ -43,6 +43,29 @@ OPERATIONS = st.lists(
 )
 
 
+COMPARED = (
+    "title",
+    "summary",
+    "stage_id",
+    "grand_challenge_id",
+    "rag",
+    "rag_reason",
+    "next_step",
+    "next_step_due",
+    "archived",
+    "version",
+    "stage_entered_at",
+)
+
+
+def _state(card: Any, claims: set[tuple[int, int]]) -> dict[str, Any]:
+    """The fields compared, from a live row or a replayed card alike."""
+    state = {name: getattr(card, name) for name in COMPARED}
+    state["position"] = None if card.archived else card.position
+    state["claims"] = claims
+    return state
+
+
 def live_state(board_id: int) -> dict[int, Any]:
     db.session.expire_all()
     cards = db.session.scalars(sa.select(Initiative).where(Initiative.board_id == board_id)).all()
@@ -52,44 +75,13 @@ def live_state(board_id: int) -> dict[int, Any]:
     held: dict[int, set[tuple[int, int]]] = {}
     for claim in claims:
         held.setdefault(claim.initiative_id, set()).add((claim.role_type_id, claim.organisation_id))
-    return {
-        c.id: {
-            "title": c.title,
-            "summary": c.summary,
-            "stage_id": c.stage_id,
-            "grand_challenge_id": c.grand_challenge_id,
-            "position": None if c.archived else c.position,
-            "rag": c.rag,
-            "rag_reason": c.rag_reason,
-            "next_step": c.next_step,
-            "next_step_due": c.next_step_due,
-            "archived": c.archived,
-            "version": c.version,
-            "stage_entered_at": c.stage_entered_at,
-            "claims": held.get(c.id, set()),
-        }
-        for c in cards
-    }
+    return {c.id: _state(c, held.get(c.id, set())) for c in cards}
 
 
 def replayed_state(board_id: int, moment: datetime) -> dict[int, Any]:
     replay = board_at(board_id, moment)
     return {
-        c.id: {
-            "title": c.title,
-            "summary": c.summary,
-            "stage_id": c.stage_id,
-            "grand_challenge_id": c.grand_challenge_id,
-            "position": None if c.archived else c.position,
-            "rag": c.rag,
-            "rag_reason": c.rag_reason,
-            "next_step": c.next_step,
-            "next_step_due": c.next_step_due,
-            "archived": c.archived,
-            "version": c.version,
-            "stage_entered_at": c.stage_entered_at,
-            "claims": {(cl.role_type_id, cl.organisation_id) for cl in c.claims.values()},
-        }
+        c.id: _state(c, {(cl.role_type_id, cl.organisation_id) for cl in c.claims.values()})
         for c in replay.initiatives.values()
     }
 

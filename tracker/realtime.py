@@ -182,27 +182,33 @@ def flush_board(board_id: int, known_before: int | None = None) -> None:
     """Send the room every committed event it has not been sent yet, in order.
 
     With the message queue unreachable this gives up quietly: the change is committed, live
-    push pauses, and viewers catch up by sequence number when it returns."""
-    sequencer = _registry().sequencer
+    push pauses, and a background retry pushes when the queue returns."""
     try:
-        with sequencer.board(board_id):
-            sent = sequencer.sent(board_id)
-            if sent is None or sent > (_last_seq(board_id) or 0):
-                # Nothing recorded (or a record from another database): start from here.
-                if known_before is None:
-                    return
-                sent = known_before
-            pending = _events_after(board_id, sent)
-            if not pending:
-                sequencer.set_sent(board_id, sent)
-                return
-            _drop_revoked_viewers(board_id)
-            for envelope in pending:
-                socketio.emit("board_event", envelope, to=room(board_id))
-            sequencer.set_sent(board_id, pending[-1]["seq"])
+        _send_pending(board_id, known_before)
     except Exception as error:  # the queue is down: never fail the committed change
         current_app.logger.warning("live push paused for board %s: %s", board_id, error)
         _retry_later(board_id, known_before)
+
+
+def _send_pending(board_id: int, known_before: int | None) -> None:
+    """Under the board's sequencer lock: emit the events after the last one sent. Raises
+    when the queue is unreachable."""
+    sequencer = _registry().sequencer
+    with sequencer.board(board_id):
+        sent = sequencer.sent(board_id)
+        if sent is None or sent > (_last_seq(board_id) or 0):
+            # Nothing recorded (or a record from another database): start from here.
+            if known_before is None:
+                return
+            sent = known_before
+        pending = _events_after(board_id, sent)
+        if not pending:
+            sequencer.set_sent(board_id, sent)
+            return
+        _drop_revoked_viewers(board_id)
+        for envelope in pending:
+            socketio.emit("board_event", envelope, to=room(board_id))
+        sequencer.set_sent(board_id, pending[-1]["seq"])
 
 
 def _retry_later(board_id: int, known_before: int | None) -> None:
@@ -223,16 +229,7 @@ def _retry_later(board_id: int, known_before: int | None) -> None:
                 delay = min(delay * 2, 5.0)
                 with app.app_context():
                     try:
-                        sequencer = registry.sequencer
-                        with sequencer.board(board_id):
-                            sent = sequencer.sent(board_id)
-                            if sent is None or sent > (_last_seq(board_id) or 0):
-                                sent = known_before  # the queue came back empty
-                            pending = [] if sent is None else _events_after(board_id, sent)
-                            for envelope in pending:
-                                socketio.emit("board_event", envelope, to=room(board_id))
-                            if pending:
-                                sequencer.set_sent(board_id, pending[-1]["seq"])
+                        _send_pending(board_id, known_before)
                         return
                     except Exception:
                         continue
