@@ -23,6 +23,9 @@ from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Base, Board, User
 
+# `--clock=+365d` runs the whole suite at another time (tests/clock.py).
+pytest_plugins = ["tests.clock"]
+
 # Set to a PostgreSQL URL (e.g. postgresql://postgres@127.0.0.1:5432/test) to run the whole
 # suite against PostgreSQL: a template database is migrated once per session and each test
 # gets its own copy (CREATE DATABASE … TEMPLATE …), as SQLite tests get a copied file.
