@@ -4,6 +4,7 @@ TRACKER_TEST_DATABASE_URL) on PostgreSQL, and the constraints hold afterwards.""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +12,18 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from tests.conftest import TEST_DATABASE_URL, _config, _server, _with_database
+from tests.conftest import (
+    TEST_DATABASE_URL,
+    AuthActions,
+    FreshContextClient,
+    _config,
+    _server,
+    _with_database,
+)
 from tests.factories import make_initiative, make_organisation, make_user, role_type
 from tracker import create_app, demo
 from tracker.extensions import db
-from tracker.models import Claim
+from tracker.models import Claim, Initiative, RoleType
 
 
 @pytest.fixture
@@ -83,3 +91,73 @@ def test_models_and_migrations_agree(empty_database):
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == []
+
+
+FIXTURE_0003 = Path(__file__).parent / "fixtures" / "db-0003-demo-activity.sqlite3"
+
+
+def _row_counts(path: Path) -> dict[str, int]:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        names = [n for n in sa.inspect(conn).get_table_names() if n not in ("alembic_version",)]
+        counts = {
+            n: conn.execute(sa.text(f'SELECT count(*) FROM "{n}"')).scalar_one() for n in names
+        }
+    engine.dispose()
+    return counts
+
+
+def _events(path: Path) -> list[tuple]:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT board_id, seq, type, initiative_id, actor_user_id, actor_name, at, data "
+                "FROM events ORDER BY board_id, seq"
+            )
+        ).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_upgrading_a_database_written_at_0003_keeps_every_row_and_serves_everything(tmp_path):
+    """`tracker db upgrade` on a copy of a real 0003 database (the demo board with activity:
+    moves, RAG changes, claims, comments, an archived initiative; 62 events): every row and
+    every event is still there, the role named Lead is the board's lead role, and the board,
+    every initiative page and every format of the weekly report of 2026-W49 are served."""
+    path = tmp_path / "tracker.sqlite3"
+    shutil.copy(FIXTURE_0003, path)
+    before_counts, before_events = _row_counts(path), _events(path)
+    assert len(before_events) == 62
+
+    app = create_app(_config(path))
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
+    after_counts = _row_counts(path)
+    assert {n: after_counts[n] for n in before_counts} == before_counts
+    assert _events(path) == before_events
+
+    with app.app_context():
+        leads = db.session.scalars(sa.select(RoleType.name).where(RoleType.is_lead)).all()
+        assert leads == ["Lead"]
+        initiative_ids = db.session.scalars(sa.select(Initiative.id)).all()
+        db.session.remove()
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.login("envoy@demo.herts-lep.example", "demo-envoy-2026")
+    board = client.get("/boards/1")
+    assert board.status_code == 200
+    assert "Lead: Hertfordshire County Council" in board.get_data(as_text=True)
+    for initiative_id in initiative_ids:
+        assert client.get(f"/initiatives/{initiative_id}").status_code == 200
+    assert client.get("/boards/1/reports?week=2026-W49").status_code == 200
+    for fmt in ("json", "csv", "xlsx", "html"):
+        report = client.get(f"/api/v1/boards/1/reports/weekly?week=2026-W49&format={fmt}")
+        assert report.status_code == 200, fmt
+    document = client.get("/api/v1/boards/1/reports/weekly?week=2026-W49&format=json").get_json()
+    assert document["week"]["last_seq"] == 62
+    with app.app_context():
+        db.engine.dispose()

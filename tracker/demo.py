@@ -20,6 +20,7 @@ STAGES = [
     ("Parked", None),
 ]
 GRAND_CHALLENGES = ["Ageing Society", "AI and Data Economy", "Clean Growth", "Future of Mobility"]
+# (name, maximum holders); the first one, Lead, is the role that leads an initiative.
 ROLE_TYPES = [
     ("Lead", 1),
     ("Executive sponsor", 1),
@@ -29,6 +30,7 @@ ROLE_TYPES = [
     ("Technology supplier", None),
     ("Evaluator", 1),
 ]
+LEAD_ROLE = "Lead"
 ORGANISATIONS = [
     "Hertfordshire LEP",
     "Hertfordshire County Council",
@@ -83,7 +85,7 @@ def create_board(name: str = BOARD_NAME) -> Board:
         GrandChallenge(name=gc, position=i) for i, gc in enumerate(GRAND_CHALLENGES)
     ]
     new_board.role_types = [
-        RoleType(name=role, position=i, max_holders=limit)
+        RoleType(name=role, position=i, max_holders=limit, is_lead=role == LEAD_ROLE)
         for i, (role, limit) in enumerate(ROLE_TYPES)
     ]
     db.session.add(new_board)

@@ -186,11 +186,22 @@ class RoleType(Base):
     position: Mapped[int] = mapped_column(default=0)
     # None means any number of organisations may hold the role.
     max_holders: Mapped[int | None]
+    # The holder of this role leads the initiative: shown on the card's "Lead" line and in the
+    # report's lead column. Data, not the role's name, so an admin may rename it freely. At
+    # most one role type per board leads.
+    is_lead: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     board: Mapped[Board] = relationship(back_populates="role_types")
 
     __table_args__ = (
         sa.CheckConstraint("max_holders is null or max_holders >= 1", name="max_holders_positive"),
+        sa.Index(
+            "uq_role_types_one_lead_per_board",
+            "board_id",
+            unique=True,
+            sqlite_where=sa.text("is_lead"),
+            postgresql_where=sa.text("is_lead"),
+        ),
     )
 
     @property

@@ -69,6 +69,7 @@ def _describe(item: Stage | GrandChallenge | RoleType) -> dict[str, Any]:
         out["wip_limit"] = item.wip_limit
     if isinstance(item, RoleType):
         out["max_holders"] = item.max_holders
+        out["is_lead"] = item.is_lead
     return out
 
 
@@ -198,6 +199,8 @@ def _add(kind: _Kind, actor: User, board_id: int, name: object, **extra: Any) ->
     board = _locked_board(board_id)
     clean = text(name, "name", max_len=LABEL_MAX)
     _unique_label(kind, board.id, clean)
+    if extra.get("is_lead"):
+        _hand_over_lead(board.id, None)
     siblings = _siblings(kind, board.id)
     item = kind.model(board_id=board.id, name=clean, position=len(siblings), **extra)
     db.session.add(item)
@@ -240,6 +243,8 @@ def _change(kind: _Kind, actor: User, item: Any, values: dict[str, Any]) -> Done
         new = values[name]
         if name == "name":
             parts.append(f"renamed “{old}” to “{new}”")
+        elif name == "is_lead":
+            parts.append("now leads initiatives" if new else "no longer leads initiatives")
         else:
             label = {"wip_limit": "WIP limit", "max_holders": "maximum holders"}[name]
             parts.append(f"{label} {_limit(old)} → {_limit(new)}")
@@ -418,20 +423,43 @@ def delete_grand_challenge(actor: User, lane_id: int) -> Done[None]:
 # --- role types ---------------------------------------------------------------------------
 
 
+def _lead_flag(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise Invalid({"is_lead": "must be true or false"})
+
+
+def _hand_over_lead(board_id: int, role_type_id: int | None) -> None:
+    """At most one role type of a board leads: the others stop leading first (the database's
+    one-lead index would refuse two)."""
+    db.session.execute(
+        sa.update(RoleType)
+        .where(RoleType.board_id == board_id, RoleType.id != (role_type_id or 0))
+        .where(RoleType.is_lead.is_(True))
+        .values(is_lead=False),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    db.session.flush()
+
+
 def add_role_type(
-    actor: User, board_id: int, name: object, max_holders: object = None
+    actor: User, board_id: int, name: object, max_holders: object = None, is_lead: object = False
 ) -> Done[RoleType]:
-    """Add a role type (max_holders None: any number; 1: exclusive). Audit
+    """Add a role type (max_holders None: any number; 1: exclusive; is_lead: its holder leads
+    the initiative, taking that over from the board's current lead role). Audit
     `role_type.added`."""
     limit = optional_count(max_holders, "max_holders")
-    return _add(ROLE, actor, board_id, name, max_holders=limit)  # type: ignore[no-any-return]
+    lead = bool(_lead_flag(is_lead))
+    return _add(ROLE, actor, board_id, name, max_holders=limit, is_lead=lead)  # type: ignore[no-any-return]
 
 
 def change_role_type(
-    actor: User, role_type_id: int, name: object, max_holders: object
+    actor: User, role_type_id: int, name: object, max_holders: object, is_lead: object = None
 ) -> Done[RoleType]:
-    """Rename a role type and/or change its maximum holders. Lowering the maximum below the
-    organisations holding it on any initiative is refused with a conflict naming them.
+    """Rename a role type and/or change its maximum holders and whether it leads (None: leave
+    as it is; true: this role leads, and the board's previous lead role no longer does).
+    Lowering the maximum below the organisations holding it on any initiative is refused with
+    a conflict naming them.
 
     Holders of a role with a maximum occupy numbered slots (the database's guard against a
     race for the last place); they are renumbered 0, 1, … here so that the new maximum is
@@ -467,7 +495,13 @@ def change_role_type(
             )
     if limit != role.max_holders:
         _renumber_slots(role.id, limit)
-    return _change(ROLE, actor, role, {"name": clean, "max_holders": limit})  # type: ignore[no-any-return]
+    values: dict[str, Any] = {"name": clean, "max_holders": limit}
+    lead = _lead_flag(is_lead)
+    if lead is not None:
+        values["is_lead"] = lead
+        if lead and not role.is_lead:
+            _hand_over_lead(role.board_id, role.id)
+    return _change(ROLE, actor, role, values)  # type: ignore[no-any-return]
 
 
 def _renumber_slots(role_type_id: int, limit: int | None) -> None:

@@ -65,6 +65,7 @@ class RoleTypeForm(FlaskForm):
     max_holders = IntegerField(
         "Maximum holders", validators=[Optional(), NumberRange(min=1, max=COUNT_MAX)]
     )
+    is_lead = BooleanField("Leads the initiative")
 
 
 class InviteForm(FlaskForm):

@@ -505,7 +505,11 @@ def _shape_forms(board: Board) -> dict[str, FlaskForm]:
         forms[f"lane-{g.id}"] = LabelForm(prefix=f"lane-{g.id}", formdata=None, name=g.name)
     for r in board.role_types:
         forms[f"role-{r.id}"] = RoleTypeForm(
-            prefix=f"role-{r.id}", formdata=None, name=r.name, max_holders=r.max_holders
+            prefix=f"role-{r.id}",
+            formdata=None,
+            name=r.name,
+            max_holders=r.max_holders,
+            is_lead=r.is_lead,
         )
     return forms
 
@@ -518,6 +522,7 @@ def _label_shape_forms(board: Board, forms: dict[str, Any]) -> None:
     forms["new-lane"].name.label.text = "Name of the new Grand Challenge"
     forms["new-role"].name.label.text = "Name of the new role type"
     forms["new-role"].max_holders.label.text = "Maximum holders of the new role type"
+    forms["new-role"].is_lead.label.text = "The new role type leads the initiative"
     for i, s in enumerate(board.stages, 1):
         forms[f"stage-{s.id}"].name.label.text = f"Stage {i} name"
         forms[f"stage-{s.id}"].wip_limit.label.text = f"Stage {i} WIP limit"
@@ -526,6 +531,7 @@ def _label_shape_forms(board: Board, forms: dict[str, Any]) -> None:
     for i, r in enumerate(board.role_types, 1):
         forms[f"role-{r.id}"].name.label.text = f"Role type {i} name"
         forms[f"role-{r.id}"].max_holders.label.text = f"Role type {i} maximum holders"
+        forms[f"role-{r.id}"].is_lead.label.text = f"Role type {i} leads the initiative"
 
 
 def _board_page(board_id: int, submitted: FlaskForm | None = None) -> str:
@@ -755,7 +761,9 @@ def add_role_type(board_id: int) -> ResponseReturnValue:
     return _shape_change(
         board_id,
         form,
-        lambda: boards.add_role_type(me(), board_id, form.name.data, form.max_holders.data),
+        lambda: boards.add_role_type(
+            me(), board_id, form.name.data, form.max_holders.data, bool(form.is_lead.data)
+        ),
         lambda d: f"Added role type “{d.value.name}”.",
         "roles",
     )
@@ -768,7 +776,9 @@ def change_role_type(role_type_id: int) -> ResponseReturnValue:
     return _shape_change(
         board_id,
         form,
-        lambda: boards.change_role_type(me(), role_type_id, form.name.data, form.max_holders.data),
+        lambda: boards.change_role_type(
+            me(), role_type_id, form.name.data, form.max_holders.data, bool(form.is_lead.data)
+        ),
         lambda d: f"Saved role type “{d.value.name}”.",
         f"role-{role_type_id}",
     )

@@ -143,6 +143,10 @@ class RoleTypeSchema(ma.Schema):
         required=True, allow_none=True, metadata={"description": "null: any number"}
     )
     exclusive = fields.Boolean(required=True)
+    is_lead = fields.Boolean(
+        required=True,
+        metadata={"description": "its holder leads the initiative (at most one per board)"},
+    )
 
 
 class ClaimSchema(ma.Schema):

@@ -188,6 +188,8 @@ def weekly_report(
         )
     next_steps.sort(key=lambda r: (r["due"], r["initiative_id"]))
 
+    # Which role leads is the role type's flag, not its name (an admin may rename it).
+    lead_roles = {r.id for r in board.role_types if r.is_lead}
     in_stage = [
         {
             "initiative_id": c.id,
@@ -197,7 +199,9 @@ def weekly_report(
             "entered": _local(c.stage_entered_at),
             "days_in_stage": _days(end - c.stage_entered_at),
             "rag": c.rag,
-            "lead": next((cl.organisation for cl in c.claims.values() if cl.role == "Lead"), ""),
+            "lead": next(
+                (cl.organisation for cl in c.claims.values() if cl.role_type_id in lead_roles), ""
+            ),
             "proposed_by": organisation_names.get(c.proposing_organisation_id, ""),
         }
         for c in live

@@ -230,7 +230,7 @@ def _lead_organisations(cards: list[Initiative]) -> dict[int, str]:
     lead: dict[int, str] = {}
     for card in cards:
         for claim in card.claims:
-            if claim.role_type.name == "Lead":
+            if claim.role_type.is_lead:
                 lead[card.id] = claim.organisation.name
     return lead
 
