@@ -334,9 +334,9 @@ def test_api_stale_move_is_409_with_current_and_writes_nothing(
         {"stage_id": exploring, "position": 0, "version": 1},
     )
 
-    _assert_conflict_with_current(
-        response, world.involved, envoy, {"stage_id", "position", "grand_challenge_id"}
-    )
+    # Only the stage changed since version 1: the Grand Challenge and the position (0 in
+    # both columns) did not, so they are not named.
+    _assert_conflict_with_current(response, world.involved, envoy, {"stage_id"})
     assert response.get_json()["current"]["stage_id"] == pilot
     assert table_rows() == before
     assert last_seq(world.board.id) == seq
@@ -344,22 +344,38 @@ def test_api_stale_move_is_409_with_current_and_writes_nothing(
 
 
 def test_api_stale_archive_is_409_with_current_and_writes_nothing(envoy: Api, world: World) -> None:
-    # Archived and restored by someone else since version 1.
+    # Archived by someone else since version 1; restoring from version 1 would undo that.
     assert (
         envoy.post(f"/api/v1/initiatives/{world.foreign}/archive", {"version": 1}).status_code
         == 200
     )
-    restored = envoy.post(
-        f"/api/v1/initiatives/{world.foreign}/archive", {"version": 2, "archived": False}
-    )
-    assert restored.status_code == 200
     before = table_rows()
 
-    response = envoy.post(f"/api/v1/initiatives/{world.foreign}/archive", {"version": 1})
+    response = envoy.post(
+        f"/api/v1/initiatives/{world.foreign}/archive", {"version": 1, "archived": False}
+    )
 
     _assert_conflict_with_current(response, world.foreign, envoy, {"archived"})
     assert table_rows() == before
-    assert _db_initiative(world.foreign).archived is False
+    assert _db_initiative(world.foreign).archived is True
+
+
+def test_api_stale_archive_applies_when_the_state_was_changed_back(
+    envoy: Api, world: World
+) -> None:
+    # Archived and restored by someone else since version 1: live then, live now.
+    for version, archived in ((1, True), (2, False)):
+        response = envoy.post(
+            f"/api/v1/initiatives/{world.foreign}/archive",
+            {"version": version, "archived": archived},
+        )
+        assert response.status_code == 200
+
+    response = envoy.post(f"/api/v1/initiatives/{world.foreign}/archive", {"version": 1})
+
+    assert response.status_code == 200
+    assert response.get_json()["version"] == 4
+    assert _db_initiative(world.foreign).archived is True
 
 
 def test_api_stale_edit_of_other_fields_applies_without_overwriting(
@@ -672,3 +688,26 @@ def test_api_events_refuses_a_bad_query(envoy: Api, world: World, query: str, fi
 def test_api_events_of_an_unknown_board_is_404(envoy: Api, world: World) -> None:
     response = envoy.get("/api/v1/boards/999999/events?since=0")
     assert assert_error_shape(response, 404)["fields"] == {"board_id": "no such board"}
+
+
+def test_api_edit_after_someone_moved_the_card_in_its_grand_challenge_applies(
+    envoy: Api, member: Api, world: World
+) -> None:
+    """The issue's case: another user moves the card to another stage of the same Grand
+    Challenge; a PATCH from the old version that sends the (unchanged) Grand Challenge with
+    a new title is not a conflict."""
+    challenge = _db_initiative(world.involved).grand_challenge_id
+    moved = member.post(
+        f"/api/v1/initiatives/{world.involved}/move",
+        {"stage_id": factories.stage(world.board, "Exploring"), "position": 0, "version": 1},
+    )
+    assert moved.status_code == 200
+
+    response = envoy.patch(
+        f"/api/v1/initiatives/{world.involved}",
+        {"version": 1, "title": "new", "grand_challenge_id": challenge},
+    )
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["title"] == "new"
+    assert response.get_json()["stage_id"] == factories.stage(world.board, "Exploring")

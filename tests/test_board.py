@@ -463,6 +463,63 @@ def test_stale_move_applies_after_an_edit_but_not_after_another_move(the_board, 
     assert "stage_id" in error.value.fields
 
 
+# Every editable field with the value it had at version 1 (as a client sends it back
+# unchanged) and a new value.
+UNCHANGED_AND_NEW = {
+    "title": ("Original", "New title"),
+    "summary": ("", "New summary"),
+    "next_step": ("", "Call the ICB"),
+    "next_step_due": (None, "2026-12-01"),
+    "barriers": ("", "Funding"),
+}
+
+
+@pytest.mark.parametrize("other_change", ["moved to another stage", "edited another field"])
+@pytest.mark.parametrize("field", [*board.EDITABLE_FIELDS])
+def test_stale_edit_sending_back_unchanged_fields_is_no_conflict(
+    the_board, users, field, other_change
+):
+    """The edit page sends every field; a field the client did not change, and nobody else
+    changed, must not conflict with someone else's move or edit (issue: "grand_challenge_id
+    changed by someone else" after a move within the same Grand Challenge)."""
+    initiative = make_initiative(the_board, users["envoy"], title="Original")
+    form = {
+        "title": "Original",
+        "summary": "",
+        "grand_challenge_id": initiative.grand_challenge_id,
+        "rag": "not_set",
+        "rag_reason": "",
+        "next_step": "",
+        "next_step_due": None,
+        "barriers": "",
+    }
+    assert set(form) == set(board.EDITABLE_FIELDS)
+    if other_change == "moved to another stage":
+        commit(board.move(users["admin"], initiative.id, 1, stage(the_board, "Exploring"), 0))
+    else:
+        # Someone else's edit of another field: this client's form leaves that field out.
+        other = "barriers" if field != "barriers" else "summary"
+        commit(board.edit(users["admin"], initiative.id, 1, {other: "someone else's"}))
+        del form[other]
+    # The form as loaded at version 1, with `field` changed where it takes free text.
+    if field in UNCHANGED_AND_NEW:
+        form[field] = UNCHANGED_AND_NEW[field][1]
+    change = commit(board.edit(users["envoy"], initiative.id, 1, form))
+    if field in UNCHANGED_AND_NEW:
+        assert change.value.version == 3
+        assert str(getattr(change.value, field)) == UNCHANGED_AND_NEW[field][1]
+    else:
+        assert change.event is None and change.value.version == 2
+
+
+def test_a_field_changed_and_changed_back_since_is_no_conflict(the_board, users):
+    initiative = make_initiative(the_board, users["envoy"], title="Original")
+    commit(board.edit(users["envoy"], initiative.id, 1, {"title": "Interim"}))
+    commit(board.edit(users["envoy"], initiative.id, 2, {"title": "Original"}))
+    change = commit(board.edit(users["admin"], initiative.id, 1, {"title": "Mine"}))
+    assert change.value.title == "Mine"
+
+
 def test_a_version_from_the_future_is_refused(the_board, users):
     initiative = make_initiative(the_board, users["envoy"])
     with pytest.raises(Conflict) as error:

@@ -214,10 +214,66 @@ def test_edit_form_with_stale_version_shows_conflict_and_keeps_theirs(
     )
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "Someone else changed title while you were editing" in page
+    assert "Someone else changed the title while you were editing" in page
     assert "Mine" in page  # what the user typed is not lost
     db.session.expire_all()
     assert db.session.get(Initiative, initiative.id).title == "Theirs"
+
+
+def test_edit_form_saves_when_a_partner_moved_the_card_meanwhile(client, auth, the_board, users):
+    """The edit page sends every field, the Grand Challenge included; a partner's move to
+    another stage of the same Grand Challenge is not a conflict with the edit."""
+    initiative = make_initiative(the_board, users["envoy"], title="Original")
+    board.move(users["admin"], initiative.id, 1, stage(the_board, "Exploring"), 0)
+    db.session.commit()
+    auth.login(users["envoy"])
+    token = auth.csrf_token(f"/initiatives/{initiative.id}/edit")
+    response = client.post(
+        f"/initiatives/{initiative.id}/edit",
+        data={
+            "csrf_token": token,
+            "version": "1",
+            "title": "Mine",
+            "grand_challenge_id": challenge(the_board),
+            "rag": "not_set",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Initiative, initiative.id)
+    assert (saved.title, saved.stage_id) == ("Mine", stage(the_board, "Exploring"))
+
+
+def test_edit_conflict_names_fields_as_people_read_them(client, auth, the_board, users):
+    initiative = make_initiative(the_board, users["envoy"], title="Original")
+    board.edit(
+        users["admin"],
+        initiative.id,
+        1,
+        {"next_step": "Theirs", "rag": "red", "rag_reason": "Funding fell through"},
+    )
+    db.session.commit()
+    auth.login(users["envoy"])
+    token = auth.csrf_token(f"/initiatives/{initiative.id}/edit")
+    response = client.post(
+        f"/initiatives/{initiative.id}/edit",
+        data={
+            "csrf_token": token,
+            "version": "1",
+            "title": "Original",
+            "next_step": "Mine",
+            "grand_challenge_id": challenge(the_board),
+            "rag": "amber",
+            "rag_reason": "Waiting for the ICB",
+        },
+    )
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert (
+        "Someone else changed the next step, RAG status and RAG reason while you were editing"
+        in page
+    )
+    assert "next_step, rag" not in page
 
 
 def test_move_form_moves_card_and_stale_version_is_explained(client, auth, the_board, users):

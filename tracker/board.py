@@ -63,6 +63,29 @@ EDITABLE_FIELDS = (
     "barriers",
 )
 
+# What people call each field, in sentences ("Someone else changed the next step …").
+FIELD_LABELS = {
+    "title": "title",
+    "summary": "summary",
+    "grand_challenge_id": "Grand Challenge",
+    "stage_id": "stage",
+    "position": "position in its column",
+    "rag": "RAG status",
+    "rag_reason": "RAG reason",
+    "next_step": "next step",
+    "next_step_due": "next step due date",
+    "barriers": "barriers",
+    "archived": "archived state",
+}
+
+
+def field_list(names: Any) -> str:
+    """Field names as a sentence: "title, next step and RAG status"."""
+    labels = [FIELD_LABELS.get(name, name.replace("_", " ")) for name in names]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return f"{', '.join(labels[:-1])} and {labels[-1]}"
+
 
 T = TypeVar("T")
 
@@ -344,7 +367,7 @@ def edit(
         elif name == "grand_challenge_id":
             clean[name] = _challenge_on(initiative.board_id, value).id
 
-    _check_version(initiative, version, set(clean))
+    _check_version(initiative, version, clean)
 
     diff = {
         name: {"from": _json_value(getattr(initiative, name)), "to": _json_value(value)}
@@ -389,8 +412,10 @@ def set_rag(
 MOVE_FIELDS = ("stage_id", "position", "grand_challenge_id")
 
 
-def fields_changed_since(initiative_id: int, version: int) -> set[str]:
-    """The fields that changes after `version` touched, read from the initiative's events."""
+def values_at_version(initiative_id: int, version: int) -> dict[str, Any]:
+    """For each field changed after `version`: its value at `version` (as JSON: dates are
+    ISO strings), read from the initiative's events. A field absent from the result has not
+    been touched since."""
     rows = db.session.scalars(
         sa.select(Event)
         .where(
@@ -407,25 +432,31 @@ def fields_changed_since(initiative_id: int, version: int) -> set[str]:
         )
         .order_by(Event.seq)
     )
-    changed: set[str] = set()
+    before: dict[str, Any] = {}
     for event in rows:
         if event.data.get("version", 0) <= version:
             continue
+        # The first change after `version` says what the value was at `version`.
         if event.type in (INITIATIVE_EDITED, RAG_CHANGED):
-            changed.update(event.data["changes"])
+            for name, change in event.data["changes"].items():
+                before.setdefault(name, change["from"])
         elif event.type == INITIATIVE_MOVED:
-            changed.update(MOVE_FIELDS)
+            for name in MOVE_FIELDS:
+                before.setdefault(name, event.data["from"].get(name))
         else:
-            changed.add("archived")
-    return changed
+            before.setdefault("archived", event.type == INITIATIVE_RESTORED)
+    return before
 
 
-def _check_version(initiative: Initiative, version: int, touching: set[str]) -> None:
+def _check_version(initiative: Initiative, version: int, wanted: dict[str, Any]) -> None:
     """Field-level optimistic concurrency.
 
-    A change made from an older version still applies when none of the fields it touches
-    was changed since that version; otherwise it is refused, naming each overlapping field
-    and its current value, with the current initiative.
+    A change made from an older version still applies unless it would overwrite someone
+    else's change: a field conflicts only when the client wants a value other than the
+    current one *and* the current value differs from the value at the client's version
+    (sending back an unchanged field, or a field changed and changed back, is no conflict).
+    A conflict is refused naming each such field and its current value, with the current
+    initiative. `wanted`: field → the value the client asks for (as the model holds it).
     """
     if version == initiative.version:
         return
@@ -436,7 +467,14 @@ def _check_version(initiative: Initiative, version: int, touching: set[str]) -> 
             {"version": f"unknown: current version is {initiative.version}"},
             current=initiative,
         )
-    overlap = sorted(touching & fields_changed_since(initiative.id, version))
+    then = values_at_version(initiative.id, version)
+    overlap = sorted(
+        name
+        for name, value in wanted.items()
+        if name in then
+        and _json_value(value) != _json_value(getattr(initiative, name))
+        and then[name] != _json_value(getattr(initiative, name))
+    )
     if overlap:
         reasons = {
             name: f"changed by someone else since version {version}; now "
@@ -444,7 +482,7 @@ def _check_version(initiative: Initiative, version: int, touching: set[str]) -> 
             for name in overlap
         }
         raise Conflict(
-            f"Someone else changed {', '.join(overlap)} since you loaded version {version} "
+            f"Someone else changed the {field_list(overlap)} since you loaded version {version} "
             f"(it is now at version {initiative.version}).",
             reasons,
             current=initiative,
@@ -503,7 +541,11 @@ def move(
             raise Invalid({"position": "must be 0 or more"})
     if initiative.archived:
         raise Invalid({"initiative_id": "an archived initiative cannot be moved; restore it"})
-    _check_version(initiative, version, set(MOVE_FIELDS))
+    _check_version(
+        initiative,
+        version,
+        {"stage_id": stage.id, "grand_challenge_id": challenge.id, "position": position},
+    )
 
     before = {
         "stage_id": initiative.stage_id,
@@ -565,7 +607,7 @@ def archive(
     version = _int(version, "version")
     initiative = _locked_initiative(initiative_id)
     policy.require(policy.may(actor, "archive"), "Only envoys and admins can archive initiatives.")
-    _check_version(initiative, version, {"archived"})
+    _check_version(initiative, version, {"archived": archived})
     if initiative.archived == archived:
         return Change(get_initiative(initiative_id, fresh=True), None)
     cell = _cell(

@@ -384,10 +384,9 @@ def edit_page(initiative_id: int) -> ResponseReturnValue:
             db.session.rollback()
             if error.status == 409:
                 flash(
-                    "Someone else changed "
-                    + ", ".join(error.fields)
-                    + " while you were editing. Nothing was saved: compare their values "
-                    "with yours below and choose which to keep.",
+                    f"Someone else changed the {board.field_list(error.fields)} while you "
+                    "were editing. Nothing was saved: compare their values with yours below "
+                    "and choose which to keep.",
                     "error",
                 )
                 # The template shows theirs against yours and offers both choices; it reads

@@ -6,17 +6,6 @@ from typing import Any
 
 from tracker import board
 
-FIELD_LABELS = {
-    "title": "title",
-    "summary": "summary",
-    "grand_challenge_id": "Grand Challenge",
-    "rag": "RAG status",
-    "rag_reason": "RAG reason",
-    "next_step": "next step",
-    "next_step_due": "next step due date",
-    "barriers": "barriers",
-}
-
 
 def describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
     """One sentence for an event; `names` maps stage and Grand Challenge ids to names."""
@@ -35,8 +24,7 @@ def describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
         text = f"changed RAG from {_rag(change['from'])} to {_rag(change['to'])}"
         return f"{text}: {reason}" if reason else text
     if kind == board.INITIATIVE_EDITED:
-        fields = ", ".join(FIELD_LABELS.get(name, name) for name in data["changes"])
-        return f"edited {fields}"
+        return f"edited the {board.field_list(data['changes'])}"
     if kind == board.ROLE_CLAIMED:
         return f"claimed {data['role']} for {data['organisation']}"
     if kind == board.ROLE_RELEASED:
