@@ -15,15 +15,27 @@ def travel(moment: datetime):
     return time_machine.travel(moment, tick=False)
 
 
+NOTHING_NEW = "Nobody else has changed anything since you last looked."
+FIRST_VISIT = "This is your first visit to this board."
+
+
+def look(client, auth, user, board_id: int) -> str:
+    """Sign in (at the frozen time: a session is not carried across days) and open the board."""
+    auth.login(user)
+    page = client.get(f"/boards/{board_id}").get_data(as_text=True)
+    auth.logout()
+    return page
+
+
 def test_since_you_last_looked_counts_and_lists_changes_since_the_previous_visit(
     client, auth, the_board, users
 ):
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     with travel(start):
         card = make_initiative(the_board, users["envoy"], title="Video companionship")
-        auth.login(users["viewer"])
-        first = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
-    assert "Nothing has changed since you last looked." in first
+        first = look(client, auth, users["viewer"], the_board.id)
+    assert FIRST_VISIT in first
+    assert "Nothing has changed" not in first and NOTHING_NEW not in first
     with travel(start + timedelta(days=3)):
         ops.move(users["envoy"], card.id, 1, stage(the_board, "Exploring"), 0)
         ops.claim(
@@ -34,6 +46,7 @@ def test_since_you_last_looked_counts_and_lists_changes_since_the_previous_visit
         )
         db.session.commit()
     with travel(start + timedelta(days=7)):
+        auth.login(users["viewer"])
         page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
         assert "2 changes</strong> since you last looked" in page
         assert "moved it from Proposed to Exploring" in page
@@ -41,28 +54,61 @@ def test_since_you_last_looked_counts_and_lists_changes_since_the_previous_visit
         # Reloading within the same visit keeps the list.
         again = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
         assert "2 changes</strong> since you last looked" in again
+        auth.logout()
     with travel(start + timedelta(days=8)):
-        later = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
-    assert "Nothing has changed since you last looked." in later
+        later = look(client, auth, users["viewer"], the_board.id)
+    assert NOTHING_NEW in later
+
+
+def test_a_first_visit_says_so_also_when_reloaded(client, auth, the_board, users):
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with travel(start):
+        make_initiative(the_board, users["envoy"], title="Video companionship")
+        auth.login(users["member"])
+        client.get(f"/boards/{the_board.id}")
+    with travel(start + timedelta(minutes=10)):
+        make_initiative(the_board, users["envoy"], title="Smart health monitoring")
+        reloaded = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+    assert FIRST_VISIT in reloaded
+    assert "since you last looked" not in reloaded
+
+
+def test_since_you_last_looked_leaves_out_ones_own_changes(client, auth, the_board, users):
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with travel(start):
+        card = make_initiative(the_board, users["envoy"], title="Video companionship")
+        look(client, auth, users["envoy"], the_board.id)
+    with travel(start + timedelta(days=1)):
+        # The envoy's own changes, then one by someone else.
+        for i in range(3):
+            ops.edit(users["envoy"], card.id, 1 + i, {"summary": f"draft {i}"})
+        ops.add_comment(users["member"], card.id, "We can help")
+        db.session.commit()
+    with travel(start + timedelta(days=2)):
+        page = look(client, auth, users["envoy"], the_board.id)
+    assert "1 change</strong> since you last looked" in page
+    assert "added a progress note" in page
+    assert "edited the summary" not in page
+    with travel(start + timedelta(days=3)):
+        ops.edit(users["envoy"], card.id, 4, {"summary": "final"})
+        db.session.commit()
+    with travel(start + timedelta(days=4)):
+        page = look(client, auth, users["envoy"], the_board.id)
+    assert NOTHING_NEW in page
 
 
 def test_each_user_has_their_own_last_look(client, auth, the_board, users):
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     with travel(start):
-        auth.login(users["member"])
-        client.get(f"/boards/{the_board.id}")
-        auth.logout()
+        look(client, auth, users["member"], the_board.id)
     with travel(start + timedelta(hours=2)):
         make_initiative(the_board, users["envoy"], title="New idea")
     with travel(start + timedelta(hours=4)):
-        auth.login(users["member"])
-        member_page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
-        auth.logout()
-        auth.login(users["viewer"])  # first visit: nothing is "new" to them
-        viewer_page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+        member_page = look(client, auth, users["member"], the_board.id)
+        viewer_page = look(client, auth, users["viewer"], the_board.id)
     assert "1 change</strong> since you last looked" in member_page
     assert "proposed it in Proposed" in member_page
-    assert "Nothing has changed since you last looked." in viewer_page
+    assert FIRST_VISIT in viewer_page
 
 
 def test_board_as_of_a_date_shows_the_board_as_it_stood_then_read_only(

@@ -319,6 +319,7 @@ class BoardVisit(Base):
 
     `baseline_seq` is the board's last event when the user's previous visit ended; it moves on
     only when a new visit begins (after a pause), so reloading the page keeps showing the list.
+    It is -1 during the user's first visit (`visits.FIRST_VISIT`).
     """
 
     __tablename__ = "board_visits"

@@ -153,7 +153,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
     last_seq = db.session.scalar(sa.select(Board.last_seq).where(Board.id == board_id))
     if last_seq is None:
         abort(404)
-    baseline = visits.record_visit(me().id, board_id, last_seq)
+    visit = visits.record_visit(me().id, board_id, last_seq)
     db.session.commit()
     the_board = board.load_board(board_id)
     cards = board.board_initiatives(board_id)
@@ -165,7 +165,9 @@ def board_page(board_id: int) -> ResponseReturnValue:
     for cell in cells.values():
         cell.sort(key=lambda c: (c.position, c.id))
     user = me()
-    since_count, since_events = visits.changes_since(board_id, baseline)
+    since_count, since_events = (
+        (0, []) if visit.first else visits.changes_since(board_id, visit.baseline_seq, user.id)
+    )
     names = _names(the_board)
     return render_template(
         "web/board.html",
@@ -177,6 +179,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
         may_propose=policy.may(user, "propose"),
         move_form=MoveForm(),
         lead=_lead_organisations(cards),
+        first_visit=visit.first,
         since_count=since_count,
         since_events=[(e, describe(events.envelope(e), names)) for e in since_events],
         titles={card.id: card.title for card in cards},
