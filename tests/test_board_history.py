@@ -138,3 +138,21 @@ def test_board_as_of_a_bad_date_says_so(client, auth, the_board, users):
     response = client.get(f"/boards/{the_board.id}?as_of=yesterday")
     assert response.status_code == 422
     assert "YYYY-MM-DD" in response.get_data(as_text=True)
+
+
+def test_history_names_every_field_saved_with_a_rag_change(the_board, users):
+    from tracker import events
+    from tracker.web.history import describe
+
+    card = make_initiative(the_board, users["envoy"], title="Video companionship")
+    change = ops.edit(
+        users["envoy"],
+        card.id,
+        1,
+        {"rag": "red", "rag_reason": "Funding fell through", "next_step": "Find a funder"},
+    )
+    db.session.commit()
+    sentence = describe(events.envelope(change.event), {"stages": {}, "grand_challenges": {}})
+    assert sentence == (
+        "changed RAG from not set to red: Funding fell through; also edited the next step"
+    )

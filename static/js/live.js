@@ -57,8 +57,14 @@ export function describe(event, { titleOf = () => null, stageName = () => null }
       const fields = Object.keys(data.changes).map((name) => FIELD_LABELS[name] || name);
       return `${who} edited the ${listOf(fields)} of ${title}.`;
     }
-    case "rag_changed":
-      return `${who} changed the RAG status of ${title} to ${RAG_LABELS[data.changes.rag.to]}.`;
+    case "rag_changed": {
+      // A RAG change may come with other fields saved at the same time: name them all.
+      const others = Object.keys(data.changes)
+        .filter((name) => name !== "rag" && name !== "rag_reason")
+        .map((name) => FIELD_LABELS[name] || name);
+      const also = others.length ? ` and edited the ${listOf(others)}` : "";
+      return `${who} changed the RAG status of ${title} to ${RAG_LABELS[data.changes.rag.to]}${also}.`;
+    }
     case "initiative_moved":
       if (data.from.stage_id === data.to.stage_id) {
         return `${who} reordered ${title} within ${data.to.stage}.`;

@@ -586,3 +586,30 @@ def test_after_the_server_restarts_the_page_is_live_again_with_every_missed_chan
         context.close()
     finally:
         api.close()
+
+
+def test_edit_page_names_every_field_someone_else_saved_with_a_rag_change(
+    two_contexts: tuple[Any, Any], propose: Any, envoy_api: Api
+) -> None:
+    _, member_context = two_contexts
+    mine = propose("Exploring", "Ageing Society", organisation=POLICE)
+    member = member_context.new_page()
+    sign_in(member, "member")
+    member.goto(f"/initiatives/{mine['id']}/edit")
+    live(member)
+
+    envoy_api.patch(
+        f"/initiatives/{mine['id']}",
+        {
+            "version": mine["version"],
+            "rag": "red",
+            "rag_reason": "Funding fell through",
+            "next_step": "Find a funder",
+            "barriers": "No budget this year",
+        },
+    )
+
+    expect(member.locator("#remote-changes")).to_contain_text(
+        f"{LEP} changed the RAG status of {mine['title']} to Red and edited the next step "
+        "and barriers."
+    )

@@ -113,7 +113,10 @@ def set_password(secret: str) -> ResponseReturnValue:
             realtime.end_login_session(session.get(realtime.SESSION_NONCE))
             logout_user()
             session.clear()
-            flash("Your password is set. Sign in with your e-mail address and it.", "success")
+            flash(
+                "Your password is set. Sign in with your e-mail address and your new password.",
+                "success",
+            )
             return redirect(url_for("web.login"))
     return render_template(
         "account/set_password.html",

@@ -22,7 +22,10 @@ def describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
         change = data["changes"]["rag"]
         reason = data["changes"].get("rag_reason", {}).get("to", "")
         text = f"changed RAG from {_rag(change['from'])} to {_rag(change['to'])}"
-        return f"{text}: {reason}" if reason else text
+        text = f"{text}: {reason}" if reason else text
+        # Other fields saved with the RAG change are named too.
+        others = [name for name in data["changes"] if name not in ("rag", "rag_reason")]
+        return f"{text}; also edited the {board.field_list(others)}" if others else text
     if kind == board.INITIATIVE_EDITED:
         return f"edited the {board.field_list(data['changes'])}"
     if kind == board.ROLE_CLAIMED:
