@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,17 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    test_config: dict[str, Any] | None = None, *, instance_path: str | Path | None = None
+) -> Flask:
     """Build the app. Config layers, later ones winning: `tracker.config` defaults →
-    `instance/config.py` → `TRACKER_*` environment variables → `test_config`."""
+    `instance/config.py` → `TRACKER_*` environment variables → `test_config`.
+
+    `instance_path` (default: `instance/` beside the code) holds `config.py`, the generated
+    secret key and the SQLite database."""
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(instance_path or ROOT / "instance"),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -28,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     _configure_database(app)
-    _refuse_unsafe_production(app)
+    _configure_secret_key(app)
 
     from tracker import accounts, admin, cli, health, realtime, security
     from tracker.api import bp as api_bp
@@ -80,14 +87,53 @@ def _configure_database(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-def _refuse_unsafe_production(app: Flask) -> None:
-    from tracker.config import DEFAULT_SECRET_KEY
+def _configure_secret_key(app: Flask) -> None:
+    """Sign with a key nobody else knows: refuse a public one in any configuration; outside
+    production, with none configured, use (and on first start generate) the instance's own."""
+    from tracker.config import PUBLIC_SECRET_KEYS
 
-    if app.config.get("PRODUCTION") and app.config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):
+    key = app.config.get("SECRET_KEY") or ""
+    if key in PUBLIC_SECRET_KEYS:
         raise RuntimeError(
-            "TRACKER_SECRET_KEY must be set to a long random value in production "
+            "The configured secret key is public (it was published with the tracker's code), "
+            "so anyone could sign session cookies with it. Remove it to have a key generated "
+            "into the instance folder, or set TRACKER_SECRET_KEY to a long random value "
             '(python -c "import secrets; print(secrets.token_hex(32))").'
         )
+    production = bool(app.config.get("PRODUCTION"))
+    if production and len(key) < 32:
+        # Every server of a deployment must sign with the same key, so none is generated.
+        raise RuntimeError(
+            "TRACKER_SECRET_KEY must be set to a long random value in production "
+            '(at least 32 characters: python -c "import secrets; print(secrets.token_hex(32))").'
+        )
+    if not key:
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path) / "secret_key")
+
+
+def _instance_secret_key(path: Path) -> str:
+    """The key in `path`, generated on first use: 256 random bits, readable by the owner only
+    (0600). Several processes starting at once end up with the same key: each writes its own
+    candidate to a temporary file and links it into place, and the first link wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        candidate = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+            try:
+                os.link(candidate, path)
+            except FileExistsError:
+                pass  # another process was first: use its key
+        finally:
+            candidate.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # copied in with looser permissions: nobody else may read it
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable secret key; delete it to have one generated.")
+    return key
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

@@ -1,16 +1,23 @@
 """Committed defaults. Secrets and deployment settings come from `instance/config.py`
 or `TRACKER_*` environment variables, never from this file."""
 
-# The development key is public on purpose: production refuses to start with it.
-DEFAULT_SECRET_KEY = "dev-only-not-secret"
+# Keys that are (or were) written in public: no configuration may sign with them.
+PUBLIC_SECRET_KEYS = frozenset({"dev-only-not-secret"})
 
-SECRET_KEY = DEFAULT_SECRET_KEY
+# Empty means: outside production, a random key generated on first start into
+# `instance/secret_key` (mode 0600, git-ignored) and reused after; production must set one.
+SECRET_KEY = ""
 ENV_NAME = "development"
 
 # Empty means: SQLite in the instance folder (filled in by create_app).
 DATABASE_URL = ""
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 SQLITE_BUSY_TIMEOUT_MS = 15000
+
+# Login sessions (the `login_sessions` table): a session ends after this long without a page
+# or API request, and this long after signing in, whatever happens.
+SESSION_IDLE_MINUTES = 8 * 60
+SESSION_MAX_DAYS = 14
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -97,8 +97,6 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(sa.String(16))
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped to end every session of this user at once (sign out everywhere, disable).
-    session_generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
@@ -111,8 +109,31 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active and self.organisation.active
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_generation}"
+
+class LoginSession(Base):
+    """One sign-in, from the sign-in form until it ends: signed out, ended with all of the
+    user's (sign out everywhere, disabled, organisation deactivated, password set), idle
+    past `SESSION_IDLE_MINUTES` or older than `SESSION_MAX_DAYS`.
+
+    The session cookie carries the user id and a random secret (256 bits); only the secret's
+    SHA-256 is stored, as `id`. Every page, cookie-authenticated API call and socket checks
+    the row, so ending it ends that cookie everywhere at once.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Moved on at most once a minute (a write per request would serialise SQLite).
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    # Why it ended, for the sign-in page: signed_out, signed_out_everywhere,
+    # account_disabled, organisation_deactivated, password_set.
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
+
+    user: Mapped[User] = relationship()
 
 
 class ApiToken(Base):

@@ -18,7 +18,6 @@ Client → server events (each acknowledged with a result or `{"error": {...}}`)
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -37,8 +36,6 @@ from tracker.models import Board, Event, Organisation, User
 
 Publisher = Callable[[list[dict[str, Any]]], None]
 
-SESSION_NONCE = "socket_nonce"
-
 
 def room(board_id: int) -> str:
     return f"board:{board_id}"
@@ -53,10 +50,9 @@ class Connection:
     user_id: int
     name: str
     organisation: str
-    # How the socket authenticated: the login session's nonce, or the API token's hash.
-    session_nonce: str | None
+    # How the socket authenticated: the login session's key, or the API token.
+    login_session: str | None
     token: str | None
-    session_generation: int
     boards: set[int] = field(default_factory=set)
     editing: dict[int, int | None] = field(default_factory=dict)
 
@@ -272,32 +268,37 @@ def _still_allowed(conn: Connection) -> bool:
         return False
     if conn.token is not None:
         return accounts.token_is_valid(conn.token, user.id)
-    return user.session_generation == conn.session_generation
+    key = conn.login_session
+    return key is not None and key in accounts.valid_login_sessions([key])
 
 
 def _drop_revoked_viewers(board_id: int) -> None:
-    """Disconnect viewers of this board who were disabled or signed out everywhere, before
-    they are sent anything more. One query, however many viewers."""
+    """Disconnect viewers of this board who were disabled, signed out (here or everywhere),
+    idle or past their sign-in's lifetime, or whose token was revoked, before they are sent
+    anything more. A few queries, however many viewers."""
     registry = _registry()
     with registry.lock:
         viewers = [c for c in registry.connections.values() if board_id in c.boards]
     if not viewers:
         return
     rows = db.session.execute(
-        sa.select(User.id, User.active, User.session_generation, Organisation.active.label("org"))
+        sa.select(User.id, User.active, Organisation.active.label("org"))
         .join(Organisation, User.organisation_id == Organisation.id)
         .where(User.id.in_({c.user_id for c in viewers}))
     ).all()
     state = {row.id: row for row in rows}
     tokens = [c.token for c in viewers if c.token is not None]
     live_tokens = accounts.valid_token_digests(tokens) if tokens else set()
+    live_sessions = accounts.valid_login_sessions(
+        c.login_session for c in viewers if c.token is None and c.login_session
+    )
     for conn in viewers:
         row = state.get(conn.user_id)
         if (
             row is None
             or not row.active
             or not row.org
-            or (conn.token is None and row.session_generation != conn.session_generation)
+            or (conn.token is None and conn.login_session not in live_sessions)
             or (conn.token is not None and accounts.token_digest(conn.token) not in live_tokens)
         ):
             _forget(conn.sid)
@@ -305,13 +306,13 @@ def _drop_revoked_viewers(board_id: int) -> None:
             socketio.server.disconnect(conn.sid, namespace="/")
 
 
-def end_login_session(nonce: str | None) -> None:
+def end_login_session(key: str | None) -> None:
     """Disconnect the sockets opened by one login session (on sign-out)."""
-    if not nonce:
+    if not key:
         return
     registry = _registry()
     with registry.lock:
-        sids = [c.sid for c in registry.connections.values() if c.session_nonce == nonce]
+        sids = [c.sid for c in registry.connections.values() if c.login_session == key]
     for sid in sids:
         _forget(sid)
         socketio.server.disconnect(sid, namespace="/")
@@ -325,12 +326,6 @@ def end_user_sockets(user_id: int) -> None:
     for sid in sids:
         _forget(sid)
         socketio.server.disconnect(sid, namespace="/")
-
-
-def new_session_nonce() -> str:
-    nonce = secrets.token_urlsafe(16)
-    session[SESSION_NONCE] = nonce
-    return nonce
 
 
 # --- presence -----------------------------------------------------------------------------
@@ -401,17 +396,20 @@ def on_connect(auth: Any = None) -> None:
     """Authenticate by the session cookie or `auth: {"token": TOKEN}`; refuse anyone else."""
     token = auth.get("token") if isinstance(auth, dict) else None
     user: User | None
-    nonce: str | None = None
+    login_session: str | None = None
     if isinstance(token, str) and token:
         user = accounts.user_for_token(token)
         if user is None:
             raise ConnectionRefusedError("The API token is not valid.")
     else:
-        # Straight from the session cookie, not Flask-Login's per-context cache.
-        user = accounts.user_from_session_id(session.get("_user_id"))
-        if user is None:
-            raise ConnectionRefusedError("Sign in first.")
-        nonce = session.get(SESSION_NONCE)
+        # Straight from the session cookie (not Flask-Login's per-context cache): its login
+        # session must be valid now, and the socket remembers it, so ending it ends the socket.
+        check = accounts.check_login_session(session.get("_user_id"))
+        if check.user is None:
+            raise ConnectionRefusedError(
+                accounts.signed_out_message(check.reason) if check.reason else "Sign in first."
+            )
+        user, login_session = check.user, check.key
         token = None
     assert user is not None
     conn = Connection(
@@ -419,9 +417,8 @@ def on_connect(auth: Any = None) -> None:
         user_id=user.id,
         name=user.name,
         organisation=user.organisation.name,
-        session_nonce=nonce,
+        login_session=login_session,
         token=token,
-        session_generation=user.session_generation,
     )
     registry = _registry()
     with registry.lock:

@@ -1,16 +1,21 @@
 """Account security: sign-in rate limits, security headers with a Content-Security-Policy,
 and cookie settings.
 
-Sign-in limits (Flask-Limiter's storage and moving-window strategy): failed sign-ins are
-counted per submitted e-mail address and per client IP; once either count reaches its limit
-within the window, further attempts are refused with 429 *before* the password is checked,
-and with the same message whether or not the account exists. A correct password for another
-account from the same IP still works until the (higher) IP limit is reached.
+Sign-in limits (Flask-Limiter's storage and moving-window strategy): every attempt is counted
+against the client IP and then the submitted e-mail address *before* the password is checked,
+and one that either count refuses gets 429 without hashing anything, with the same message
+whether or not the account exists. Counting first is what makes the limits hold under
+concurrency: the storage's hit is atomic (in memory and in Redis), so of N simultaneous
+guesses at most the limit reach the password check. A successful sign-in clears its
+account's count; the IP count keeps it (clearing that would let anyone with an account reset
+their address's count between guesses at others). A correct password for another account
+from the same IP still works until the (higher) IP limit is reached.
 
 Settings (`TRACKER_` environment variables):
   RATELIMIT_STORAGE_URI        where counts live: `memory://` (one process), `redis://…`
-  RATELIMIT_SIGNIN_PER_ACCOUNT failed sign-ins per e-mail address (default 10 per minute)
-  RATELIMIT_SIGNIN_PER_IP      failed sign-ins per client IP (default 30 per minute)
+  RATELIMIT_SIGNIN_PER_ACCOUNT sign-ins per e-mail address, not counting those followed by a
+                               successful one (default 10 per minute)
+  RATELIMIT_SIGNIN_PER_IP      sign-in attempts per client IP (default 30 per minute)
   TRUSTED_PROXIES              reverse proxies in front (default 0): trust that many
                                X-Forwarded-For/-Proto/-Host hops, so limits see the client's IP
   PRODUCTION                   true: HSTS, and session and remember cookies `Secure`
@@ -98,17 +103,27 @@ def _signin_keys(email: str) -> list[tuple[Any, tuple[str, ...]]]:
     ]
 
 
-def signin_allowed(email: str) -> bool:
-    """Whether another sign-in attempt for this e-mail, from this client, may be checked."""
+def signin_attempt(email: str) -> bool:
+    """Count a sign-in attempt for this e-mail address from this client; False (refuse with
+    429, without checking the password) when either limit is reached. The address is
+    counted first: attempts it refuses do not count against the account, so guesses from
+    one place cannot keep an account's owner out for longer than the account limit says."""
     strategy = _limiter().limiter
-    return all(strategy.test(limit, *key) for limit, key in _signin_keys(email))
+    (account_limit, account_key), (ip_limit, ip_key) = _signin_keys(email)
+    allowed = strategy.hit(ip_limit, *ip_key) and strategy.hit(account_limit, *account_key)
+    if not allowed:
+        current_app.logger.info("Sign-in refused (too many attempts) from %s", get_remote_address())
+    return allowed
+
+
+def signin_succeeded(email: str) -> None:
+    """The right password: the account's count starts again (the address's stays)."""
+    (account_limit, account_key), _ = _signin_keys(email)
+    _limiter().limiter.clear(account_limit, *account_key)
 
 
 def signin_failed(email: str) -> None:
-    """Count a failed sign-in against the e-mail address and the client IP."""
-    strategy = _limiter().limiter
-    for limit, key in _signin_keys(email):
-        strategy.hit(limit, *key)
+    """A wrong password (already counted by `signin_attempt`): log it."""
     current_app.logger.info("Failed sign-in from %s", get_remote_address())
 
 

@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
-from tracker import realtime
+from tracker import accounts, realtime
 from tracker.admin import account_bp as bp
 from tracker.admin import links, tokens
 from tracker.admin.common import commit
@@ -107,10 +107,12 @@ def set_password(secret: str) -> ResponseReturnValue:
                 if name in form._fields:
                     form[name].errors = [*form[name].errors, reason]
         else:
-            commit(done)
             # Nobody stays signed in as someone else on this browser, and the new password
             # is used straight away.
-            realtime.end_login_session(session.get(realtime.SESSION_NONCE))
+            here = accounts.current_login_session()
+            accounts.end_login_session(here, accounts.SIGNED_OUT)
+            commit(done)
+            realtime.end_login_session(here)
             logout_user()
             session.clear()
             flash(

@@ -96,7 +96,7 @@ def redeem(secret: str, password: str) -> Done[User]:
         raise Invalid({"link": INVALID_LINK}, INVALID_LINK)
     user = link.user
     accounts.set_password(user, password)
-    accounts.sign_out_everywhere(user)
+    accounts.sign_out_everywhere(user, accounts.PASSWORD_SET)
     how = "an invitation" if link.purpose == INVITATION else "a password-reset link"
     audit.record(
         user,

@@ -77,7 +77,7 @@ def rename(actor: User, organisation_id: int, name: object) -> Done[Organisation
 
 def set_active(actor: User, organisation_id: int, active: bool) -> Done[Organisation]:
     """Deactivate (or reactivate) an organisation. Deactivating ends its people's sessions
-    (for good: their session generation moves on), tokens and sockets at once. Audit
+    (for good: reactivating does not bring them back), tokens and sockets at once. Audit
     `organisation.deactivated` / `organisation.reactivated`."""
     require_admin(actor)
     organisation = get(organisation_id)
@@ -94,8 +94,9 @@ def set_active(actor: User, organisation_id: int, active: bool) -> Done[Organisa
     )
     if not active:
         # As for a disabled person: reactivating later must not bring old sessions back.
-        for person in members:
-            accounts.sign_out_everywhere(person)
+        accounts.end_login_sessions(
+            (person.id for person in members), accounts.ORGANISATION_DEACTIVATED
+        )
     people = [person.id for person in members]
     what = "Reactivated" if active else "Deactivated"
     audit.record(

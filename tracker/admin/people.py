@@ -128,8 +128,8 @@ def change(actor: User, user_id: int, role: object, organisation_id: object) -> 
 
 
 def set_active(actor: User, user_id: int, active: bool) -> Done[User]:
-    """Disable (or enable) an account. Disabling ends its sessions (the generation moves on,
-    so re-enabling does not bring an old session cookie back), its API tokens stop working
+    """Disable (or enable) an account. Disabling ends its login sessions (for good:
+    re-enabling does not bring an old session cookie back), its API tokens stop working
     while it is disabled, and its open sockets are disconnected after the commit. Audit
     `user.disabled` / `user.enabled`."""
     require_admin(actor)
@@ -140,7 +140,7 @@ def set_active(actor: User, user_id: int, active: bool) -> Done[User]:
         return Done(user, changed=False)
     user.active = active
     if not active:
-        accounts.sign_out_everywhere(user)
+        accounts.sign_out_everywhere(user, accounts.ACCOUNT_DISABLED)
     audit.record(
         actor,
         "user.enabled" if active else "user.disabled",

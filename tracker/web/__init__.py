@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from tracker import accounts, board, events, policy, realtime, security, visits
 from tracker.errors import DomainError, Invalid
@@ -98,10 +98,15 @@ def _safe_next(target: str | None) -> str | None:
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("web.index"))
+    reason = accounts.signed_out_reason()
+    if reason is not None and request.method == "GET":
+        # A cookie whose login session ended: say why, once.
+        logout_user()
+        flash(accounts.signed_out_message(reason), "info")
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         email = form.email.data or ""
-        if not security.signin_allowed(email):
+        if not security.signin_attempt(email):
             # Refused before the password is checked, whether or not the account exists.
             flash(security.SIGNIN_REFUSED, "error")
             return render_template("web/login.html", form=form), 429
@@ -110,9 +115,9 @@ def login() -> ResponseReturnValue:
             target = _safe_next(form.next.data)
             # A fresh session on sign-in: nothing from before (fixation) carries over.
             session.clear()
-            login_user(user)
-            realtime.new_session_nonce()
+            accounts.sign_in(user)
             db.session.commit()
+            security.signin_succeeded(email)
             return redirect(target or url_for("web.index"))
         db.session.rollback()
         security.signin_failed(email)
@@ -124,8 +129,12 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     form = ActionForm()
     if form.validate_on_submit():
-        # Sockets opened by this login session stop receiving at once.
-        realtime.end_login_session(session.get(realtime.SESSION_NONCE))
+        # The login session ends on the server, so a copy of this cookie opens nothing more;
+        # sockets opened with it stop receiving at once.
+        key = accounts.current_login_session()
+        accounts.end_login_session(key, accounts.SIGNED_OUT)
+        db.session.commit()
+        realtime.end_login_session(key)
         logout_user()
         session.clear()
         flash("You are signed out.", "info")
