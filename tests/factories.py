@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
 
 from tracker import accounts, board, demo
 from tracker.extensions import db
-from tracker.models import Board, Initiative, Organisation, RoleType, User
+from tracker.models import Board, Initiative, LoginSession, Organisation, RoleType, User
 
 PASSWORD = "correct-horse-battery"
 # Hashed once: argon2id is slow on purpose, and tests make many users.
@@ -80,3 +81,14 @@ def make_token(user: User) -> str:
     token = accounts.create_token(user)
     db.session.commit()
     return token
+
+
+def make_login_session(user: User, **overrides: Any) -> str:
+    """A login session for `user`, as signing in makes one; returns what the session cookie's
+    `_user_id` holds for it."""
+    secret = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginSession(id=accounts.login_session_key(secret), user_id=user.id, **overrides)
+    )
+    db.session.flush()
+    return f"{user.id}:{secret}"

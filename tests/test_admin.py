@@ -10,7 +10,14 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import make_initiative, make_organisation, make_user, role_type, stage
+from tests.factories import (
+    make_initiative,
+    make_login_session,
+    make_organisation,
+    make_user,
+    role_type,
+    stage,
+)
 from tracker import accounts, board, events
 from tracker.admin import audit, boards, links, organisations, people, tokens
 from tracker.errors import Conflict, Forbidden, Invalid
@@ -256,12 +263,14 @@ def test_links_expire_and_only_the_newest_works(users):
 
 def test_password_reset_ends_existing_sessions(users):
     member = users["member"]
-    generation = member.session_generation
+    cookie = make_login_session(member)
     secret = people.issue_link(users["admin"], member.id).value.secret
     db.session.commit()
+    assert accounts.user_from_session_id(cookie) is not None
     done = links.redeem(secret, "a brand new passphrase")
     db.session.commit()
-    assert member.session_generation == generation + 1
+    check = accounts.check_login_session(cookie)
+    assert check.user is None and check.reason == accounts.PASSWORD_SET
     assert done.end_sockets_of == (member.id,)
 
 
@@ -299,17 +308,19 @@ def test_admin_cannot_change_own_role_or_disable_self(users):
         people.set_active(admin, admin.id, False)
 
 
-def test_disable_moves_the_session_generation_on_and_enable_does_not_revive_it(users):
+def test_disable_ends_the_login_sessions_and_enable_does_not_revive_them(users):
     member = users["member"]
-    generation = member.session_generation
+    cookie = make_login_session(member)
+    db.session.commit()
     done = people.set_active(users["admin"], member.id, False)
     db.session.commit()
     assert done.end_sockets_of == (member.id,)
-    assert not member.is_active and member.session_generation == generation + 1
+    assert not member.is_active
+    assert accounts.check_login_session(cookie).reason == accounts.ACCOUNT_DISABLED
     people.set_active(users["admin"], member.id, True)
     db.session.commit()
     assert member.is_active
-    assert accounts.user_from_session_id(f"{member.id}:{generation}") is None
+    assert accounts.user_from_session_id(cookie) is None
     assert [e.action for e in entries()] == ["user.disabled", "user.enabled"]
 
 
@@ -574,9 +585,10 @@ def test_audit_search_filters_by_action_actor_target_text_and_date(users, app):
 
 def test_reactivating_an_organisation_does_not_revive_old_sessions(users):
     member = users["member"]
-    old_session = member.get_id()
+    old_session = make_login_session(member)
     organisations.set_active(users["admin"], member.organisation_id, False)
     organisations.set_active(users["admin"], member.organisation_id, True)
     db.session.commit()
-    assert accounts.user_from_session_id(old_session) is None
-    assert accounts.user_from_session_id(member.get_id()) is not None
+    check = accounts.check_login_session(old_session)
+    assert check.user is None and check.reason == accounts.ORGANISATION_DEACTIVATED
+    assert accounts.user_from_session_id(make_login_session(member)) is not None
