@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from limits import parse
 
 from tests.conftest import AuthActions, FreshContextClient, _config, last_seq
 from tests.factories import PASSWORD, make_initiative, make_token, make_user
-from tracker import create_app, security
+from tracker import accounts, create_app, security
 from tracker.extensions import db, socketio
 from tracker.models import ApiToken
 
@@ -44,6 +46,82 @@ def test_eleventh_failed_sign_in_for_one_account_is_refused(client, auth, users)
     assert auth.login(member).status_code == 429
     # … but another account's right password still works from the same place.
     assert auth.login(users["envoy"]).status_code == 302
+
+
+def _attempts_in_parallel(app: Flask, emails: list[str], monkeypatch) -> tuple[list[int], int]:
+    """Each e-mail's wrong password from its own browser, all sent at the same moment (one
+    client IP); the statuses, and how many of them reached the password check."""
+    checked = []
+    real = accounts.authenticate
+
+    def spy(email: str, password: str):
+        checked.append(email)  # list.append is atomic
+        return real(email, password)
+
+    monkeypatch.setattr(accounts, "authenticate", spy)
+    browsers = []
+    for _ in emails:
+        auth = AuthActions(app.test_client())
+        browsers.append((auth, auth.csrf_token("/login")))
+    start = threading.Barrier(len(emails))
+
+    def attempt(i: int) -> int:
+        auth, token = browsers[i]
+        start.wait()
+        return auth._client.post(
+            "/login", data={"email": emails[i], "password": f"guess {i}", "csrf_token": token}
+        ).status_code
+
+    with ThreadPoolExecutor(len(emails)) as pool:
+        statuses = list(pool.map(attempt, range(len(emails))))
+    return statuses, len(checked)
+
+
+@pytest.mark.parametrize("threads", [20, 40])
+def test_parallel_wrong_passwords_reach_the_check_at_most_the_account_limit(
+    app, users, monkeypatch, threads
+):
+    statuses, checked = _attempts_in_parallel(app, [users["member"].email] * threads, monkeypatch)
+    assert checked == 10  # the limit, not one more
+    assert statuses.count(200) == 10 and statuses.count(429) == threads - 10
+
+
+def test_parallel_wrong_passwords_from_one_address_reach_the_check_at_most_the_ip_limit(
+    app, users, monkeypatch
+):
+    emails = [f"person{i}@example.org" for i in range(40)]
+    statuses, checked = _attempts_in_parallel(app, emails, monkeypatch)
+    assert checked == 30
+    assert statuses.count(429) == 10
+
+
+def test_a_refused_attempt_is_refused_without_hashing(client, auth, users, monkeypatch):
+    for attempt in range(10):
+        auth.login(users["member"], password=f"wrong {attempt}")
+    hashed = []
+    real = accounts._hasher
+
+    class Spy:
+        def __getattr__(self, name: str):
+            hashed.append(name)
+            return getattr(real, name)
+
+    monkeypatch.setattr(accounts, "_hasher", Spy())
+    assert auth.login(users["member"]).status_code == 429
+    assert hashed == []
+    assert auth.login(users["envoy"]).status_code == 302  # the spy sees a real check
+    assert "verify" in hashed
+
+
+def test_a_successful_sign_in_clears_its_accounts_count(client, auth, users):
+    member = users["member"]
+    for attempt in range(9):
+        assert auth.login(member, password=f"wrong {attempt}").status_code == 200
+    assert auth.login(member).status_code == 302
+    auth.logout()
+    for attempt in range(10):
+        assert auth.login(member, password=f"wrong again {attempt}").status_code == 200
+    assert auth.login(member, password="one too many").status_code == 429
 
 
 @pytest.fixture
