@@ -146,6 +146,9 @@ def _authenticate() -> ResponseReturnValue | None:
 
 def _domain_error(error: DomainError) -> ResponseReturnValue:
     db.session.rollback()
+    if not request.path.startswith(API_PREFIX + "/"):
+        # A page (of any blueprint) answers with a page: the JSON shape is the API's alone.
+        return render_template("web/error.html", error=error), error.status
     body, status = error_body(error.status, error.code, error.message, error.fields)
     if error.current is not None:
         db.session.refresh(error.current)
