@@ -45,7 +45,9 @@ def _is_page(response: Any) -> bool:
 
 @pytest.mark.parametrize("role", ["admin", "member"])
 @pytest.mark.parametrize("blueprint", PAGE_BLUEPRINTS)
-def test_every_page_route_answers_errors_with_a_page(app, client, users, the_board, blueprint, role):
+def test_every_page_route_answers_errors_with_a_page(
+    app, client, users, the_board, blueprint, role
+):
     auth = AuthActions(client)
     assert auth.login(users[role]).status_code == 302
     token = auth.csrf_token("/account")

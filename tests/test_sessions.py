@@ -124,7 +124,7 @@ def test_logout_a_copied_cookie_no_longer_opens_sockets(app, users, the_board):
 
 
 def test_logout_leaves_the_users_other_sessions_alone(app, users, the_board):
-    laptop, laptop_auth = signed_in(app, users["member"])
+    _, laptop_auth = signed_in(app, users["member"])
     phone, _ = signed_in(app, users["member"])
     phone_sock = socket_for(app, phone)
     laptop_auth.logout()
@@ -160,7 +160,8 @@ def test_a_replayed_cookie_after_sign_out_is_told_it_signed_out(app, users):
 
 def test_a_cookie_of_an_older_shape_or_forged_id_opens_nothing(app, users):
     member = users["member"]
-    for value in (f"{member.id}:0", f"{member.id}", f"{member.id}:not-a-session", "x:y", None):
+    values = [f"{member.id}:0", f"{member.id}", f"{member.id}:not-a-session", "x:y", "²:x"]
+    for value in [*values, f"{2**64}:x", None, 7]:
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = value
@@ -175,10 +176,8 @@ def test_sign_out_everywhere_ends_copies_of_every_cookie_with_the_reason(app, us
     laptop.post(
         "/account/sign-out-everywhere", data={"csrf_token": laptop_auth.csrf_token("/account")}
     )
-    thief = browser_with(app, copy)
-    assert "You signed out on every device." in thief.get("/account", follow_redirects=True).get_data(
-        as_text=True
-    )
+    page = browser_with(app, copy).get("/account", follow_redirects=True).get_data(as_text=True)
+    assert "You signed out on every device." in page
 
 
 @pytest.mark.parametrize(
@@ -194,7 +193,9 @@ def test_cutting_someone_off_ends_their_sessions_with_the_reason(app, users, act
     copy = session_cookie(client)
     admin, admin_auth = signed_in(app, users["admin"])
     path = "/admin/" + action.format(member=member.id, organisation=member.organisation_id)
-    assert admin.post(path, data={"csrf_token": admin_auth.csrf_token("/admin/")}).status_code == 302
+    assert (
+        admin.post(path, data={"csrf_token": admin_auth.csrf_token("/admin/")}).status_code == 302
+    )
     page = browser_with(app, copy).get("/account", follow_redirects=True).get_data(as_text=True)
     assert message in page
     rows = db.session.scalars(sa.select(LoginSession).where(LoginSession.user_id == member.id))
@@ -245,9 +246,7 @@ def test_idle_session_is_refused_by_pages_api_and_sockets_and_says_why(
     assert ack["error"]["code"] == "unauthenticated"
     response = client.get("/account", follow_redirects=True)
     assert response.request.path == "/login"
-    assert "You were signed out after 8 hours without activity." in response.get_data(
-        as_text=True
-    )
+    assert "You were signed out after 8 hours without activity." in response.get_data(as_text=True)
 
 
 @frozen
@@ -263,6 +262,24 @@ def test_open_socket_of_an_idle_session_is_dropped_before_the_next_change(
     someone_comments(app.test_client(), users, the_board)
     assert not sock.is_connected()
     assert [p for p in sock.queue if p["name"] == "board_event"] == []
+
+
+@frozen
+def test_open_socket_of_an_idle_session_gets_no_more_presence(
+    app, client, auth, users, the_board, time_machine
+):
+    auth.login(users["member"])
+    sock = socket_for(app, client)
+    sock.emit("join", {"board_id": the_board.id, "since": 0}, callback=True)
+    sock.get_received()
+    time_machine.shift(timedelta(hours=8, minutes=1))
+    envoy = socketio.test_client(app, auth={"token": make_token(users["envoy"])})
+    ack = envoy.emit("join", {"board_id": the_board.id, "since": 0}, callback=True)
+    assert "last_seq" in ack
+    assert not sock.is_connected()
+    assert [p for p in sock.queue if p["name"] == "presence"] == []
+    viewers = [m["args"][0] for m in envoy.get_received() if m["name"] == "presence"][-1]
+    assert [v["user"] for v in viewers["viewers"]] == [users["envoy"].name]
 
 
 @frozen
@@ -292,9 +309,7 @@ def test_session_in_daily_use_ends_after_fourteen_days_and_says_why(
 
 @frozen
 def test_lifetimes_are_configurable(database_path, users, time_machine):
-    app = create_app(
-        {**_config(database_path), "SESSION_IDLE_MINUTES": 30, "SESSION_MAX_DAYS": 1}
-    )
+    app = create_app({**_config(database_path), "SESSION_IDLE_MINUTES": 30, "SESSION_MAX_DAYS": 1})
     app.test_client_class = FreshContextClient
     with app.app_context():
         client, _ = signed_in(app, users["member"])
@@ -382,7 +397,7 @@ def like_make_run(tmp_path, monkeypatch):
 
 
 def test_embedded_default_refuses_cookies_forged_with_the_old_public_key(like_make_run):
-    make, instance = like_make_run
+    make, _ = like_make_run
     app = make()
     with app.app_context():
         upgrade()

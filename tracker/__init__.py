@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sqlite3
@@ -122,10 +123,8 @@ def _instance_secret_key(path: Path) -> str:
         try:
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(secrets.token_hex(32) + "\n")
-            try:
+            with contextlib.suppress(FileExistsError):  # another process was first: its key
                 os.link(candidate, path)
-            except FileExistsError:
-                pass  # another process was first: use its key
         finally:
             candidate.unlink(missing_ok=True)
     if path.stat().st_mode & 0o077:

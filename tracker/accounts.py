@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see the board."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    idle, max_age = _check_lifetimes(app)
+    max_age = _check_lifetimes(app)[1]
     # The cookie's own signature expires a day after the longest a login session lives, so
     # until then the sign-in page can still say why it ended. No remember-me cookie is
     # issued; one would name a login session too, and obey the same limits.
@@ -157,14 +157,19 @@ def check_login_session(value: object, *, touch: bool = False) -> SessionCheck:
     if not isinstance(value, str):
         return SessionCheck(None)
     user_id, _, secret = value.partition(":")
-    if not user_id.isdigit() or not secret:
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 18) or not secret:
         return SessionCheck(None)  # not ours (an older cookie shape): simply signed out
     key = login_session_key(secret)
-    row = db.session.get(LoginSession, key, populate_existing=True)
-    if row is None or row.user_id != int(user_id):
+    # One query for the row, its user and their organisation; fresh, as sockets live long.
+    found = db.session.execute(
+        sa.select(LoginSession, User)
+        .join(User, LoginSession.user_id == User.id)
+        .where(LoginSession.id == key, LoginSession.user_id == int(user_id))
+        .execution_options(populate_existing=True)
+    ).first()
+    if found is None:
         return SessionCheck(None)
-    user = db.session.get(User, row.user_id, populate_existing=True)
-    assert user is not None  # a foreign key
+    row, user = found
     now = utcnow()
     reason = login_session_problem(row, user, now)
     if reason is not None:
@@ -249,8 +254,7 @@ def signed_out_message(reason: str | None) -> str:
         PASSWORD_SET: "You were signed out because your password was set again. "
         "Sign in with the new password.",
         IDLE: f"You were signed out after {idle} without activity. Please sign in again.",
-        EXPIRED: f"You were signed out: your sign-in is older than {days}, "
-        "please sign in again.",
+        EXPIRED: f"You were signed out: your sign-in is older than {days}, please sign in again.",
     }.get(reason or SIGNED_OUT, "Please sign in again.")
 
 

@@ -349,6 +349,8 @@ def _presence(board_id: int) -> dict[str, Any]:
 
 
 def _broadcast_presence(board_id: int) -> None:
+    # Who is looking is for people still allowed to look: drop the others first.
+    _drop_revoked_viewers(board_id)
     socketio.emit("presence", _presence(board_id), to=room(board_id))
 
 
