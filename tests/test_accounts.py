@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests.conftest import AuthActions
 from tests.factories import PASSWORD, make_token
 from tracker import accounts
+from tracker.admin import people
 from tracker.extensions import db
 from tracker.models import ApiToken, Organisation, User
 
@@ -175,3 +177,27 @@ def test_seed_demo_loads_the_workshop_board_once(runner, app):
     assert db.session.scalar(sa.text("select count(*) from boards")) == 1
     roles = set(db.session.scalars(sa.select(User.role)).all())
     assert roles == {"admin", "envoy", "member", "viewer"}
+
+
+def test_setting_a_password_from_a_link_ends_every_session_and_says_how_to_sign_in(
+    app, client, auth, users
+):
+    member = users["member"]
+    elsewhere = app.test_client()
+    assert AuthActions(elsewhere).login(member).status_code == 302
+    secret = people.issue_link(users["admin"], member.id).value.secret
+    db.session.commit()
+    path = f"/account/set-password/{secret}"
+    response = client.post(
+        path,
+        data={
+            "password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+            "csrf_token": auth.csrf_token(path),
+        },
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "Sign in with your e-mail address and your new password." in page
+    ended = elsewhere.get("/account", follow_redirects=True).get_data(as_text=True)
+    assert "because your password was set again" in ended

@@ -469,8 +469,9 @@ def test_processes_starting_together_share_one_generated_key(tmp_path):
 
 
 @pytest.mark.parametrize("production", [False, True])
-def test_the_old_public_key_is_refused_in_every_configuration(database_path, production):
-    settings = {**_config(database_path), "SECRET_KEY": PUBLIC_KEY, "PRODUCTION": production}
+@pytest.mark.parametrize("key", [PUBLIC_KEY, "replace-with-64-hex-characters"])
+def test_published_keys_are_refused_in_every_configuration(database_path, key, production):
+    settings = {**_config(database_path), "SECRET_KEY": key, "PRODUCTION": production}
     with pytest.raises(RuntimeError, match="public"):
         create_app(settings)
 

@@ -1,8 +1,9 @@
 """Committed defaults. Secrets and deployment settings come from `instance/config.py`
 or `TRACKER_*` environment variables, never from this file."""
 
-# Keys that are (or were) written in public: no configuration may sign with them.
-PUBLIC_SECRET_KEYS = frozenset({"dev-only-not-secret"})
+# Keys that are (or were) written in public: no configuration may sign with them (the old
+# development default, and the placeholder of deploy/tracker.env.example).
+PUBLIC_SECRET_KEYS = frozenset({"dev-only-not-secret", "replace-with-64-hex-characters"})
 
 # Empty means: outside production, a random key generated on first start into
 # `instance/secret_key` (mode 0600, git-ignored) and reused after; production must set one.
