@@ -19,6 +19,12 @@ Settings (`TRACKER_` environment variables):
   TRUSTED_PROXIES              reverse proxies in front (default 0): trust that many
                                X-Forwarded-For/-Proto/-Host hops, so limits see the client's IP
   PRODUCTION                   true: HSTS, and session and remember cookies `Secure`
+
+Security headers: one set (`response_headers`), applied to every response the process serves
+by a WSGI middleware around the whole app — Flask's pages, API, static files and errors, and
+also what Engine.IO answers and what the socket gate refuses, which never pass through Flask.
+Pages get their Content-Security-Policy from Flask (it needs the page's style hashes); every
+other response gets the default policy.
 """
 
 from __future__ import annotations
@@ -26,13 +32,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 EXTENSION = "tracker.limiter"
 
@@ -84,7 +94,11 @@ def init_app(app: Flask) -> None:
     # One limiter per app: its storage (and so its counts) belongs to this app alone.
     limiter = Limiter(get_remote_address, app=app)
     app.extensions[EXTENSION] = limiter
-    app.after_request(_security_headers)
+    app.after_request(_page_policy)
+    # Outermost: whatever layer inside answers (Flask, Engine.IO, the socket gate).
+    app.wsgi_app = SecurityHeaders(  # type: ignore[method-assign]
+        app.wsgi_app, production=bool(app.config.get("PRODUCTION"))
+    )
 
 
 # --- sign-in limits -----------------------------------------------------------------------
@@ -148,15 +162,47 @@ def _style_hashes(response: Response) -> list[str]:
     ]
 
 
-def _security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(_style_hashes(response)))
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if current_app.config.get("PRODUCTION"):
+def response_headers(production: bool, style_hashes: list[str] | None = None) -> dict[str, str]:
+    """The security headers every response carries (the one definition)."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(style_hashes),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if production:
         # Browsers ignore it on plain HTTP, so it needs no knowledge of the proxy in front.
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
+def _page_policy(response: Response) -> Response:
+    """A page's policy allows the style attributes it carries (by hash); the middleware adds
+    the rest of the headers, and the default policy where Flask set none."""
+    hashes = _style_hashes(response)
+    if hashes:
+        policy = response_headers(False, hashes)["Content-Security-Policy"]
+        response.headers.setdefault("Content-Security-Policy", policy)
     return response
+
+
+class SecurityHeaders:
+    """WSGI middleware: add each security header a response does not already carry.
+
+    Around the whole app, so that responses Flask never sees (Engine.IO's polling and error
+    answers, the socket gate's refusals) carry the same headers as pages and the API. A
+    WebSocket's 101 is written by the WebSocket server itself and has no body to protect."""
+
+    def __init__(self, wsgi_app: WSGIApplication, *, production: bool) -> None:
+        self.wsgi_app = wsgi_app
+        self.headers = list(response_headers(production).items())
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            added = [(n, v) for n, v in self.headers if n.lower() not in present]
+            return start_response(status, [*headers, *added], exc_info)
+
+        return self.wsgi_app(environ, start)
