@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from tests.conftest import AuthActions, last_seq
 from tests.factories import make_initiative, make_token, role_type, stage
 from tracker.extensions import db, socketio
+from tracker.models import Board, Event
 
 
 def events(sock) -> list[dict[str, Any]]:
@@ -239,3 +242,170 @@ def test_revoked_token_and_deactivated_organisation_sockets_get_nothing_more(
     for sock in (by_token, by_member):
         assert not sock.is_connected()
         assert [p for p in sock.queue if p["name"] == "board_event"] == []
+
+
+# --- changes made by another process ---------------------------------------------------------
+
+
+class OtherProcess:
+    """Writes to the board's database through an engine of its own, as the CLI, another
+    worker without a queue, or a restore would: this process's server is not told."""
+
+    def __init__(self, app) -> None:
+        self.engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    def comment(self, board_id: int, initiative_id: int, actor, body: str) -> int:
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                sa.update(Board).where(Board.id == board_id).values(last_seq=Board.last_seq + 1)
+            )
+            seq = session.scalar(sa.select(Board.last_seq).where(Board.id == board_id))
+            session.add(
+                Event(
+                    board_id=board_id,
+                    seq=seq,
+                    type="comment_added",
+                    initiative_id=initiative_id,
+                    actor_user_id=actor.id,
+                    actor_organisation_id=actor.organisation_id,
+                    actor_name=actor.name,
+                    actor_organisation_name=actor.organisation.name,
+                    data={"comment_id": None, "body": body},
+                )
+            )
+        return seq
+
+    def restore_to(self, board_id: int, seq: int) -> None:
+        """The board's history as an older backup holds it: the events after `seq` gone."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(sa.delete(Event).where(Event.board_id == board_id, Event.seq > seq))
+            session.execute(sa.update(Board).where(Board.id == board_id).values(last_seq=seq))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@pytest.fixture
+def other_process(app):
+    other = OtherProcess(app)
+    yield other
+    other.close()
+
+
+def wait_for(sock, name: str, timeout: float = 2.0) -> tuple[list[dict[str, Any]], float]:
+    """What `sock` received until a `name` arrives (or the timeout), and when it did."""
+    started = time.monotonic()
+    got: list[dict[str, Any]] = []
+    while time.monotonic() - started < timeout:
+        got += sock.get_received()
+        if any(m["name"] == name for m in got):
+            return got, time.monotonic() - started
+        time.sleep(0.02)
+    return got, float("inf")
+
+
+def test_an_event_committed_by_another_process_reaches_viewers_within_two_seconds(
+    app, the_board, users, viewer_socket, other_process
+):
+    initiative = make_initiative(the_board, users["envoy"])
+    envoy_sock, member_sock = viewer_socket("envoy"), viewer_socket("member")
+
+    seq = other_process.comment(the_board.id, initiative.id, users["member"], "from a script")
+
+    for sock in (envoy_sock, member_sock):
+        got, after = wait_for(sock, "board_event")
+        assert after < 2.0, f"no board_event within 2 s: {got}"
+        (event,) = [m["args"][0] for m in got if m["name"] == "board_event"]
+        assert event["seq"] == seq
+        assert event["data"]["body"] == "from a script"
+        assert event["actor"]["user"]["name"] == users["member"].name
+
+
+def test_a_change_through_the_server_after_an_outside_one_is_sent_once_in_order(
+    client, app, the_board, users, viewer_socket, other_process
+):
+    initiative = make_initiative(the_board, users["envoy"])
+    sock = viewer_socket("viewer")
+    outside = other_process.comment(the_board.id, initiative.id, users["envoy"], "outside")
+    response = client.post(
+        f"/api/v1/initiatives/{initiative.id}/comments",
+        json={"body": "through the server"},
+        headers={"Authorization": f"Bearer {make_token(users['envoy'])}"},
+    )
+    assert response.status_code == 201
+    time.sleep(1.5)  # a poll or two: nothing more may come
+    assert [(e["seq"], e["data"]["body"]) for e in events(sock)] == [
+        (outside, "outside"),
+        (outside + 1, "through the server"),
+    ]
+
+
+def test_the_poller_starts_once_at_the_first_join_and_stops_when_nobody_watches(
+    app, the_board, users, viewer_socket
+):
+    registry = app.extensions["tracker.registry"]
+    assert registry.poller is None  # not at start-up, nor for a request
+    first = viewer_socket("envoy")
+    task = registry.poller
+    assert task is not None and task.is_alive()
+    second = viewer_socket("member")
+    assert registry.poller is task
+    first.disconnect()
+    second.disconnect()
+    task.join(timeout=5)
+    assert not task.is_alive()
+    assert registry.poller is None
+
+
+def test_a_restored_board_sends_viewers_a_resync_not_stale_events(
+    client, app, the_board, users, viewer_socket, other_process
+):
+    initiative = make_initiative(the_board, users["envoy"])
+    backup_seq = last_seq(the_board.id)
+    sock = viewer_socket("member")
+    envoy = {"Authorization": f"Bearer {make_token(users['envoy'])}"}
+    for body in ("after the backup 1", "after the backup 2"):
+        path = f"/api/v1/initiatives/{initiative.id}/comments"
+        assert client.post(path, json={"body": body}, headers=envoy).status_code == 201
+    assert [e["seq"] for e in events(sock)] == [backup_seq + 1, backup_seq + 2]
+
+    other_process.restore_to(the_board.id, backup_seq)
+
+    got, after = wait_for(sock, "resync")
+    assert after < 2.0, f"no resync within 2 s: {got}"
+    (resync,) = [m["args"][0] for m in got if m["name"] == "resync"]
+    assert resync["board_id"] == the_board.id
+    assert resync["last_seq"] == backup_seq
+    assert resync["reason"]
+    assert [m for m in got if m["name"] == "board_event"] == []
+    # The next change carries the number the restored board hands out, and it is sent.
+    path = f"/api/v1/initiatives/{initiative.id}/comments"
+    assert client.post(path, json={"body": "after the restore"}, headers=envoy).status_code == 201
+    assert [(e["seq"], e["data"]["body"]) for e in events(sock)] == [
+        (backup_seq + 1, "after the restore")
+    ]
+
+
+@pytest.mark.parametrize("extra", [0, 2], ids=["same last_seq", "longer history"])
+def test_a_board_whose_history_was_replaced_sends_a_resync(
+    client, app, the_board, users, viewer_socket, other_process, extra
+):
+    initiative = make_initiative(the_board, users["envoy"])
+    envoy = {"Authorization": f"Bearer {make_token(users['envoy'])}"}
+    path = f"/api/v1/initiatives/{initiative.id}/comments"
+    assert client.post(path, json={"body": "seen"}, headers=envoy).status_code == 201
+    seen = last_seq(the_board.id)
+    sock = viewer_socket("member")
+    assert client.post(path, json={"body": "also seen"}, headers=envoy).status_code == 201
+    assert [e["seq"] for e in events(sock)] == [seen + 1]
+
+    # Another history from `seen` on: as many events (or more), different ones.
+    other_process.restore_to(the_board.id, seen)
+    for i in range(1 + extra):
+        other_process.comment(the_board.id, initiative.id, users["viewer"], f"other {i}")
+
+    got, after = wait_for(sock, "resync")
+    assert after < 2.0, f"no resync within 2 s: {got}"
+    assert [m for m in got if m["name"] == "board_event"] == []
+    (resync,) = [m["args"][0] for m in got if m["name"] == "resync"]
+    assert resync["last_seq"] == seen + 1 + extra

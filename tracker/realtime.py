@@ -7,6 +7,13 @@ call it: under a per-board lock it sends, from the event log, every event after 
 sent, so each viewer gets a board's events once, in sequence order, with no gaps. `join`
 replays under the same lock, so a joining client's catch-up and the live stream meet exactly.
 
+Events committed elsewhere (`tracker comment`, another worker without a message queue, a
+restore) reach open boards too: each process runs one poller (started at its first join, ended
+when nobody watches) that about once a second reads `boards.last_seq` for the boards its
+viewers watch, in one query, and sends what was not sent through the same path. When the log
+no longer continues what was sent (a restore: `last_seq` went down, or the event last sent is
+not there any more), viewers get `resync` instead of events that would not fit.
+
 Server → client events:
   `board_event` — `{seq, board_id, type, initiative_id, actor: {user, organisation}, at, data}`
   `presence`    — `{board_id, viewers: [{user, organisation, editing: initiative_id | null}]}`
@@ -18,6 +25,8 @@ Client → server events (each acknowledged with a result or `{"error": {...}}`)
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -57,13 +66,18 @@ class Connection:
     editing: dict[int, int | None] = field(default_factory=dict)
 
 
+# What a board's room has been sent: the last seq, and that event's fingerprint (None when not
+# known), so that a log which no longer continues it (a restore) is noticed.
+Mark = tuple[int, str | None]
+
+
 class LocalSequencer:
     """What each board's room has been sent, for one process (no message queue)."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
-        self._sent: dict[int, int] = {}
+        self._sent: dict[int, Mark] = {}
 
     @contextmanager
     def board(self, board_id: int) -> Iterator[None]:
@@ -72,11 +86,15 @@ class LocalSequencer:
         with lock:
             yield
 
-    def sent(self, board_id: int) -> int | None:
+    def mark(self, board_id: int) -> Mark | None:
         return self._sent.get(board_id)
 
-    def set_sent(self, board_id: int, seq: int) -> None:
-        self._sent[board_id] = seq
+    def sent(self, board_id: int) -> int | None:
+        mark = self._sent.get(board_id)
+        return mark[0] if mark else None
+
+    def set_sent(self, board_id: int, seq: int, fingerprint: str | None = None) -> None:
+        self._sent[board_id] = (seq, fingerprint)
 
 
 class RedisSequencer:
@@ -101,12 +119,22 @@ class RedisSequencer:
             with suppress(Exception):
                 lock.release()
 
-    def sent(self, board_id: int) -> int | None:
+    def mark(self, board_id: int) -> Mark | None:
+        # "SEQ" or "SEQ FINGERPRINT" (an older worker wrote the seq alone).
         value = self._redis.get(f"tracker:board:{board_id}:sent")
-        return int(value) if value is not None else None
+        if value is None:
+            return None
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        seq, _, fingerprint = text.partition(" ")
+        return int(seq), fingerprint or None
 
-    def set_sent(self, board_id: int, seq: int) -> None:
-        self._redis.set(f"tracker:board:{board_id}:sent", seq)
+    def sent(self, board_id: int) -> int | None:
+        mark = self.mark(board_id)
+        return mark[0] if mark else None
+
+    def set_sent(self, board_id: int, seq: int, fingerprint: str | None = None) -> None:
+        value = f"{seq} {fingerprint}" if fingerprint else str(seq)
+        self._redis.set(f"tracker:board:{board_id}:sent", value)
 
 
 class Registry:
@@ -117,6 +145,12 @@ class Registry:
         self.connections: dict[str, Connection] = {}
         self.sequencer = sequencer
         self.retrying: set[int] = set()
+        # The background task sending what other processes committed (see `ensure_poller`).
+        self.poller: Any = None
+
+    def watched_boards(self) -> set[int]:
+        with self.lock:
+            return {b for conn in self.connections.values() for b in conn.boards}
 
 
 def _registry() -> Registry:
@@ -187,24 +221,65 @@ def flush_board(board_id: int, known_before: int | None = None) -> None:
 
 
 def _send_pending(board_id: int, known_before: int | None) -> None:
-    """Under the board's sequencer lock: emit the events after the last one sent. Raises
-    when the queue is unreachable."""
+    """Under the board's sequencer lock: emit the events after the last one sent, or `resync`
+    when the log no longer continues what was sent. Raises when the queue is unreachable."""
     sequencer = _registry().sequencer
     with sequencer.board(board_id):
-        sent = sequencer.sent(board_id)
-        if sent is None or sent > (_last_seq(board_id) or 0):
-            # Nothing recorded (or a record from another database): start from here.
+        mark = sequencer.mark(board_id)
+        if mark is None:
+            # Nothing sent from here yet: start after the caller's own events.
             if known_before is None:
                 return
-            sent = known_before
-        pending = _events_after(board_id, sent)
-        if not pending:
-            sequencer.set_sent(board_id, sent)
+            _emit_events(board_id, _events_from(board_id, known_before + 1))
             return
-        _drop_revoked_viewers(board_id)
-        for envelope in pending:
-            socketio.emit("board_event", envelope, to=room(board_id))
-        sequencer.set_sent(board_id, pending[-1]["seq"])
+        sent, fingerprint = mark
+        last_seq = _last_seq(board_id) or 0
+        if sent > last_seq:
+            _resync(board_id, last_seq, "The board's history was restored from a backup.")
+            return
+        rows = _events_from(board_id, sent)
+        if sent > 0:
+            # The event last sent must still be there, the same one: otherwise the history
+            # was replaced, and what follows would not fit what the viewers hold.
+            if not rows or rows[0].seq != sent or fingerprint not in (None, _fingerprint(rows[0])):
+                _resync(board_id, last_seq, "The board's history was replaced.")
+                return
+            rows = rows[1:]
+        _emit_events(board_id, rows)
+
+
+def _emit_events(board_id: int, rows: list[Event]) -> None:
+    """Send `rows` (in order, after the last event sent) and remember the last of them."""
+    if not rows:
+        return
+    _drop_revoked_viewers(board_id)
+    for row in rows:
+        socketio.emit("board_event", event_log.envelope(row), to=room(board_id))
+    _registry().sequencer.set_sent(board_id, rows[-1].seq, _fingerprint(rows[-1]))
+
+
+def _resync(board_id: int, last_seq: int, reason: str) -> None:
+    """Tell the viewers to reload the board: what they hold cannot be continued."""
+    _drop_revoked_viewers(board_id)
+    payload = {"board_id": board_id, "last_seq": last_seq, "reason": reason}
+    socketio.emit("resync", payload, to=room(board_id))
+    _registry().sequencer.set_sent(board_id, last_seq, _fingerprint_at(board_id, last_seq))
+    current_app.logger.warning("board %s: viewers asked to reload (%s)", board_id, reason)
+
+
+def _fingerprint(row: Event) -> str:
+    """Tells one event from another with the same board and seq (a restored history)."""
+    envelope = json.dumps(event_log.envelope(row), sort_keys=True, default=str)
+    return f"{row.id}-{hashlib.sha256(envelope.encode()).hexdigest()[:16]}"
+
+
+def _fingerprint_at(board_id: int, seq: int) -> str | None:
+    row = db.session.scalar(
+        sa.select(Event)
+        .where(Event.board_id == board_id, Event.seq == seq)
+        .execution_options(populate_existing=True)
+    )
+    return _fingerprint(row) if row is not None else None
 
 
 def _retry_later(board_id: int, known_before: int | None) -> None:
@@ -236,6 +311,81 @@ def _retry_later(board_id: int, known_before: int | None) -> None:
                 registry.retrying.discard(board_id)
 
     socketio.start_background_task(retry)
+
+
+def _events_from(board_id: int, seq: int) -> list[Event]:
+    """The board's events from `seq` on (inclusive), in order, read fresh."""
+    with db.session.no_autoflush:
+        return list(
+            db.session.scalars(
+                sa.select(Event)
+                .where(Event.board_id == board_id, Event.seq >= seq)
+                .order_by(Event.seq)
+                .execution_options(populate_existing=True)
+            )
+        )
+
+
+# --- events committed elsewhere ---------------------------------------------------------------
+
+
+def ensure_poller(app: Flask) -> None:
+    """Start this process's poller unless it runs. Called when there is something to watch
+    (a join), so a process that serves no sockets (the CLI, a forking master) starts none."""
+    registry: Registry = app.extensions["tracker.registry"]
+    with registry.lock:
+        if registry.poller is not None:
+            return
+        server = socketio.server
+        registry.poller = socketio.start_background_task(_poll, app, registry, server)
+
+
+def _poll(app: Flask, registry: Registry, server: Any) -> None:
+    """About once a second: send what other processes committed to the boards watched here.
+    Ends when nobody watches (the next join starts it again), or when this app is no longer
+    the one served (tests build an app per test in one process)."""
+    interval = float(app.config.get("LIVE_POLL_SECONDS", 1.0))
+    failing = ""
+    while True:
+        socketio.sleep(interval)
+        with registry.lock:
+            boards = registry.watched_boards()
+            if not boards or socketio.server is not server:
+                registry.poller = None
+                return
+        with app.app_context():
+            try:
+                _send_what_others_committed(registry, boards, server)
+                failing = ""
+            except Exception as error:  # the database or queue is away: try again next time
+                if str(error) != failing:
+                    app.logger.warning("live poll failed: %s", error)
+                failing = str(error)
+            finally:
+                db.session.remove()
+
+
+def _send_what_others_committed(registry: Registry, boards: set[int], server: Any) -> None:
+    """One query for the boards' last seq (and that event's fingerprint); flush each board
+    whose log moved on, or changed, since what was sent from here."""
+    rows = db.session.execute(
+        sa.select(Board.id, Board.last_seq, Event)
+        .outerjoin(Event, sa.and_(Event.board_id == Board.id, Event.seq == Board.last_seq))
+        .where(Board.id.in_(boards))
+        .execution_options(populate_existing=True)
+    ).all()
+    for board_id, last_seq, event in rows:
+        mark = registry.sequencer.mark(board_id)
+        if mark is None:
+            continue  # nothing sent from here yet; the next join or commit starts it
+        sent, fingerprint = mark
+        if sent == last_seq and (
+            fingerprint is None or event is None or _fingerprint(event) == fingerprint
+        ):
+            continue
+        if socketio.server is not server:
+            return  # another app took over the socket server meanwhile (tests)
+        flush_board(board_id)
 
 
 def _events_after(board_id: int, seq: int, limit: int | None = None) -> list[dict[str, Any]]:
@@ -472,7 +622,8 @@ def on_join(payload: Any = None) -> dict[str, Any]:
             if sent is None:
                 sent = last_seq
                 if guard:
-                    registry.sequencer.set_sent(board_id, sent)
+                    fingerprint = _fingerprint_at(board_id, sent)
+                    registry.sequencer.set_sent(board_id, sent, fingerprint)
         except Exception:
             sent = last_seq
         # Replay only what the room has been sent; what comes after reaches this client live.
@@ -483,6 +634,7 @@ def on_join(payload: Any = None) -> dict[str, Any]:
             return _error("gone", "The connection closed before joining.")
         with registry.lock:
             conn.boards.add(board_id)
+        ensure_poller(current_app._get_current_object())  # type: ignore[attr-defined]
         if since > last_seq or upto - since > limit:
             ack = {"last_seq": upto, "resync": True}
         elif since > upto:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import subprocess
 import threading
 import time
@@ -151,11 +152,13 @@ class Viewer:
         self.events: list[dict[str, Any]] = []
         self.pending: dict[int, dict[str, Any]] = {}
         self.arrived: dict[int, float] = {}
+        self.resyncs: list[tuple[float, dict[str, Any]]] = []
         self.last_seq = since
         self.joined = threading.Event()
         self.lock = threading.Lock()
         self.client = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1)
         self.client.on("board_event", self._on_event)
+        self.client.on("resync", self._on_resync)
         self.client.on("connect", self._on_connect)
         self.client.connect(
             server.url, auth={"token": token}, transports=["websocket"], wait_timeout=10
@@ -185,6 +188,13 @@ class Viewer:
                 self.events.append(ready)
                 self.arrived[ready["seq"]] = time.monotonic()
                 self.last_seq = ready["seq"]
+
+    def _on_resync(self, payload: dict[str, Any]) -> None:
+        # What the browser does: reload the board, which then stands at the server's last_seq.
+        with self.lock:
+            self.resyncs.append((time.monotonic(), payload))
+            self.pending.clear()
+            self.last_seq = payload["last_seq"]
 
     def wait_for_seq(self, seq: int, timeout: float = 10) -> bool:
         deadline = time.monotonic() + timeout
@@ -356,3 +366,97 @@ def test_viewers_survive_a_server_restart_and_catch_up(server, tokens, viewers):
         assert watcher.wait_for_seq(last, timeout=20), f"stuck at {watcher.last_seq} of {last}"
         assert [e["seq"] for e in watcher.events] == [e["seq"] for e in events]
         assert watcher.events == events
+
+
+class CommitWatch:
+    """Notes when the board's last_seq in the database becomes `seq` (the commit of another
+    process), reading the SQLite file every 10 ms."""
+
+    def __init__(self, server: Server, seq: int) -> None:
+        self.path = server.env["TRACKER_DATABASE_URL"].removeprefix("sqlite:///")
+        self.seq = seq
+        self.at: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        connection = sqlite3.connect(self.path, timeout=5)
+        try:
+            while not self._stop.is_set():
+                (seq,) = connection.execute("SELECT last_seq FROM boards WHERE id = 1").fetchone()
+                if seq == self.seq:
+                    self.at = time.monotonic()
+                    return
+                time.sleep(0.01)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+DEMO_ENVOY = "envoy@demo.herts-lep.example"
+
+
+def test_a_tracker_comment_from_another_process_reaches_viewers_within_two_seconds(
+    server, tokens, viewers
+):
+    api = Api(server, tokens["envoy"])
+    card = api.propose("Noted from a script")
+    since = api.board()["last_seq"]
+    watching = [viewers(tokens["racer6"], since), viewers(tokens["racer7"], since)]
+    commit = CommitWatch(server, since + 1)
+
+    run_cli(server.env, "comment", str(card["id"]), "From the scheduled job", "--as", DEMO_ENVOY)
+
+    commit.stop()
+    assert commit.at is not None
+    for viewer in watching:
+        assert viewer.wait_for_seq(since + 1, timeout=10), f"stuck at {viewer.last_seq}"
+        (event,) = viewer.events
+        assert event["type"] == "comment_added"
+        assert event["data"]["body"] == "From the scheduled job"
+        latency = viewer.arrived[since + 1] - commit.at
+        print(f"commit by another process → board_event: {latency:.3f} s")
+        assert latency < 2.0
+
+
+def test_restoring_a_backup_while_boards_are_open_makes_them_reload(
+    server, tokens, viewers, tmp_path
+):
+    api = Api(server, tokens["envoy"])
+    card = api.propose("Backed up")
+    backup_seq = api.board()["last_seq"]
+    backup = tmp_path / "backup.sqlite3"
+    run_cli(server.env, "backup", str(backup))
+    viewer = viewers(tokens["racer8"], backup_seq)
+    for body in ("after the backup 1", "after the backup 2"):
+        response = api.call("POST", f"/initiatives/{card['id']}/comments", {"body": body})
+        assert response.status_code == 201
+    assert viewer.wait_for_seq(backup_seq + 2)
+
+    restore = CommitWatch(server, backup_seq)
+    run_cli(server.env, "restore", str(backup), "--yes")
+    restore.stop()
+    assert restore.at is not None
+
+    deadline = restore.at + 5
+    while not viewer.resyncs and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert viewer.resyncs, "no resync after the restore"
+    (arrived, resync), *_ = viewer.resyncs
+    print(f"restore → resync: {arrived - restore.at:.3f} s")
+    assert arrived - restore.at < 2.0
+    assert resync == {
+        "board_id": 1,
+        "last_seq": backup_seq,
+        "reason": "The board's history was restored from a backup.",
+    }
+    assert [e["seq"] for e in viewer.events] == [backup_seq + 1, backup_seq + 2]
+    # The restored board hands out backup_seq + 1 again; the reloaded viewer gets it.
+    response = api.call("POST", f"/initiatives/{card['id']}/comments", {"body": "restored"})
+    assert response.status_code == 201
+    assert viewer.wait_for_seq(backup_seq + 1)
+    assert viewer.events[-1]["data"]["body"] == "restored"
