@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, _config
 from tests.factories import make_token
+from tracker import create_app
+from tracker.extensions import db
 
 EXPECTED = {
     "X-Content-Type-Options": "nosniff",
@@ -104,11 +106,19 @@ def test_production_adds_hsts_to_socket_responses_too(app_with_production):
 
 @pytest.fixture
 def app_with_production(database_path):
-    from tests.conftest import _config
-    from tracker import create_app
-    from tracker.extensions import db
-
     other = create_app({**_config(database_path), "PRODUCTION": True})
     yield other
     with other.app_context():
         db.engine.dispose()
+
+
+def test_the_socket_gates_refusal_carries_the_headers(database_path):
+    other = create_app({**_config(database_path), "SOCKETIO_PENDING_PER_ADDRESS": 0})
+    try:
+        response = other.test_client().get(POLLING)
+        assert response.status_code == 429
+        assert response.json["error"]["code"] == "too_many_connections"
+        _assert_headers(response, "socket gate refusal")
+    finally:
+        with other.app_context():
+            db.engine.dispose()

@@ -42,6 +42,7 @@ from tracker import accounts, policy
 from tracker import events as event_log
 from tracker.extensions import db, socketio
 from tracker.models import Board, Event, Organisation, User
+from tracker.socket_gate import SocketGate
 
 Publisher = Callable[[list[dict[str, Any]]], None]
 
@@ -178,6 +179,33 @@ def init_app(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
+    # Clients that have not signed in hold a small, short-lived share of the server.
+    gate = SocketGate(
+        app.wsgi_app,
+        path=socketio.sockio_mw.engineio_path,
+        signed_in=lambda environ: _handshake_signed_in(app, environ),
+        on_pending=lambda: ensure_poller(app),
+        per_address=int(app.config.get("SOCKETIO_PENDING_PER_ADDRESS", 5)),
+        connect_timeout=float(app.config.get("SOCKETIO_CONNECT_TIMEOUT", 10)),
+        failures=app.config.get("SOCKETIO_FAILED_CONNECTS_PER_ADDRESS", "30 per minute"),
+        storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
+        logger=app.logger,
+    )
+    gate.attach(socketio.server)
+    app.wsgi_app = gate  # type: ignore[method-assign]
+    app.extensions["tracker.socket_gate"] = gate
+
+
+def _handshake_signed_in(app: Flask, environ: dict[str, Any]) -> bool:
+    """Whether an Engine.IO handshake carries a signed-in session cookie (the check
+    `on_connect` makes again on the CONNECT); such handshakes are not limited by address."""
+    if app.config["SESSION_COOKIE_NAME"] + "=" not in environ.get("HTTP_COOKIE", ""):
+        return False
+    try:
+        with app.request_context(environ):
+            return accounts.user_from_session_id(session.get("_user_id")) is not None
+    except Exception:  # the database is away: treat it as anonymous, within the bound
+        return False
 
 
 def add_publisher(app: Flask, publisher: Publisher) -> None:
@@ -331,7 +359,8 @@ def _events_from(board_id: int, seq: int) -> list[Event]:
 
 def ensure_poller(app: Flask) -> None:
     """Start this process's poller unless it runs. Called when there is something to watch
-    (a join), so a process that serves no sockets (the CLI, a forking master) starts none."""
+    (a join, or a socket not signed in yet), so a process that serves no sockets (the CLI, a
+    forking master) starts none."""
     registry: Registry = app.extensions["tracker.registry"]
     with registry.lock:
         if registry.poller is not None:
@@ -341,18 +370,23 @@ def ensure_poller(app: Flask) -> None:
 
 
 def _poll(app: Flask, registry: Registry, server: Any) -> None:
-    """About once a second: send what other processes committed to the boards watched here.
-    Ends when nobody watches (the next join starts it again), or when this app is no longer
-    the one served (tests build an app per test in one process)."""
+    """About once a second: send what other processes committed to the boards watched here,
+    and close sockets that did not sign in in time (the socket gate). Ends when there is
+    neither (the next join or socket starts it again), or when this app is no longer the one
+    served (tests build an app per test in one process)."""
     interval = float(app.config.get("LIVE_POLL_SECONDS", 1.0))
+    gate: SocketGate = app.extensions["tracker.socket_gate"]
     failing = ""
     while True:
         socketio.sleep(interval)
         with registry.lock:
             boards = registry.watched_boards()
-            if not boards or socketio.server is not server:
+            if (not boards and not gate.has_pending()) or socketio.server is not server:
                 registry.poller = None
                 return
+        gate.reap()
+        if not boards:
+            continue
         with app.app_context():
             try:
                 _send_what_others_committed(registry, boards, server)

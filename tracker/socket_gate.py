@@ -1,0 +1,275 @@
+"""What a client that has not signed in may hold of the socket server: a small bound per
+address, for a few seconds.
+
+Socket.IO authenticates in its CONNECT packet (the session cookie, or `auth: {"token"}`),
+which comes after an Engine.IO session has been opened. python-engineio keeps a session for
+about 50 s when its client stays silent (a ping after 25 s, then 20 s to answer), holds each
+long-poll GET up to 25 s, and python-socketio leaves the session open when it refuses the
+CONNECT (it is the client's to close: python-socketio#491). So without this gate anyone could
+hold server threads by opening sessions and never signing in.
+
+The gate is a WSGI middleware in front of Engine.IO (inside ProxyFix, so the address is the
+client's when `TRUSTED_PROXIES` is set), plus hooks on Engine.IO's connect, message and
+disconnect events:
+
+- A handshake carrying a signed-in session cookie passes (its CONNECT still authenticates).
+  Any other is *pending* until its CONNECT succeeds; it is refused with 429 and the error shape
+  when its address already has `SOCKETIO_PENDING_PER_ADDRESS` pending sessions (default 5), or
+  when `SOCKETIO_FAILED_CONNECTS_PER_ADDRESS` of its sessions ended without signing in
+  (default 30 per minute: refused, timed out or abandoned; each leaves a ping task for 25 s).
+- A pending session may have one long-poll GET at a time (Engine.IO releases only two of
+  several overlapping polls when it closes a session; the others wait 45 s), and at most
+  `IN_FLIGHT_PER_PENDING` requests at once (a long-poll, a POST and a WebSocket upgrade);
+  more are refused with 429.
+- A refused CONNECT closes the session at once, after the error packet (so the client still
+  learns why).
+- A session not signed in within `SOCKETIO_CONNECT_TIMEOUT` seconds (default 10) is closed by
+  `reap()`, which the process's live poller calls about once a second.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+SLOT = "tracker.socket_gate.slot"
+IN_FLIGHT_PER_PENDING = 3
+
+
+@dataclass(eq=False)
+class _Pending:
+    """A session (or a handshake under way) that has not signed in yet."""
+
+    address: str
+    opened: float
+    in_flight: int = 1  # the handshake itself
+    polling: bool = False  # a long-poll GET is under way
+    sid: str | None = None
+    done: bool = False
+
+
+class SocketGate:
+    def __init__(
+        self,
+        wsgi_app: WSGIApplication,
+        *,
+        path: str,
+        signed_in: Callable[[WSGIEnvironment], bool],
+        on_pending: Callable[[], None],
+        per_address: int = 5,
+        connect_timeout: float = 10.0,
+        failures: str = "30 per minute",
+        storage_uri: str = "memory://",
+        logger: Any = None,
+    ) -> None:
+        self.wsgi_app = wsgi_app
+        self.path = path
+        self.signed_in = signed_in
+        self.on_pending = on_pending
+        self.per_address = per_address
+        self.connect_timeout = connect_timeout
+        self.failure_limit = parse(failures)
+        self.failures = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self.logger = logger
+        self.eio: Any = None
+        self.sio: Any = None
+        self._lock = threading.Lock()
+        self._pending: dict[str, _Pending] = {}  # by Engine.IO sid
+        self._per_address: Counter[str] = Counter()
+
+    # --- hooks on the Socket.IO server ---------------------------------------------------
+
+    def attach(self, sio_server: Any) -> None:
+        """Wrap the Engine.IO event handlers that python-socketio registered."""
+        self.sio = sio_server
+        self.eio = eio = sio_server.eio
+        connect = eio.handlers.get("connect")
+        message = eio.handlers.get("message")
+        disconnect = eio.handlers.get("disconnect")
+
+        def on_connect(sid: str, environ: dict[str, Any]) -> Any:
+            slot = environ.get(SLOT)
+            if isinstance(slot, _Pending):
+                with self._lock:
+                    slot.sid = sid
+                    self._pending[sid] = slot
+            return connect(sid, environ) if connect else None
+
+        def on_message(sid: str, data: Any) -> Any:
+            result = message(sid, data) if message else None
+            slot = self._pending.get(sid)
+            if slot is not None:
+                if self._connected(sid):
+                    self._settle(slot, failed=False)
+                elif isinstance(data, str) and data.startswith("0"):
+                    # A CONNECT the server refused: its error packet is queued; close after it.
+                    self._settle(slot, failed=True)
+                    self._close(sid)
+            return result
+
+        def on_disconnect(sid: str, *args: Any) -> Any:
+            result = disconnect(sid, *args) if disconnect else None
+            slot = self._pending.get(sid)
+            if slot is not None:
+                self._settle(slot, failed=True)
+            return result
+
+        eio.on("connect", on_connect)
+        eio.on("message", on_message)
+        eio.on("disconnect", on_disconnect)
+
+    def _connected(self, eio_sid: str) -> bool:
+        manager = self.sio.manager
+        sid = manager.sid_from_eio_sid(eio_sid, "/")
+        return sid is not None and bool(manager.is_connected(sid, "/"))
+
+    def _close(self, eio_sid: str) -> None:
+        socket = self.eio.sockets.get(eio_sid) if self.eio is not None else None
+        if socket is not None and not socket.closed:
+            # Not waiting for the client to collect the packets: it may never come back.
+            socket.close(wait=False, abort=False)
+
+    def _settle(self, slot: _Pending, *, failed: bool) -> None:
+        with self._lock:
+            if slot.done:
+                return
+            slot.done = True
+            if slot.sid is not None:
+                self._pending.pop(slot.sid, None)
+            self._release(slot.address)
+        if failed:
+            try:
+                self.failures.hit(self.failure_limit, "socket-failed", slot.address)
+            except Exception as error:  # the limiter's storage is away: do not fail requests
+                self._warn("socket gate: could not count a failed connect: %s", error)
+
+    def _release(self, address: str) -> None:
+        self._per_address[address] -= 1
+        if self._per_address[address] <= 0:
+            del self._per_address[address]
+
+    # --- housekeeping --------------------------------------------------------------------
+
+    def has_pending(self) -> bool:
+        with self._lock:
+            return bool(self._per_address)
+
+    def reap(self, now: float | None = None) -> int:
+        """Close the sessions that have not signed in within the timeout; how many."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            expired = [
+                s
+                for s in self._pending.values()
+                if not s.done and now - s.opened > self.connect_timeout
+            ]
+        for slot in expired:
+            assert slot.sid is not None
+            self._close(slot.sid)
+            self._settle(slot, failed=True)  # already done if closing called the hook
+        return len(expired)
+
+    # --- the middleware ------------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not (environ.get("PATH_INFO") or "").startswith(self.path):
+            return self.wsgi_app(environ, start_response)
+        sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
+        if sid is None:
+            return self._handshake(environ, start_response)
+        poll = environ.get("REQUEST_METHOD") == "GET" and "HTTP_UPGRADE" not in environ
+        with self._lock:
+            slot = self._pending.get(sid)
+            if slot is not None and (
+                slot.in_flight >= IN_FLIGHT_PER_PENDING or (poll and slot.polling)
+            ):
+                return _refuse(
+                    start_response,
+                    "too_many_requests",
+                    "Too many requests at once for a connection that has not signed in.",
+                )
+            if slot is not None:
+                slot.in_flight += 1
+                slot.polling = slot.polling or poll
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            if slot is not None:
+                with self._lock:
+                    slot.in_flight -= 1
+                    if poll:
+                        slot.polling = False
+
+    def _handshake(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        if environ.get("REQUEST_METHOD") != "GET" or self.signed_in(environ):
+            return self.wsgi_app(environ, start_response)
+        address = environ.get("REMOTE_ADDR") or "unknown"
+        try:
+            failing = not self.failures.test(self.failure_limit, "socket-failed", address)
+        except Exception as error:
+            self._warn("socket gate: could not read failed connects: %s", error)
+            failing = False
+        if failing:
+            return _refuse(
+                start_response,
+                "too_many_failed_connections",
+                "Too many connections from your address failed to sign in; try again later.",
+                retry_after=self.failure_limit.get_expiry(),
+            )
+        with self._lock:
+            if self._per_address[address] >= self.per_address:
+                busy = True
+            else:
+                busy = False
+                self._per_address[address] += 1
+                slot = _Pending(address, time.monotonic())
+        if busy:
+            return _refuse(
+                start_response,
+                "too_many_connections",
+                "Too many connections from your address are waiting to sign in; try again shortly.",
+                retry_after=int(self.connect_timeout),
+            )
+        environ[SLOT] = slot
+        self.on_pending()
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            with self._lock:
+                slot.in_flight -= 1
+                if slot.sid is None and not slot.done:
+                    # Engine.IO opened no session (a bad request): nothing to hold.
+                    slot.done = True
+                    self._release(address)
+
+    def _warn(self, message: str, *args: Any) -> None:
+        if self.logger is not None:
+            self.logger.warning(message, *args)
+
+
+def _refuse(
+    start_response: StartResponse, code: str, message: str, retry_after: int = 10
+) -> list[bytes]:
+    body = json.dumps({"error": {"code": code, "message": message, "fields": {}}}).encode()
+    start_response(
+        "429 Too Many Requests",
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Retry-After", str(max(1, retry_after))),
+        ],
+    )
+    return [body]
