@@ -221,6 +221,8 @@ class TrackerServer(Server):
             **super().env(),
             "TRACKER_DATABASE_URL": f"sqlite:///{self.database}",
             "TRACKER_SECRET_KEY": secrets.token_hex(32),
+            # Every viewer connects from this machine's one address, many at once.
+            "TRACKER_SOCKETIO_PENDING_PER_ADDRESS": "100000",
         }
 
 

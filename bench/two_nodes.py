@@ -56,6 +56,8 @@ def measure(
         env = {
             **production._base_env(database, unused, redis),
             "TRACKER_DATABASE_URL": database.url,
+            # Every viewer connects from this machine's one address, many at once.
+            "TRACKER_SOCKETIO_PENDING_PER_ADDRESS": "100000",
         }
         production.tracker_cli(env, "db", "upgrade")
         production.tracker_cli(env, "seed-demo")

@@ -12,11 +12,16 @@ The gate is a WSGI middleware in front of Engine.IO (inside ProxyFix, so the add
 client's when `TRUSTED_PROXIES` is set), plus hooks on Engine.IO's connect, message and
 disconnect events:
 
-- A handshake carrying a signed-in session cookie passes (its CONNECT still authenticates).
-  Any other is *pending* until its CONNECT succeeds; it is refused with 429 and the error shape
-  when its address already has `SOCKETIO_PENDING_PER_ADDRESS` pending sessions (default 5), or
-  when `SOCKETIO_FAILED_CONNECTS_PER_ADDRESS` of its sessions ended without signing in
-  (default 30 per minute: refused, timed out or abandoned; each leaves a ping task for 25 s).
+- Every session is *pending* until its CONNECT succeeds.
+- A handshake without a signed-in session cookie is refused with 429 and the error shape when
+  its address already has `SOCKETIO_PENDING_PER_ADDRESS` such pending sessions (default 5).
+  Signed-in browsers are not counted: many may share an address (an office behind one NAT)
+  and reconnect at once after a restart; their CONNECT still authenticates.
+- Any handshake is refused (429) when `SOCKETIO_FAILED_CONNECTS_PER_ADDRESS` sessions from its
+  address ended without signing in (default 30 per minute: refused, timed out or abandoned).
+  This bounds the rate too: Engine.IO's ping task outlives a closed session by up to 25 s.
+  It applies to session cookies as well, since a cookie that looks signed in at the handshake
+  may still be refused at the CONNECT (a session ended on the server).
 - A pending session may have one long-poll GET at a time (Engine.IO releases only two of
   several overlapping polls when it closes a session; the others wait 45 s), and at most
   `IN_FLIGHT_PER_PENDING` requests at once (a long-poll, a POST and a WebSocket upgrade);
@@ -55,6 +60,7 @@ class _Pending:
 
     address: str
     opened: float
+    counted: bool  # in its address's share (no signed-in session cookie)
     in_flight: int = 1  # the handshake itself
     polling: bool = False  # a long-poll GET is under way
     sid: str | None = None
@@ -88,7 +94,8 @@ class SocketGate:
         self.sio: Any = None
         self._lock = threading.Lock()
         self._pending: dict[str, _Pending] = {}  # by Engine.IO sid
-        self._per_address: Counter[str] = Counter()
+        self._per_address: Counter[str] = Counter()  # counted pending sessions
+        self._handshakes = 0  # pending sessions and handshakes under way
 
     # --- hooks on the Socket.IO server ---------------------------------------------------
 
@@ -149,23 +156,26 @@ class SocketGate:
             slot.done = True
             if slot.sid is not None:
                 self._pending.pop(slot.sid, None)
-            self._release(slot.address)
+            self._release(slot)
         if failed:
             try:
                 self.failures.hit(self.failure_limit, "socket-failed", slot.address)
             except Exception as error:  # the limiter's storage is away: do not fail requests
                 self._warn("socket gate: could not count a failed connect: %s", error)
 
-    def _release(self, address: str) -> None:
-        self._per_address[address] -= 1
-        if self._per_address[address] <= 0:
-            del self._per_address[address]
+    def _release(self, slot: _Pending) -> None:
+        self._handshakes -= 1
+        if not slot.counted:
+            return
+        self._per_address[slot.address] -= 1
+        if self._per_address[slot.address] <= 0:
+            del self._per_address[slot.address]
 
     # --- housekeeping --------------------------------------------------------------------
 
     def has_pending(self) -> bool:
         with self._lock:
-            return bool(self._per_address)
+            return self._handshakes > 0
 
     def reap(self, now: float | None = None) -> int:
         """Close the sessions that have not signed in within the timeout; how many."""
@@ -214,8 +224,8 @@ class SocketGate:
                         slot.polling = False
 
     def _handshake(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        if environ.get("REQUEST_METHOD") != "GET" or self.signed_in(environ):
-            return self.wsgi_app(environ, start_response)
+        if environ.get("REQUEST_METHOD") != "GET":
+            return self.wsgi_app(environ, start_response)  # Engine.IO answers it (CORS, 405)
         address = environ.get("REMOTE_ADDR") or "unknown"
         try:
             failing = not self.failures.test(self.failure_limit, "socket-failed", address)
@@ -229,13 +239,14 @@ class SocketGate:
                 "Too many connections from your address failed to sign in; try again later.",
                 retry_after=self.failure_limit.get_expiry(),
             )
+        counted = not self.signed_in(environ)
         with self._lock:
-            if self._per_address[address] >= self.per_address:
-                busy = True
-            else:
-                busy = False
-                self._per_address[address] += 1
-                slot = _Pending(address, time.monotonic())
+            busy = counted and self._per_address[address] >= self.per_address
+            if not busy:
+                slot = _Pending(address, time.monotonic(), counted)
+                self._handshakes += 1
+                if counted:
+                    self._per_address[address] += 1
         if busy:
             return _refuse(
                 start_response,
@@ -253,7 +264,7 @@ class SocketGate:
                 if slot.sid is None and not slot.done:
                     # Engine.IO opened no session (a bad request): nothing to hold.
                     slot.done = True
-                    self._release(address)
+                    self._release(slot)
 
     def _warn(self, message: str, *args: Any) -> None:
         if self.logger is not None:

@@ -224,10 +224,24 @@ def test_repeated_failed_connects_from_one_address_are_refused_for_a_while(gated
     refused = handshake(gated, address)
     assert refused.status == 429
     assert json.loads(refused.body)["error"]["code"] == "too_many_failed_connections"
-    # Other addresses, and signed-in browsers at this one, are not affected.
+    # Other addresses are not affected; this one is, for the rest of the minute, session
+    # cookie or not (a cookie that looks signed in may still be refused at the CONNECT).
     assert handshake(gated, "203.0.113.31").status == 200
     browser = signed_in(gated, "viewer")
-    assert handshake(gated, address, cookies=browser.cookies).status == 200
+    assert handshake(gated, address, cookies=browser.cookies).status == 429
+    assert handshake(gated, "203.0.113.32", cookies=browser.cookies).status == 200
+
+
+def test_signed_in_browsers_are_not_counted_but_must_sign_in_in_time(gated):
+    address = "203.0.113.50"
+    browser = signed_in(gated, "envoy")
+    opened = [handshake(gated, address, cookies=browser.cookies) for _ in range(PENDING + 3)]
+    assert {a.status for a in opened} == {200}
+    # Never sending the CONNECT: closed after the timeout like any other.
+    with ThreadPoolExecutor(len(opened)) as pool:
+        ended = list(pool.map(lambda a: poll(gated, a.sid, address), opened))
+    assert all("1" in a.packets for a in ended), [a.body for a in ended]
+    assert max(a.seconds for a in ended) < CONNECT_TIMEOUT + 2.0
 
 
 def test_anonymous_websockets_are_bounded_and_closed_when_they_do_not_sign_in(gated):
