@@ -198,7 +198,8 @@ def init_app(app: Flask) -> None:
 
 def _handshake_signed_in(app: Flask, environ: dict[str, Any]) -> bool:
     """Whether an Engine.IO handshake carries a signed-in session cookie (the check
-    `on_connect` makes again on the CONNECT); such handshakes are not limited by address."""
+    `on_connect` makes again on the CONNECT): such sessions are not counted in their
+    address's share of sessions not signed in (see tracker/socket_gate.py)."""
     if app.config["SESSION_COOKIE_NAME"] + "=" not in environ.get("HTTP_COOKIE", ""):
         return False
     try:

@@ -68,6 +68,11 @@ class _Pending:
 
 
 class SocketGate:
+    """The WSGI middleware and Engine.IO hooks described above; one per app.
+
+    `signed_in(environ)` says whether a handshake carries a signed-in session cookie;
+    `on_pending()` is called for each new session, so that something calls `reap()`."""
+
     def __init__(
         self,
         wsgi_app: WSGIApplication,
