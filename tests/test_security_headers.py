@@ -106,7 +106,7 @@ def test_production_adds_hsts_to_socket_responses_too(app_with_production):
 
 @pytest.fixture
 def app_with_production(database_path):
-    other = create_app({**_config(database_path), "PRODUCTION": True})
+    other = create_app({**_config(database_path), "PRODUCTION": True, "SECRET_KEY": "x" * 64})
     yield other
     with other.app_context():
         db.engine.dispose()

@@ -204,7 +204,7 @@ def _handshake_signed_in(app: Flask, environ: dict[str, Any]) -> bool:
         return False
     try:
         with app.request_context(environ):
-            return accounts.user_from_session_id(session.get("_user_id")) is not None
+            return accounts.check_login_session(session.get("_user_id")).user is not None
     except Exception:  # the database is away: treat it as anonymous, within the bound
         return False
 
