@@ -113,8 +113,9 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_path: Path) -> Iterator[Flask]:
-    app = create_app(_config(database_path))
+def app(database_path: Path, tmp_path: Path) -> Iterator[Flask]:
+    # Each test its own report cache, as its own database.
+    app = create_app({**_config(database_path), "REPORT_CACHE_DIR": str(tmp_path / "reports")})
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime
 
 import openpyxl
@@ -157,8 +158,7 @@ def test_stale_next_steps_and_time_in_stage(history, the_board):
         ("Dormant", 24.62)
     ]
     assert [
-        (r["initiative"], r["due"], r["status"], r["days_from_week_end"])
-        for r in report["next_steps"]
+        (r["initiative"], r["due"], r["status"], r["days_until_due"]) for r in report["next_steps"]
     ] == [
         ("Dormant", date(2026, 10, 20), "overdue", -5),
         ("Smart health monitoring", date(2026, 11, 5), "due soon", 11),
@@ -210,58 +210,110 @@ def test_json_format_is_plain_json_with_iso_dates(history, the_board):
     assert document["next_steps"][0]["due"] == "2026-10-20"
 
 
-def test_csv_has_a_section_column_and_neutralises_formulas(history, the_board, users):
-    with at("2026-10-23T09:00:00"):
-        ops.propose(
-            users["envoy"],
-            the_board.id,
-            {
-                "title": '=HYPERLINK("http://x")',
-                "grand_challenge_id": the_board.grand_challenges[0].id,
-            },
-        )
-        db.session.commit()
-    rows = list(csv.reader(io.StringIO(render.to_csv(build(the_board)))))
-    assert rows[0][:3] == ["section", "board", "week"]
-    sections = {row[0] for row in rows[1:]}
-    assert sections == {
-        "Stages",
-        "RAG",
-        "Changes",
-        "No update 14 days",
-        "Next steps due",
-        "Time in stage",
-        "Stage durations",
+SECTION_TITLES = [
+    "Stages",
+    "RAG",
+    "Changes",
+    "No update 14 days",
+    "Next steps due",
+    "Time in stage",
+    "Stage durations",
+]
+
+
+def csv_sections(text: str) -> dict[str, list[dict[str, str]]]:
+    """Each section of the weekly CSV as a list of rows keyed by that section's header row."""
+    sections: dict[str, list[dict[str, str]]] = {}
+    header: list[str] = []
+    for row in csv.reader(io.StringIO(text)):
+        if not row:
+            continue
+        if row[0] == "Section":
+            header = row
+            continue
+        sections.setdefault(row[0], []).append(dict(zip(header, row, strict=True)))
+    return sections
+
+
+def test_csv_is_utf8_with_a_bom_and_a_named_header_row_per_section(history, the_board):
+    body = render.render_bytes(build(the_board), "csv")
+    assert body.startswith(b"\xef\xbb\xbf")  # Excel on Windows reads UTF-8 only with it
+    text = body.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    headers = [row for row in rows if row and row[0] == "Section"]
+    assert len(headers) == len(SECTION_TITLES)
+    assert not any(cell.startswith("column ") for row in headers for cell in row)
+    assert headers[0] == [
+        "Section",
+        "Board",
+        "Week",
+        "Stage",
+        "Initiatives",
+        "Week before",
+        "Change",
+    ]
+    assert headers[2][:6] == ["Section", "Board", "Week", "When", "Change", "Initiative id"]
+    sections = csv_sections(text)
+    assert list(sections) == SECTION_TITLES
+    assert all(r["Board"] == the_board.name and r["Week"] == "2026-W43" for r in sections["RAG"])
+
+
+def test_csv_shows_words_people_read(history, the_board):
+    sections = csv_sections(render.to_csv(build(the_board)).lstrip("\ufeff"))
+    assert [r["RAG status"] for r in sections["RAG"]] == ["Red", "Amber", "Green", "Not set"]
+    rag_change = next(r for r in sections["Changes"] if r["Change"] == "RAG changed")
+    assert (rag_change["From"], rag_change["To"]) == ("Not set", "Amber")
+    assert {r["Change"] for r in sections["Changes"]} == {
+        "Moved",
+        "Created",
+        "Role claimed",
+        "Role released",
+        "RAG changed",
+        "Archived",
     }
-    created = [row for row in rows if row[0] == "Changes" and row[4] == "created"]
-    titles = {row[6] for row in created}
-    assert '\'=HYPERLINK("http://x")' in titles
+    assert [
+        (r["Initiative"], r["Status"], r["Days until due"]) for r in sections["Next steps due"]
+    ] == [
+        ("Dormant", "5 days overdue", "-5"),
+        ("Smart health monitoring", "Due in 11 days", "11"),
+    ]
+    assert {r["RAG status"] for r in sections["Time in stage"]} == {"Not set", "Amber"}
+    # The JSON keeps the codes.
+    document = json.loads(render.to_json(build(the_board)))
+    assert [r["rag"] for r in document["rag_counts"]] == ["red", "amber", "green", "not_set"]
+    assert document["next_steps"][0]["status"] == "overdue"
+
+
+def test_csv_round_trips_accents_and_neutralises_formulas(history, the_board, users):
+    with at("2026-10-23T09:00:00"):
+        for title in ('=HYPERLINK("http://x")', "Café numérique", "-20% emissions"):
+            ops.propose(
+                users["envoy"],
+                the_board.id,
+                {"title": title, "grand_challenge_id": the_board.grand_challenges[0].id},
+            )
+        db.session.commit()
+    text = render.render_bytes(build(the_board), "csv").decode("utf-8-sig")
+    created = {r["Initiative"] for r in csv_sections(text)["Changes"] if r["Change"] == "Created"}
+    assert {'\'=HYPERLINK("http://x")', "Café numérique", "'-20% emissions"} <= created
+    rows = list(csv.reader(io.StringIO(text)))
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
 
 
-def test_xlsx_has_one_sheet_per_section_typed_cells_and_no_formulas(history, the_board, users):
+def _propose_titles(the_board, users, titles):
     with at("2026-10-23T09:00:00"):
-        ops.propose(
-            users["envoy"],
-            the_board.id,
-            {"title": "=1+2", "grand_challenge_id": the_board.grand_challenges[0].id},
-        )
-        ops.propose(
-            users["envoy"],
-            the_board.id,
-            {"title": "@SUM(A1)", "grand_challenge_id": the_board.grand_challenges[0].id},
-        )
+        for title in titles:
+            ops.propose(
+                users["envoy"],
+                the_board.id,
+                {"title": title, "grand_challenge_id": the_board.grand_challenges[0].id},
+            )
         db.session.commit()
+
+
+def test_xlsx_has_one_sheet_per_section_and_typed_cells(history, the_board):
     workbook = openpyxl.load_workbook(io.BytesIO(render.to_xlsx(build(the_board))))
-    assert workbook.sheetnames == [
-        "Stages",
-        "RAG",
-        "Changes",
-        "No update 14 days",
-        "Next steps due",
-        "Time in stage",
-        "Stage durations",
-    ]
+    assert workbook.sheetnames == SECTION_TITLES
     assert "2026-W43" in workbook.properties.title
     assert workbook.properties.title.endswith(the_board.name)
     changes = workbook["Changes"]
@@ -272,13 +324,46 @@ def test_xlsx_has_one_sheet_per_section_typed_cells_and_no_formulas(history, the
     assert isinstance(changes["C2"].value, int)
     due = workbook["Next steps due"]
     assert isinstance(due["D2"].value, datetime) and due["D2"].value.date() == date(2026, 10, 20)
+    assert due["E2"].value == "5 days overdue" and due["F2"].value == -5
+    assert [c.value for c in workbook["RAG"]["A"][1:]] == ["Red", "Amber", "Green", "Not set"]
+    assert changes.column_dimensions["D"].width >= len("Smart health monitoring")
+
+
+FORMULA_LIKE = ["=1+1", "-20% emissions", "@x", "+44 1707 284000", '=HYPERLINK("http://x")']
+
+
+def test_xlsx_keeps_formula_like_text_unchanged_as_text_cells(history, the_board, users):
+    _propose_titles(the_board, users, FORMULA_LIKE)
+    workbook = openpyxl.load_workbook(io.BytesIO(render.to_xlsx(build(the_board))))
+    cells = {
+        cell.value: cell
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str)
+    }
+    for title in FORMULA_LIKE:
+        assert title in cells, title  # no apostrophe added
+        assert cells[title].data_type == "s", title  # a text cell: never evaluated
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
-    titles = {row[3].value for row in changes.iter_rows(min_row=2)}
-    assert "'=1+2" in titles and "'@SUM(A1)" in titles
-    assert changes.column_dimensions["D"].width >= len("Smart health monitoring")
+                assert not (isinstance(cell.value, str) and cell.value.startswith("'=")), cell
+
+
+def test_xlsx_header_rows_are_bold_and_every_sheet_prints_landscape_fitted_to_width(
+    history, the_board
+):
+    workbook = openpyxl.load_workbook(io.BytesIO(render.to_xlsx(build(the_board))))
+    for sheet in workbook.worksheets:
+        assert all(cell.font.bold for cell in sheet[1]), sheet.title
+        assert not any(cell.font.bold for row in sheet.iter_rows(min_row=2) for cell in row)
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True, sheet.title
+        assert int(sheet.page_setup.fitToWidth) == 1, sheet.title
+        assert int(sheet.page_setup.fitToHeight) == 0, sheet.title
+        assert sheet.print_title_rows == "$1:$1", sheet.title
 
 
 def test_export_weekly_command_writes_each_format(runner, history, the_board, tmp_path):
@@ -365,3 +450,275 @@ def test_api_serves_every_format_to_every_role(client, history, the_board, users
     assert (
         client.get(f"/api/v1/boards/{the_board.id}/reports/weekly?week=2026-W43").status_code == 401
     )
+
+
+# --- any text the event log holds renders in every format ---------------------------------
+
+# Every C0 control character and DEL, and U+FFFE (which XML forbids too). The entry points
+# refuse them now; events written before that, or by a script, may still hold them.
+EVERY_C0 = "".join(chr(i) for i in range(32)) + "\x7f" + "\ufffe"
+# A lone surrogate can only hide inside an event's JSON (a text column cannot encode it).
+IN_EVENT_DATA = EVERY_C0 + "\ud800"
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _column_text(label: str) -> str:
+    """Every C0 character a text column of this database can hold (PostgreSQL text refuses
+    NUL, so it cannot be there to render)."""
+    nul = "" if db.engine.dialect.name == "postgresql" else "\x00"
+    return f"{label} {nul}{EVERY_C0[1:]} end"
+
+
+@pytest.fixture
+def control_characters(the_board, users):
+    """A week (2026-W43) whose events hold every C0 character in every text the report shows:
+    the board, stage, Grand Challenge and organisation names, the actor's name, titles, next
+    step, RAG reason, role and organisation of a claim, stage names of a move. Written
+    straight through the models and `events.append`, as the entry points would refuse it."""
+    from tracker import events
+    from tracker.models import Organisation, User
+
+    the_board.name = _column_text("Board")
+    the_board.stages[0].name = _column_text("Proposed")
+    the_board.grand_challenges[0].name = _column_text("Challenge")
+    organisation = make_organisation("Org")
+    organisation.name = _column_text("Org")
+    actor = db.session.get(User, users["envoy"].id)
+    actor.name = _column_text("Envoy")
+    actor.organisation = db.session.get(Organisation, organisation.id)
+    db.session.commit()
+    lead = role_type(the_board, "Lead")
+    first, second = the_board.stages[0], the_board.stages[1]
+    with at("2026-10-20T10:00:00"):
+        initiative = ops.propose(
+            actor,
+            the_board.id,
+            {"title": "Clean title", "grand_challenge_id": the_board.grand_challenges[0].id},
+        ).value
+        db.session.commit()
+    dirty = IN_EVENT_DATA
+
+    def append(moment: str, type_: str, data: dict) -> None:
+        with at(moment):
+            events.append(
+                board_id=the_board.id,
+                type=type_,
+                actor=actor,
+                initiative_id=initiative.id,
+                data=data,
+            )
+            db.session.commit()
+
+    append(
+        "2026-10-20T11:00:00",
+        ops.INITIATIVE_EDITED,
+        {
+            "changes": {
+                "title": {"from": "Clean title", "to": f"Title {dirty}"},
+                "next_step": {"from": "", "to": f"Step {dirty}"},
+                "next_step_due": {"from": None, "to": "2026-10-23"},
+            },
+            "version": 2,
+        },
+    )
+    append(
+        "2026-10-21T11:00:00",
+        ops.RAG_CHANGED,
+        {
+            "changes": {
+                "rag": {"from": "not_set", "to": "red"},
+                "rag_reason": {"from": "", "to": f"Reason {dirty}"},
+            },
+            "version": 3,
+        },
+    )
+    for claim_id, role_id, role in ((9001, lead.id, "Lead"), (9002, lead.id, f"Role {dirty}")):
+        append(
+            "2026-10-22T11:00:00",
+            ops.ROLE_CLAIMED,
+            {
+                "claim_id": claim_id,
+                "role_type_id": role_id,
+                "role": role,
+                "organisation_id": organisation.id,
+                "organisation": f"Claimant {dirty}",
+                "exclusive": True,
+            },
+        )
+    append(
+        "2026-10-23T11:00:00",
+        ops.INITIATIVE_MOVED,
+        {
+            "from": {
+                "stage_id": first.id,
+                "stage": f"From {dirty}",
+                "grand_challenge_id": initiative.grand_challenge_id,
+                "position": 0,
+            },
+            "to": {
+                "stage_id": second.id,
+                "stage": f"To {dirty}",
+                "grand_challenge_id": initiative.grand_challenge_id,
+                "position": 0,
+            },
+            "version": 4,
+        },
+    )
+    return initiative.id
+
+
+# Where the fixture put control characters: each must be shown, with U+FFFD in their place.
+SHOWN_LABELS = (
+    "Board",
+    "Proposed",
+    "Challenge",
+    "Org",
+    "Envoy",
+    "Title",
+    "Step",
+    "Reason",
+    "Role",
+    "Claimant",
+    "From",
+    "To",
+)
+
+
+def _svg_parses_as_xml(html: str) -> None:
+    """Inline SVG is XML: XML 1.0 forbids most C0 characters."""
+    from xml.etree import ElementTree
+
+    svgs = re.findall(r"<svg\b.*?</svg>", html, re.S)
+    assert svgs
+    for svg in svgs:
+        ElementTree.fromstring(svg.replace("&nbsp;", "&#160;"))
+
+
+def _check_rendered(fmt: str, body: bytes) -> None:
+    """The file opens in what reads it, shows a replacement character where the stored text
+    had a control character, and holds no unprintable character itself."""
+    if fmt == "xlsx":
+        workbook = openpyxl.load_workbook(io.BytesIO(body))
+        texts = [
+            cell.value
+            for sheet in workbook.worksheets
+            for row in sheet.iter_rows()
+            for cell in row
+            if isinstance(cell.value, str)
+        ]
+        texts.append(workbook.properties.title)
+        text = "\n".join(texts)
+    else:
+        text = body.decode("utf-8")
+    assert not UNPRINTABLE.search(text), fmt
+    if fmt == "json":
+        document = json.loads(text)
+        assert "\ufffd" in document["board"]["name"]
+        text = json.dumps(document, ensure_ascii=False)
+    if fmt == "csv":
+        csv_sections(text.lstrip("\ufeff"))  # every row as long as its header row
+        headers = [r for r in csv.reader(io.StringIO(text)) if r and r[0].endswith("Section")]
+        assert len(headers) == len(SECTION_TITLES)
+    if fmt == "html":
+        _svg_parses_as_xml(text)
+    for label in SHOWN_LABELS:
+        assert f"{label} \ufffd" in text, (fmt, label)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx", "html"])
+def test_api_renders_every_control_character_stored_in_events(
+    client, control_characters, the_board, users, fmt
+):
+    from tests.factories import make_token
+
+    response = client.get(
+        f"/api/v1/boards/{the_board.id}/reports/weekly?week=2026-W43&format={fmt}",
+        headers={"Authorization": f"Bearer {make_token(users['viewer'])}"},
+    )
+    assert response.status_code == 200, response.data[:300]
+    _check_rendered(fmt, response.data)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx", "html"])
+def test_export_weekly_command_renders_every_control_character_stored_in_events(
+    runner, control_characters, the_board, tmp_path, fmt
+):
+    path = tmp_path / f"report.{fmt}"
+    result = runner.invoke(
+        args=[
+            "export-weekly",
+            *("--board", str(the_board.id), "--week", "2026-W43"),
+            *("--format", fmt, "--output", str(path)),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    _check_rendered(fmt, path.read_bytes())
+
+
+@pytest.mark.time_machine(datetime(2026, 11, 26, 12, tzinfo=UTC), tick=False)
+def test_pages_render_every_control_character_stored_in_events(
+    client, auth, control_characters, the_board, users
+):
+    auth.login(users["viewer"])
+    report = client.get(f"/boards/{the_board.id}/reports?week=2026-W43")
+    assert report.status_code == 200
+    html = report.get_data(as_text=True)
+    fragment = html[html.index('<article class="report"') : html.index("</article>")]
+    assert not UNPRINTABLE.search(fragment)
+    assert "Title \ufffd" in fragment
+    _svg_parses_as_xml(fragment)
+    # The other pages that tell events (the board and its feed, the initiative's history).
+    assert client.get(f"/boards/{the_board.id}").status_code == 200
+    # The board as it was, and the initiative's history, are told from the events.
+    for path in (f"/boards/{the_board.id}?as_of=2026-10-25", f"/initiatives/{control_characters}"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Title \ufffd" in response.get_data(as_text=True) or "Reason \ufffd" in (
+            response.get_data(as_text=True)
+        ), path
+
+
+def test_printable_replaces_every_control_character_but_tab_and_line_breaks():
+    from tracker.reports import printable
+
+    shown = printable({"a": [f"x{EVERY_C0}\ud800y"], "n": 3})
+    assert shown["n"] == 3
+    assert shown["a"][0] == "x" + "\ufffd" * 9 + "\t\n" + "\ufffd\ufffd\r" + "\ufffd" * 21 + "y"
+
+
+def test_xlsx_of_a_week_whose_title_held_a_bell_character_renders_after_the_edit_back(
+    client, runner, the_board, users, tmp_path
+):
+    """The instance from the issue: "a\\u0007b" proposed, then edited back; the events keep it."""
+    from tests.factories import make_token
+
+    with at("2026-10-20T10:00:00"):
+        change = ops.propose(
+            users["envoy"],
+            the_board.id,
+            {"title": "ab", "grand_challenge_id": the_board.grand_challenges[0].id},
+        )
+        initiative = change.value
+        # As the old entry point stored it (the entry points refuse it now).
+        change.event.data = {"initiative": {**change.event.data["initiative"], "title": "a\u0007b"}}
+        db.session.commit()
+    with at("2026-10-21T10:00:00"):
+        ops.edit(users["envoy"], initiative.id, 1, {"title": "a b"})
+        db.session.commit()
+    response = client.get(
+        f"/api/v1/boards/{the_board.id}/reports/weekly?week=2026-W43&format=xlsx",
+        headers={"Authorization": f"Bearer {make_token(users['viewer'])}"},
+    )
+    assert response.status_code == 200
+    changes = openpyxl.load_workbook(io.BytesIO(response.data))["Changes"]
+    assert [row[3].value for row in changes.iter_rows(min_row=2)] == ["a\ufffdb"]
+    path = tmp_path / "r.xlsx"
+    result = runner.invoke(
+        args=[
+            *("export-weekly", "--board", str(the_board.id), "--week", "2026-W43"),
+            *("--format", "xlsx", "--output", str(path)),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(path).sheetnames == SECTION_TITLES

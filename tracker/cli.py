@@ -107,32 +107,34 @@ if __name__ == "__main__":
     help="File to write; '-' writes to standard output (not for xlsx).",
 )
 def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> None:
-    """Write the weekly status report for a scheduled job. Exit code 2 for a bad week, board
-    or path."""
+    """Write the weekly status report for a scheduled job (from the report cache when it holds
+    it). Exit code 2, with a message, for anything wrong with what was asked: the week, the
+    board, the output path."""
     from tracker import reports
-    from tracker.reports import render
 
-    try:
-        report = reports.build(board_id, week)
-    except DomainError as error:
-        raise click.UsageError(error.message) from error
-    with current_app.test_request_context():  # the HTML report is a page template
-        body = render.render(report, fmt)
-    if str(output) == "-":
-        if isinstance(body, bytes):
-            raise click.UsageError("xlsx cannot be written to standard output; give a file.")
-        click.echo(body, nl=False)
-        return
-    if not output.parent.is_dir():
+    if str(output) == "-" and fmt == "xlsx":
+        raise click.UsageError("xlsx cannot be written to standard output; give a file.")
+    if str(output) != "-" and not output.parent.is_dir():
         raise click.UsageError(f"The folder {output.parent} does not exist.")
     try:
-        if isinstance(body, bytes):
-            output.write_bytes(body)
-        else:
-            output.write_text(body, encoding="utf-8")
+        with current_app.test_request_context():  # the HTML report is a page template
+            produced = reports.produce(board_id, week, fmt, builder=None)
+    except DomainError as error:
+        raise click.UsageError(error.message) from error
+    except sa.exc.DBAPIError as error:
+        # A wrong TRACKER_DATABASE_URL, a database not upgraded, a server that is down.
+        raise click.UsageError(
+            f"Cannot read the database: {error.orig}. Check TRACKER_DATABASE_URL and run "
+            "`tracker db upgrade`."
+        ) from error
+    if str(output) == "-":
+        click.get_binary_stream("stdout").write(produced.body)
+        return
+    try:
+        output.write_bytes(produced.body)
     except OSError as error:
         raise click.UsageError(f"Cannot write {output}: {error.strerror}.") from error
-    click.echo(f"Wrote the {fmt} report for {report['week']['week']} to {output}.", err=True)
+    click.echo(f"Wrote the {fmt} report for {week} to {output}.", err=True)
 
 
 @click.command("comment")

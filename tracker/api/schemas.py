@@ -299,8 +299,17 @@ class ReportNextStepSchema(ma.Schema):
     initiative = fields.String(required=True)
     next_step = fields.String(required=True)
     due = fields.String(required=True, metadata={"format": "date"})
-    status = fields.String(required=True, metadata={"description": "overdue, due, due soon"})
-    days_from_week_end = fields.Integer(required=True)
+    status = fields.String(
+        required=True,
+        metadata={"description": "overdue, due (on the report's day), due soon (within 14 days)"},
+    )
+    days_until_due = fields.Integer(
+        required=True,
+        metadata={
+            "description": "days from the report's day (`week.as_of_day`) to the due date; "
+            "negative when overdue"
+        },
+    )
 
 
 class ReportInStageSchema(ma.Schema):
@@ -338,8 +347,31 @@ class ReportWeekSchema(ma.Schema):
     starts = fields.String(required=True, metadata={"format": "date-time"})
     ends = fields.String(required=True, metadata={"format": "date-time"})
     last_seq = fields.Integer(
-        required=True, metadata={"description": "the last event the report reflects"}
+        required=True,
+        metadata={"description": "the last event the report reflects (0: none yet)"},
     )
+    last_at = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"format": "date-time", "description": "when that event happened"},
+    )
+    as_of = fields.String(
+        required=True,
+        metadata={
+            "format": "date-time",
+            "description": "the instant the report is measured at: the week's end, or the "
+            "time it was produced while the week is running",
+        },
+    )
+    as_of_day = fields.String(
+        required=True,
+        metadata={
+            "format": "date",
+            "description": "the day due dates are counted from: the Sunday, or today while "
+            "the week is running",
+        },
+    )
+    running = fields.Boolean(required=True, metadata={"description": "the week is not over"})
 
 
 class ReportBoardSchema(ma.Schema):
@@ -363,7 +395,7 @@ class WeeklyReportSchema(ma.Schema):
     next_steps = fields.List(
         fields.Nested(ReportNextStepSchema),
         required=True,
-        metadata={"description": "next steps overdue or due within 14 days of the week's end"},
+        metadata={"description": "next steps overdue or due within 14 days of `week.as_of_day`"},
     )
     time_in_stage = fields.List(fields.Nested(ReportInStageSchema), required=True)
     cumulative_flow = fields.List(fields.Nested(ReportFlowSchema), required=True)

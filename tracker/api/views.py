@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response
+from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
 
 from tracker import board, events, reports
-from tracker.api import actor, bp
+from tracker.api import actor, bp, error_body
 from tracker.api.schemas import (
     MAX_INT,
     ArchiveSchema,
@@ -35,7 +35,7 @@ from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Board, Claim, Comment, Initiative, Organisation
 from tracker.realtime import commit_and_publish
-from tracker.reports import render
+from tracker.reports.cache import Busy
 
 ERRORS = (400, 401, 403, 404, 409, 422)
 
@@ -246,20 +246,27 @@ __all__ = ["Initiative"]
         }
     }
 )
+@bp.alt_response(
+    429,
+    schema=ErrorSchema,
+    description="The caller already has as many reports being generated as allowed "
+    "(`REPORT_BUILDS_PER_USER`); `Retry-After` says when to try again.",
+)
 @_documented_errors(401, 404, 422)
 def weekly_report(board_id: int, week: str, format: str) -> Any:
     """The weekly status report for an ISO week (Monday to Sunday, Europe/London): counts by
     stage and RAG and their change, every move, claim, release, RAG change, new and archived
-    initiative, stale initiatives, next steps due, time in stage, and chart data."""
+    initiative, stale initiatives, next steps due, time in stage, and chart data.
+
+    A finished week's report is served from a cache after the first request; each user may
+    have a few reports being built at a time (429 with `Retry-After` beyond that)."""
     _check_id(board_id, "Board")
-    report = reports.build(board_id, week)
-    if format == "json":
-        return reports.as_json(report)
-    body = render.render(report, format)
-    return Response(
-        body,
-        mimetype=reports.MEDIA_TYPES[format].split(";")[0],
-        headers={
-            "Content-Disposition": f'attachment; filename="{reports.filename(report, format)}"'
-        },
-    )
+    try:
+        produced = reports.produce(board_id, week, format, builder=actor().id)
+    except Busy as error:
+        body, status = error_body(error.status, error.code, error.message)
+        return jsonify(body), status, {"Retry-After": str(error.retry_after)}
+    headers = {}
+    if format != "json":
+        headers["Content-Disposition"] = f'attachment; filename="{produced.filename}"'
+    return Response(produced.body, mimetype=produced.media_type.split(";")[0], headers=headers)

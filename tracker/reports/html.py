@@ -18,12 +18,13 @@ from typing import Any
 
 from flask import current_app, render_template
 
-from tracker.models import utcnow
 from tracker.reports import charts
 from tracker.reports.weekly import LONDON
 
 RAG_LABELS = {"red": "Red", "amber": "Amber", "green": "Green", "not_set": "Not set"}
 STATUS_LABELS = {"overdue": "Overdue", "due": "Due at week end", "due soon": "Due soon"}
+# While the week is running, due dates are counted from today.
+RUNNING_STATUS_LABELS = {**STATUS_LABELS, "due": "Due today"}
 
 
 # --- formatting (every date and time is shown in Europe/London) ---------------------------
@@ -66,13 +67,20 @@ def signed(value: int) -> str:
     return "0"
 
 
-def due_in_words(days_from_week_end: int) -> str:
-    if days_from_week_end < 0:
-        n = -days_from_week_end
+def due_in_words(days_until_due: int, *, running: bool = False) -> str:
+    """`3 days overdue`, `due today` (a running week) or `due on the Sunday`, `due in 1 day`,
+    counted from the report's day."""
+    if days_until_due < 0:
+        n = -days_until_due
         return f"{n} day{'s' if n != 1 else ''} overdue"
-    if days_from_week_end == 0:
-        return "due on the Sunday"
-    return f"due in {days_from_week_end} day{'s' if days_from_week_end != 1 else ''}"
+    if days_until_due == 0:
+        return "due today" if running else "due on the Sunday"
+    return f"due in {days_until_due} day{'s' if days_until_due != 1 else ''}"
+
+
+def number(value: int) -> str:
+    """A count with thousands separated: `12,345`."""
+    return f"{value:,}"
 
 
 def sentence(text: str) -> str:
@@ -105,7 +113,7 @@ def report_context(report: dict[str, Any], *, heading_level: int, links: bool) -
     whether initiative names link to their pages (not in a file read away from the app)."""
     week = report["week"]
     ends: datetime = week["ends"]
-    running = utcnow() < ends
+    running = week["running"]
     live = sum(row["count"] for row in report["stage_counts"])
     overdue = sum(1 for row in report["next_steps"] if row["status"] == "overdue")
     return {
@@ -119,7 +127,8 @@ def report_context(report: dict[str, Any], *, heading_level: int, links: bool) -
         "week_number": int(week["week"].split("-W")[1]),
         "week_year": int(week["week"].split("-W")[0]),
         "running": running,
-        "generated": utcnow() if running else None,
+        "generated": week["as_of"] if running else None,
+        "as_of_day": week["as_of_day"],
         "summary": {
             "live": live,
             "changes": len(report["changes"]),
@@ -127,14 +136,15 @@ def report_context(report: dict[str, Any], *, heading_level: int, links: bool) -
             "stale": len(report["stale"]),
         },
         "rag_labels": RAG_LABELS,
-        "status_labels": STATUS_LABELS,
+        "status_labels": RUNNING_STATUS_LABELS if running else STATUS_LABELS,
         "when": when,
         "day": day,
         "long_day": long_day,
         "short_day": short_day,
         "days": days,
         "signed": signed,
-        "due_in_words": due_in_words,
+        "due_in_words": lambda days: due_in_words(days, running=running),
+        "number": number,
         "change_value": change_value,
         "sentence": sentence,
     }

@@ -1,4 +1,8 @@
-"""Renderings of a computed weekly report. Each takes the dict from `weekly.weekly_report`."""
+"""Renderings of a computed weekly report. Each takes the dict from `weekly.weekly_report`
+(through `reports.build`, which has already made its text printable).
+
+CSV and XLSX show what people read: RAG as Red / Amber / Green / Not set, changes and due
+dates in words ("3 days overdue"); the JSON keeps the codes."""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from tracker.reports.html import RAG_LABELS, due_in_words, sentence
 from tracker.reports.weekly import as_json
 
 # Spreadsheet programs run a cell that starts with one of these as a formula.
@@ -73,7 +79,7 @@ SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
             ("next_step", "Next step"),
             ("due", "Due"),
             ("status", "Status"),
-            ("days_from_week_end", "Days from week end"),
+            ("days_until_due", "Days until due"),
         ],
     ),
     (
@@ -105,10 +111,28 @@ SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
 
 
 def neutralise(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    """Text a spreadsheet would run as a formula is prefixed with an apostrophe (CSV only: an
+    XLSX cell is typed as text instead, and keeps the text as it is)."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def readable(report: dict[str, Any], key: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A section's row with codes turned into the words people read (dates and numbers stay
+    typed): RAG statuses, the kind of change, a due date's status."""
+    shown = dict(row)
+    if "rag" in shown:
+        shown["rag"] = RAG_LABELS.get(shown["rag"], shown["rag"])
+    if key == "changes":
+        if shown["change"] == "RAG changed":
+            shown["from"] = RAG_LABELS.get(shown["from"], shown["from"])
+            shown["to"] = RAG_LABELS.get(shown["to"], shown["to"])
+        shown["change"] = sentence(shown["change"])
+    elif key == "next_steps":
+        running = report["week"]["running"]
+        shown["status"] = sentence(due_in_words(shown["days_until_due"], running=running))
+    return shown
 
 
 def to_json(report: dict[str, Any]) -> str:
@@ -116,16 +140,23 @@ def to_json(report: dict[str, Any]) -> str:
 
 
 def to_csv(report: dict[str, Any]) -> str:
-    """One file; the first column names the section, the rest are that section's columns
-    (headers repeat per section, as in the XLSX sheets)."""
+    """One file for Excel: UTF-8 with a byte-order mark (without it Excel on Windows reads
+    "CafÃ©"). Each section is a header row ("Section", "Board", "Week", then the section's own
+    column names) and its rows, whose first three cells name the section, board and week so
+    that a filter on the first column keeps one section; a blank line separates sections."""
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["section", "board", "week"] + [f"column {i}" for i in range(1, 10)])
     meta = [report["board"]["name"], report["week"]["week"]]
-    for key, title, columns in SECTIONS:
-        writer.writerow([title, *meta, *[header for _, header in columns]])
+    for index, (key, title, columns) in enumerate(SECTIONS):
+        if index:
+            writer.writerow([])
+        writer.writerow(["Section", "Board", "Week", *[header for _, header in columns]])
         for row in report[key]:
-            writer.writerow([title, *meta, *[neutralise(_cell_text(row[c])) for c, _ in columns]])
+            shown = readable(report, key, row)
+            writer.writerow(
+                [neutralise(v) for v in (title, *meta, *[_cell_text(shown[c]) for c, _ in columns])]
+            )
     return out.getvalue()
 
 
@@ -137,9 +168,14 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
+HEADER_FONT = Font(bold=True)
+
+
 def to_xlsx(report: dict[str, Any]) -> bytes:
-    """One sheet per section: frozen header row, typed dates and numbers, fitted widths, and
-    the board and week in the file's properties."""
+    """One sheet per section: a bold, frozen header row, typed dates and numbers, text cells
+    typed as text (so "=1+1" or "-20% emissions" is shown as written and never run), fitted
+    widths, printing landscape on A4, fitted to the page's width, with the header row on
+    every page; the board and week in the file's properties."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     board, week = report["board"]["name"], report["week"]["week"]
@@ -150,16 +186,19 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
     for key, title, columns in SECTIONS:
         sheet = workbook.create_sheet(title[:31])
         sheet.append([header for _, header in columns])
+        for cell in sheet[1]:
+            cell.font = HEADER_FONT
         widths = [len(header) for _, header in columns]
         for row in report[key]:
+            shown = readable(report, key, row)
             values = []
             for index, (column, _) in enumerate(columns):
-                value = row[column]
+                value = shown[column]
                 if isinstance(value, datetime):
                     value = value.replace(tzinfo=None)  # shown in London time; Excel has no zones
                 values.append(value)
-                widths[index] = max(widths[index], len(_cell_text(value).__str__()))
-            sheet.append([neutralise(v) for v in values])
+                widths[index] = max(widths[index], len(str(_cell_text(value))))
+            sheet.append(values)
         for index in range(1, len(columns) + 1):
             letter = get_column_letter(index)
             sheet.column_dimensions[letter].width = min(max(widths[index - 1] + 2, 8), 60)
@@ -169,8 +208,16 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
                 elif isinstance(cell.value, date):
                     cell.number_format = "yyyy-mm-dd"
                 elif isinstance(cell.value, str):
-                    cell.data_type = "s"  # never a formula, whatever it starts with
+                    # openpyxl makes any text starting with "=" a formula: typed as a string
+                    # (a shared string in the file), it is only ever shown.
+                    cell.data_type = "s"
         sheet.freeze_panes = "A2"
+        sheet.print_title_rows = "1:1"
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -188,3 +235,9 @@ def render(report: dict[str, Any], fmt: str) -> str | bytes:
 
         return to_html(report)
     raise ValueError(f"unknown format {fmt}")
+
+
+def render_bytes(report: dict[str, Any], fmt: str) -> bytes:
+    """`render`, as the bytes of the file (text formats in UTF-8)."""
+    body = render(report, fmt)
+    return body if isinstance(body, bytes) else body.encode("utf-8")

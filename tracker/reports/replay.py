@@ -228,7 +228,15 @@ class BoardReplay:
 
 
 def board_at(board_id: int, moment: datetime) -> BoardReplay:
-    """The board as it stood just before `moment`."""
+    """The board as it stood just before `moment`, its text printable (events written before
+    the entry points refused control characters may hold them; a page must still render)."""
+    from tracker.reports import printable
+
     replay = BoardReplay().apply_all(load_events(board_id, before=moment))
     replay.number_positions()
+    for card in replay.initiatives.values():
+        for item in (card, *card.claims.values()):
+            for name, value in vars(item).items():
+                if isinstance(value, str):
+                    setattr(item, name, printable(value))
     return replay

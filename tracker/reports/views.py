@@ -13,12 +13,13 @@ from typing import Any
 from flask import Blueprint, Flask, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from tracker import board, policy, reports
 from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import User, utcnow
-from tracker.reports import html
+from tracker.reports import cache
 from tracker.reports.weekly import LONDON, Week
 
 bp = Blueprint("reports", __name__)
@@ -33,6 +34,7 @@ DOWNLOADS = (
 
 
 def init_app(app: Flask) -> None:
+    cache.init_app(app)
     app.register_blueprint(bp)
 
 
@@ -43,7 +45,8 @@ def _me() -> User:
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> ResponseReturnValue:
     db.session.rollback()
-    return render_template("web/error.html", error=error), error.status
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, cache.Busy) else {}
+    return render_template("web/error.html", error=error), error.status, headers
 
 
 def current_week() -> Week:
@@ -68,9 +71,10 @@ def weekly_page(board_id: int) -> ResponseReturnValue:
         if not text or not text.strip():
             context["week_error"] = "Enter an ISO week, such as 2026-W48"
         return render_template("reports/page.html", **context), 422
-    report = reports.build(board_id, str(week))
+    # The report itself comes from the cache, or is built within the user's build slots.
+    produced = reports.produce(board_id, str(week), reports.PAGE, builder=_me().id)
     context.update(
-        html.report_context(report, heading_level=2, links=True),
+        report_html=Markup(produced.body.decode("utf-8")),
         week=week,
         week_text=str(week),
         previous_week=week.shifted(-1),
@@ -82,7 +86,7 @@ def weekly_page(board_id: int) -> ResponseReturnValue:
                 "format": fmt,
                 "label": label,
                 "hint": hint,
-                "filename": reports.filename(report, fmt),
+                "filename": reports.file_name(board_id, week, fmt),
                 "url": url_for("api.weekly_report", board_id=board_id, week=str(week), format=fmt),
             }
             for fmt, label, hint in DOWNLOADS

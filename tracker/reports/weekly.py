@@ -150,8 +150,9 @@ def weekly_report(
     ]
 
     live = [c for c in replay.live()]
-    # A week not yet over is measured to now, not to its future end.
+    # The report's instant: a week not yet over is measured to now, not to its future end.
     end = min(week.end, utcnow())
+    running = end < week.end
     stale = [
         {
             "initiative_id": c.id,
@@ -165,14 +166,16 @@ def weekly_report(
     ]
     stale.sort(key=lambda r: (r["last_update"], r["initiative_id"]))
 
-    sunday = week.sunday
+    # Due and overdue are counted from the report's day: today for a running week (a step
+    # due on Thursday is not overdue on Monday), the Sunday for a finished one.
+    today = _local(end).date() if running else week.sunday
     next_steps = []
     for c in live:
         if c.next_step_due is None:
             continue
-        if c.next_step_due <= sunday:
-            status = "overdue" if c.next_step_due < sunday else "due"
-        elif c.next_step_due <= sunday + timedelta(days=DUE_WITHIN_DAYS):
+        if c.next_step_due <= today:
+            status = "overdue" if c.next_step_due < today else "due"
+        elif c.next_step_due <= today + timedelta(days=DUE_WITHIN_DAYS):
             status = "due soon"
         else:
             continue
@@ -183,7 +186,7 @@ def weekly_report(
                 "next_step": c.next_step,
                 "due": c.next_step_due,
                 "status": status,
-                "days_from_week_end": (c.next_step_due - sunday).days,
+                "days_until_due": (c.next_step_due - today).days,
             }
         )
     next_steps.sort(key=lambda r: (r["due"], r["initiative_id"]))
@@ -226,6 +229,11 @@ def weekly_report(
             "starts": _local(week.start),
             "ends": _local(week.end),
             "last_seq": replay.last_seq,
+            "last_at": _local(replay.last_at) if replay.last_at else None,
+            # The instant the report is measured at, and the day due dates are counted from.
+            "as_of": _local(end),
+            "as_of_day": today,
+            "running": running,
         },
         "stage_counts": stage_counts,
         "rag_counts": rag_counts,

@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from tracker import board
+from tracker.reports import printable
 
 
 def describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
-    """One sentence for an event; `names` maps stage and Grand Challenge ids to names."""
+    """One sentence for an event; `names` maps stage and Grand Challenge ids to names. Any
+    control character the event's text holds is shown as U+FFFD (as in the reports)."""
+    return printable(_describe(envelope, names))  # type: ignore[no-any-return]
+
+
+def _describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
     data = envelope["data"]
     kind = envelope["type"]
     if kind == board.INITIATIVE_CREATED:
