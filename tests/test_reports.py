@@ -8,9 +8,11 @@ import io
 import json
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 import time_machine
 
 from tests.factories import make_organisation, role_type, stage
@@ -722,3 +724,131 @@ def test_xlsx_of_a_week_whose_title_held_a_bell_character_renders_after_the_edit
     )
     assert result.exit_code == 0, result.output
     assert openpyxl.load_workbook(path).sheetnames == SECTION_TITLES
+
+
+# --- due and overdue from the report's instant ---------------------------------------------
+
+# Monday 30 November 2026, 10:00 in London: week 2026-W49 (30 November to 6 December) runs.
+MONDAY = datetime(2026, 11, 30, 10, tzinfo=UTC)
+DUE = {
+    "Thursday step": "2026-12-03",  # in 3 days: not overdue on Monday
+    "Friday step": "2026-11-27",  # 3 days overdue
+    "Today step": "2026-11-30",  # due today
+    "Fortnight step": "2026-12-14",  # the last day within 14 days of today
+    "Later step": "2026-12-17",  # more than 14 days from today (though within 14 of Sunday)
+}
+
+
+@pytest.fixture
+def due_steps(the_board, users):
+    for title, due in DUE.items():
+        ops.propose(
+            users["envoy"],
+            the_board.id,
+            {
+                "title": title,
+                "grand_challenge_id": the_board.grand_challenges[0].id,
+                "next_step": f"Do {title.lower()}",
+                "next_step_due": due,
+            },
+        )
+    db.session.commit()
+
+
+def _report_files(client, board_id: int, week: str) -> dict[str, bytes]:
+    from tests.factories import make_token
+    from tracker.models import User
+
+    viewer = db.session.scalar(sa.select(User).where(User.role == "viewer"))
+    headers = {"Authorization": f"Bearer {make_token(viewer)}"}
+    files = {}
+    for fmt in ("json", "csv", "xlsx", "html"):
+        response = client.get(
+            f"/api/v1/boards/{board_id}/reports/weekly?week={week}&format={fmt}", headers=headers
+        )
+        assert response.status_code == 200, (fmt, response.data[:300])
+        files[fmt] = response.data
+    return files
+
+
+def _statuses(files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
+    """Per format: each initiative's next step status as that format shows it."""
+    shown: dict[str, dict[str, Any]] = {}
+    document = json.loads(files["json"])
+    shown["json"] = {
+        r["initiative"]: (r["status"], r["days_until_due"]) for r in document["next_steps"]
+    }
+    sections = csv_sections(files["csv"].decode("utf-8-sig"))
+    shown["csv"] = {r["Initiative"]: r["Status"] for r in sections.get("Next steps due", [])}
+    sheet = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))["Next steps due"]
+    shown["xlsx"] = {row[1].value: row[4].value for row in sheet.iter_rows(min_row=2)}
+    return shown
+
+
+def _overdue_in_summary(html: str) -> int:
+    found = re.search(r"<dt>Next steps overdue</dt><dd>(\d+)</dd>", html)
+    assert found, "no summary"
+    return int(found[1])
+
+
+@pytest.mark.time_machine(MONDAY, tick=False)
+def test_running_week_counts_due_and_overdue_from_now_in_every_format(
+    client, auth, the_board, users, due_steps
+):
+    files = _report_files(client, the_board.id, "2026-W49")
+    shown = _statuses(files)
+    assert shown["json"] == {
+        "Friday step": ("overdue", -3),
+        "Today step": ("due", 0),
+        "Thursday step": ("due soon", 3),
+        "Fortnight step": ("due soon", 14),
+    }
+    words = {
+        "Friday step": "3 days overdue",
+        "Today step": "Due today",
+        "Thursday step": "Due in 3 days",
+        "Fortnight step": "Due in 14 days",
+    }
+    assert shown["csv"] == words
+    assert shown["xlsx"] == words
+    document = json.loads(files["json"])
+    assert document["week"]["running"] is True
+    assert document["week"]["as_of"] == "2026-11-30T10:00:00+00:00"
+    assert document["week"]["as_of_day"] == "2026-11-30"
+    # The HTML report and the reports page: one overdue, the Thursday step due in 3 days.
+    auth.login(users["viewer"])
+    page = client.get(f"/boards/{the_board.id}/reports?week=2026-W49").get_data(as_text=True)
+    for html in (files["html"].decode(), page):
+        assert _overdue_in_summary(html) == 1
+        rows = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+        assert "Do thursday step Thu 3 Dec 2026 Due soon due in 3 days" in rows
+        assert "Do friday step Fri 27 Nov 2026 Overdue 3 days overdue" in rows
+        assert "Do today step Mon 30 Nov 2026 Due today" in rows
+        section = rows.split("Next steps of live initiatives")[1].split("No update for 14 days")[0]
+        assert "Later step" not in section and "Fortnight step" in section
+        assert "due by Mon 14 Dec 2026" in rows
+
+
+def test_finished_week_counts_due_and_overdue_from_its_sunday(client, the_board, users):
+    with time_machine.travel(MONDAY, tick=False):
+        for title, due in DUE.items():
+            ops.propose(
+                users["envoy"],
+                the_board.id,
+                {
+                    "title": title,
+                    "grand_challenge_id": the_board.grand_challenges[0].id,
+                    "next_step_due": due,
+                },
+            )
+        db.session.commit()
+    with time_machine.travel(datetime(2026, 12, 9, 12, tzinfo=UTC), tick=False):
+        shown = _statuses(_report_files(client, the_board.id, "2026-W49"))
+    assert shown["json"] == {
+        "Friday step": ("overdue", -9),
+        "Today step": ("overdue", -6),
+        "Thursday step": ("overdue", -3),
+        "Fortnight step": ("due soon", 8),
+        "Later step": ("due soon", 11),
+    }
+    assert shown["csv"]["Thursday step"] == shown["xlsx"]["Thursday step"] == "3 days overdue"
