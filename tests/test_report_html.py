@@ -588,3 +588,45 @@ def test_user_text_is_escaped_in_tables_and_charts(app, the_board, users):
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; =HYPERLINK(&#34;x&#34;)" in html
     rows = Tables(html).find("Every stage move, role claim and release")
     assert rows[0][1].startswith(hostile)
+
+
+# --- where the figures come from ------------------------------------------------------------
+
+
+def _provenance(html: str) -> str:
+    found = re.search(r'<p class="report-provenance">(.*?)</p>', html, re.S)
+    assert found
+    return text_of(found[1])
+
+
+def test_footnote_of_a_week_before_any_change_says_nothing_was_recorded(app, the_board, users):
+    with app.test_request_context():
+        html = to_html(reports.build(the_board.id, "2026-W10"))
+    note = _provenance(html)
+    assert "event 0" not in note and "change 0" not in note
+    assert note == (
+        "Nothing had been recorded on this board by the end of this week, so every figure is "
+        "zero; the report for this week always says so."
+    )
+
+
+def test_footnote_names_how_many_changes_and_the_last_ones_time(app, history, the_board):
+    with app.test_request_context():
+        report = reports.build(the_board.id, WEEK)
+        note = _provenance(to_html(report))
+    # The week's last change is the archive on Sunday 8 November, 23:30.
+    assert note == (
+        f"Computed from the board’s history: its first {report['week']['last_seq']} recorded "
+        "changes, the last on Sun 8 Nov 2026, 23:30. The report for this week says the same "
+        "whenever it is produced."
+    )
+
+
+def test_footnote_of_a_running_week_says_later_changes_will_count(app, history, the_board):
+    with at("2026-11-04T12:00:00"), app.test_request_context():
+        note = _provenance(to_html(reports.build(the_board.id, WEEK)))
+    assert note.startswith("Computed from the board’s history: its first ")
+    assert note.endswith(
+        "Changes made later this week will be in the report when it is produced again."
+    )
+    assert "says the same" not in note
