@@ -8,6 +8,7 @@ import io
 import json
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -852,3 +853,84 @@ def test_finished_week_counts_due_and_overdue_from_its_sunday(client, the_board,
         "Later step": ("due soon", 11),
     }
     assert shown["csv"]["Thursday step"] == shown["xlsx"]["Thursday step"] == "3 days overdue"
+
+
+def _export(runner, *args: str):
+    return runner.invoke(args=["export-weekly", *args])
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("output is a folder", "is a directory"),
+        ("folder missing", "does not exist"),
+        ("parent is a file", "is not a folder"),
+        ("xlsx to standard output", "xlsx cannot be written to standard output"),
+        ("folder read-only", "Cannot write"),
+        ("board missing", "Board 424242 does not exist"),
+        ("week missing", "2025-W53 does not exist"),
+        ("week malformed", "must be an ISO week"),
+        ("format unknown", "Invalid value for '--format'"),
+    ],
+)
+def test_export_weekly_command_exits_2_with_a_message_for_whatever_a_user_gets_wrong(
+    runner, the_board, tmp_path, monkeypatch, case, message
+):
+    board, week, fmt = str(the_board.id), "2026-W43", "csv"
+    output = str(tmp_path / "report.csv")
+    if case == "output is a folder":
+        output = str(tmp_path)
+    elif case == "folder missing":
+        output = str(tmp_path / "nope" / "report.csv")
+    elif case == "parent is a file":
+        (tmp_path / "file").write_text("x")
+        output = str(tmp_path / "file" / "report.csv")
+    elif case == "xlsx to standard output":
+        fmt, output = "xlsx", "-"
+    elif case == "folder read-only":
+        # Even as root: opening the output fails as it would in a read-only folder.
+        real_open = Path.open
+
+        def refuse(path, *args, **kwargs):
+            if str(path) == output:
+                raise PermissionError(13, "Permission denied", output)
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", refuse)
+    elif case == "board missing":
+        board = "424242"
+    elif case == "week missing":
+        week = "2025-W53"
+    elif case == "week malformed":
+        week = "last week"
+    elif case == "format unknown":
+        fmt = "pdf"
+    result = _export(runner, "--board", board, "--week", week, "--format", fmt, "--output", output)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_export_weekly_command_exits_2_when_the_database_is_not_upgraded(tmp_path):
+    from tracker import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+            "REPORT_CACHE_DIR": str(tmp_path / "cache"),
+        }
+    )
+    with app.app_context():
+        result = app.test_cli_runner().invoke(
+            args=[
+                *("export-weekly", "--board", "1", "--week", "2026-W43"),
+                *("--format", "csv", "--output", str(tmp_path / "r.csv")),
+            ]
+        )
+        db.engine.dispose()
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "Cannot read the database" in result.output
+    assert "tracker db upgrade" in result.output

@@ -115,7 +115,8 @@ def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> N
     if str(output) == "-" and fmt == "xlsx":
         raise click.UsageError("xlsx cannot be written to standard output; give a file.")
     if str(output) != "-" and not output.parent.is_dir():
-        raise click.UsageError(f"The folder {output.parent} does not exist.")
+        what = "is not a folder" if output.parent.exists() else "does not exist"
+        raise click.UsageError(f"{output.parent} {what}.")
     try:
         with current_app.test_request_context():  # the HTML report is a page template
             produced = reports.produce(board_id, week, fmt, builder=None)
