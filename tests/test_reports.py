@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from tests.conftest import AuthActions
 from tests.factories import make_organisation, role_type, stage
 from tracker import board as ops
 from tracker import reports
@@ -934,3 +936,273 @@ def test_export_weekly_command_exits_2_when_the_database_is_not_upgraded(tmp_pat
     assert result.exit_code == 2, (result.output, result.exception)
     assert "Cannot read the database" in result.output
     assert "tracker db upgrade" in result.output
+
+
+# --- the report cache and build slots ------------------------------------------------------
+
+AFTER_W43 = datetime(2026, 12, 1, 12, tzinfo=UTC)  # week 2026-W43 long over
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Every report computation (what a build costs), as the weeks asked for."""
+    calls: list[str] = []
+    real = reports.weekly_report
+
+    def spy(board, week, **names):
+        calls.append(str(week))
+        return real(board, week, **names)
+
+    monkeypatch.setattr(reports, "weekly_report", spy)
+    return calls
+
+
+def _get(client, board_id: int, token: str, fmt: str, week: str = "2026-W43"):
+    return client.get(
+        f"/api/v1/boards/{board_id}/reports/weekly?week={week}&format={fmt}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def _token(users, role: str = "viewer") -> str:
+    from tests.factories import make_token
+
+    return make_token(users[role])
+
+
+@pytest.mark.time_machine(AFTER_W43, tick=False)
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx", "html"])
+def test_repeat_report_is_served_from_the_cache(client, history, the_board, users, builds, fmt):
+    token = _token(users)
+    first = _get(client, the_board.id, token, fmt)
+    again = _get(client, the_board.id, _token(users, "member"), fmt)
+    assert first.status_code == again.status_code == 200
+    assert again.data == first.data
+    assert again.headers["Content-Type"] == first.headers["Content-Type"]
+    assert again.headers.get("Content-Disposition") == first.headers.get("Content-Disposition")
+    assert builds == ["2026-W43"]  # built once, for everyone
+
+
+@pytest.mark.time_machine(AFTER_W43, tick=False)
+def test_command_line_and_page_use_the_cache_too(
+    client, auth, runner, history, the_board, users, builds, tmp_path
+):
+    served = _get(client, the_board.id, _token(users), "csv")
+    path = tmp_path / "report.csv"
+    result = _export(
+        runner,
+        *("--board", str(the_board.id), "--week", "2026-W43"),
+        *("--format", "csv", "--output", str(path)),
+    )
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes() == served.data
+    assert builds == ["2026-W43"]
+    auth.login(users["envoy"])
+    pages = [client.get(f"/boards/{the_board.id}/reports?week=2026-W43") for _ in range(2)]
+    assert [p.status_code for p in pages] == [200, 200]
+    assert pages[0].get_data(as_text=True) == pages[1].get_data(as_text=True)
+    assert builds == ["2026-W43", "2026-W43"]  # the page's own fragment, built once
+
+
+@pytest.mark.time_machine(AFTER_W43, tick=False)
+def test_a_change_after_the_weeks_end_does_not_change_its_cached_report(
+    client, app, history, the_board, users, builds
+):
+    token = _token(users)
+    before = {fmt: _get(client, the_board.id, token, fmt).data for fmt in ("json", "xlsx")}
+    ops.edit(users["envoy"], history["video"], 2, {"title": "Renamed after the week"})
+    ops.add_comment(users["envoy"], history["dormant"], "Woke up")
+    db.session.commit()
+    after = {fmt: _get(client, the_board.id, token, fmt).data for fmt in ("json", "xlsx")}
+    assert after == before
+    assert builds == ["2026-W43", "2026-W43"]
+    # And what the cache kept is what a fresh build says.
+    app.config["REPORT_CACHE_MAX_MB"] = 0
+    assert _get(client, the_board.id, token, "json").data == before["json"]
+    assert b"Renamed after the week" not in before["json"]
+
+
+@pytest.mark.time_machine(MONDAY, tick=False)
+def test_a_change_in_the_running_week_changes_its_report(client, the_board, users, builds):
+    token = _token(users)
+    first = _get(client, the_board.id, token, "json", "2026-W49")
+    assert _get(client, the_board.id, token, "json", "2026-W49").data == first.data
+    assert builds == ["2026-W49"]
+    ops.propose(
+        users["envoy"],
+        the_board.id,
+        {"title": "New this week", "grand_challenge_id": the_board.grand_challenges[0].id},
+    )
+    db.session.commit()
+    changed = _get(client, the_board.id, token, "json", "2026-W49")
+    assert b"New this week" in changed.data and b"New this week" not in first.data
+    assert builds == ["2026-W49", "2026-W49"]
+
+
+def test_a_running_weeks_report_is_measured_again_once_its_time_bucket_passes(
+    client, app, the_board, users, builds
+):
+    token = _token(users)
+    with time_machine.travel(MONDAY, tick=False):
+        ops.propose(
+            users["envoy"],
+            the_board.id,
+            {"title": "Quiet", "grand_challenge_id": the_board.grand_challenges[0].id},
+        )
+        db.session.commit()
+        first = json.loads(_get(client, the_board.id, token, "json", "2026-W49").data)
+    with time_machine.travel(datetime(2026, 11, 30, 10, 4, tzinfo=UTC), tick=False):
+        assert json.loads(_get(client, the_board.id, token, "json", "2026-W49").data) == first
+    assert builds == ["2026-W49"]
+    with time_machine.travel(datetime(2026, 12, 2, 9, tzinfo=UTC), tick=False):
+        later = json.loads(_get(client, the_board.id, token, "json", "2026-W49").data)
+    assert later["week"]["as_of"] == "2026-12-02T09:00:00+00:00"
+    assert later["time_in_stage"][0]["days_in_stage"] > first["time_in_stage"][0]["days_in_stage"]
+    assert len(builds) == 2
+
+
+@pytest.mark.time_machine(AFTER_W43, tick=False)
+def test_a_renamed_stage_is_not_served_from_a_report_cached_before(
+    client, history, the_board, users, builds
+):
+    token = _token(users)
+    assert b"Exploring" in _get(client, the_board.id, token, "csv").data
+    the_board.stages[1].name = "Scoping"
+    db.session.commit()
+    renamed = _get(client, the_board.id, token, "csv").data
+    assert b"Scoping" in renamed
+    assert len(builds) == 2
+
+
+@pytest.mark.time_machine(AFTER_W43, tick=False)
+def test_the_cache_stays_within_its_bound(client, app, history, the_board, users):
+    from pathlib import Path
+
+    app.config["REPORT_CACHE_MAX_MB"] = 0.04  # about 42 KB: a few small reports
+    token = _token(users)
+    weeks = [f"2026-W{n}" for n in range(30, 45)]
+    for week in weeks:
+        assert _get(client, the_board.id, token, "html", week).status_code == 200
+    folder = Path(app.config["REPORT_CACHE_DIR"])
+    sizes = [f.stat().st_size for f in folder.iterdir()]
+    assert 0 < len(sizes) < len(weeks)
+    assert sum(sizes) <= 0.04 * 1024 * 1024
+
+
+@pytest.mark.time_machine(AFTER_W43, tick=False)
+def test_a_cache_that_cannot_be_written_is_not_a_failed_report(
+    client, app, history, the_board, users, tmp_path, caplog
+):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    app.config["REPORT_CACHE_DIR"] = str(blocker / "reports")
+    response = _get(client, the_board.id, _token(users), "xlsx")
+    assert response.status_code == 200
+    assert "Report cache: cannot write" in caplog.text
+
+
+@pytest.fixture
+def held_builds(monkeypatch):
+    """Report builds that wait, while `hold` is set, until the test lets them go: the first
+    `hold["count"]` builds block; `started` counts builds that began."""
+    import threading
+
+    real = reports.weekly_report
+    state = {"count": 2, "started": 0, "condition": threading.Condition(), "go": threading.Event()}
+
+    def slow(board, week, **names):
+        with state["condition"]:
+            state["started"] += 1
+            mine = state["started"]
+            state["condition"].notify_all()
+        if mine <= state["count"]:
+            assert state["go"].wait(30)
+        return real(board, week, **names)
+
+    monkeypatch.setattr(reports, "weekly_report", slow)
+    return state
+
+
+@pytest.mark.time_machine(AFTER_W43, tick=False)
+def test_a_third_concurrent_build_from_one_user_is_refused_while_others_are_not_limited(
+    app, auth, history, the_board, users, held_builds
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    viewer, member = _token(users, "viewer"), _token(users, "member")
+    with ThreadPoolExecutor(2) as pool:
+        # Two builds of the viewer's, held mid-build (two formats: neither is cached yet).
+        running = [
+            pool.submit(_get, app.test_client(), the_board.id, viewer, fmt)
+            for fmt in ("xlsx", "csv")
+        ]
+        with held_builds["condition"]:
+            assert held_builds["condition"].wait_for(lambda: held_builds["started"] == 2, 30)
+        third = _get(app.test_client(), the_board.id, viewer, "html")
+        assert third.status_code == 429
+        assert third.headers["Retry-After"] == "5"
+        assert third.json["error"]["code"] == "too_many_requests"
+        assert "2 reports being generated" in third.json["error"]["message"]
+        # The reports page is built within the same slots: a page with the reason.
+        client = app.test_client()
+        AuthActions(client).login(users["viewer"])
+        page = client.get(f"/boards/{the_board.id}/reports?week=2026-W43")
+        assert page.status_code == 429 and page.headers["Retry-After"] == "5"
+        assert "2 reports being generated" in page.get_data(as_text=True)
+        # Another user is not limited by the viewer's builds.
+        other = _get(app.test_client(), the_board.id, member, "html")
+        assert other.status_code == 200
+        # A cached report takes no slot: the viewer gets the member's HTML at once.
+        assert _get(app.test_client(), the_board.id, viewer, "html").status_code == 200
+        held_builds["go"].set()
+        assert [f.result(timeout=60).status_code for f in running] == [200, 200]
+    # The slots are free again.
+    assert _get(app.test_client(), the_board.id, viewer, "json").status_code == 200
+
+
+def test_report_endpoint_documents_429(client):
+    document = client.get("/api/v1/openapi.json").json
+    responses = document["paths"]["/api/v1/boards/{board_id}/reports/weekly"]["get"]["responses"]
+    assert "429" in responses
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    url = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        pytest.skip("No Redis at TRACKER_TEST_REDIS_URL (default redis://127.0.0.1:6379/15).")
+    return url
+
+
+def test_build_slots_in_redis_hold_across_workers_and_expire(app, redis_url):
+    import secrets
+    import time
+
+    from tracker.reports import cache
+
+    prefix = f"tracker-test:report-builds:{secrets.token_hex(6)}"
+    # Two workers' views of the same Redis.
+    one, two = (cache.RedisSlots(redis_url, prefix, slot_seconds=2) for _ in range(2))
+    first, second = one.acquire(7, 2), two.acquire(7, 2)
+    assert first and second
+    assert one.acquire(7, 2) is None and two.acquire(7, 2) is None
+    assert two.acquire(8, 2)  # another user
+    one.release(7, first)
+    third = two.acquire(7, 2)
+    assert third
+    # A worker that died mid-build does not hold its slot for ever.
+    time.sleep(2.2)
+    assert one.acquire(7, 2) and one.acquire(7, 2)
+
+
+def test_build_slots_live_in_redis_when_there_is_a_message_queue(app, redis_url):
+    from tracker.reports import cache
+
+    app.config["MESSAGE_QUEUE"] = redis_url
+    app.config["REPORT_BUILDS_REDIS_PREFIX"] = "tracker-test:report-builds:config"
+    app.extensions[cache.EXTENSION]["slots"] = None
+    assert isinstance(cache._slots(), cache.RedisSlots)
