@@ -1,12 +1,22 @@
-"""Weekly report export time for a large board: 1,000 initiatives and 100,000 events.
+"""Weekly report cost for a large board: 1,000 initiatives and 100,000 events.
 
     .venv/bin/python bench/bench_exports.py [--initiatives 1000] [--events 100000] [--repeat 3]
+    .venv/bin/python bench/bench_exports.py --storm 16     # also the served figure below
 
 Builds a scratch SQLite database (migrated with the real migrations), writes a synthetic but
 valid event history spread over 20 weeks straight into the tables, then times the report for
 the last week: computing it (the replay, which every export does once) and rendering each
 format from it, the median of `--repeat` runs each. An export's time is compute + render.
-Prints one table; `make bench` uses `measure()`.
+Then, through `reports.produce` (what the API, the page and the command line call), each
+format's first build (compute, render, store) beside its repeat (served from the report cache).
+
+`measure_storm` serves that database with `tracker run` and measures what one user can cost
+everyone else: while one viewer asks for the same XLSX report N times at once (each request
+retried after its `Retry-After` when refused, until all N are received), another user reads
+`GET /api/v1/boards/{id}` over and over; its latency then and when the server is idle. The
+same run measures the server with the report cache and build limit turned off
+(`REPORT_CACHE_MAX_MB=0`, `REPORT_BUILDS_PER_USER=0`), as before they existed.
+Prints one table; `make bench` uses `measure()` and `measure_storm()`.
 """
 
 from __future__ import annotations
@@ -16,19 +26,22 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import requests
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask_migrate import upgrade
 
-from bench.servers import quiet_upgrade
-from tracker import create_app, demo, reports
+from bench.servers import BOARD, TrackerServer, quiet_upgrade
+from tracker import accounts, create_app, demo, reports
 from tracker.extensions import db
 from tracker.models import Event, Initiative, Organisation, User
 from tracker.reports import render
@@ -203,21 +216,57 @@ def build_history(board, n_initiatives: int, n_events: int, start: datetime) -> 
 FORMATS = ("json", "csv", "xlsx", "html")
 
 
-def measure(n_initiatives: int, n_events: int, repeat: int) -> dict[str, Any]:
+def bench_database(path: Path, n_initiatives: int, n_events: int) -> dict[str, Any]:
+    """Migrate `path`, write the history, and add two people for the storm: a viewer (who asks
+    for the reports) and a member (who reads the board). Returns the board id, the week and
+    their tokens."""
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{path}",
+            "SECRET_KEY": "bench",
+            "REPORT_CACHE_DIR": str(path.parent / "setup-cache"),
+        }
+    )
+    with app.app_context():
+        quiet_upgrade(upgrade)
+        board = demo.create_board("Bench board")
+        db.session.commit()
+        started = time.perf_counter()
+        week = build_history(board, n_initiatives, n_events, datetime(2026, 6, 1, tzinfo=UTC))
+        built = time.perf_counter() - started
+        tokens = {}
+        for role in ("viewer", "member"):
+            person = accounts.create_user(
+                f"bench-{role}@example.org",
+                organisation_name=f"Bench {role}s",
+                role=role,
+                password=None,
+            )
+            tokens[role] = accounts.create_token(person, "bench")
+        db.session.commit()
+        setup = {"board_id": board.id, "week": str(week), "history_s": built, "tokens": tokens}
+        db.session.remove()
+        db.engine.dispose()
+    return setup
+
+
+def measure(n_initiatives: int, n_events: int, repeat: int, storm: int = 0) -> dict[str, Any]:
     """Seconds per export: `compute` (the report built once, as every export builds it) and,
     per format, compute + render, each the median of `repeat` runs; `render` the rendering
-    alone and `bytes` the file's size. The history is built first (not timed)."""
+    alone and `bytes` the file's size; `first` a build through `reports.produce` with an empty
+    cache and `cached` the same request again. The history is built first (not timed). With
+    `storm`, `result["storm"]` is `measure_storm` on the same database."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "SECRET_KEY": "bench"})
+        setup = bench_database(Path(tmp) / "bench.sqlite3", n_initiatives, n_events)
+        week, built, board_id = Week.parse(setup["week"]), setup["history_s"], setup["board_id"]
+        app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+                "SECRET_KEY": "bench",
+                "REPORT_CACHE_DIR": f"{tmp}/cache",
+            }
+        )
         with app.app_context():
-            quiet_upgrade(upgrade)
-            board = demo.create_board("Bench board")
-            db.session.commit()
-            started = time.perf_counter()
-            week = build_history(board, n_initiatives, n_events, datetime(2026, 6, 1, tzinfo=UTC))
-            built = time.perf_counter() - started
-            board_id = board.id
-            db.session.remove()
             computes: list[float] = []
             renders: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
             sizes: dict[str, int] = {}
@@ -231,17 +280,127 @@ def measure(n_initiatives: int, n_events: int, repeat: int) -> dict[str, Any]:
                         sizes[fmt] = len(render.render(report, fmt))
                         renders[fmt].append(time.perf_counter() - t0)
                 db.session.remove()
+            produced: dict[str, dict[str, float]] = {}
+            with app.test_request_context():
+                for fmt in FORMATS:
+                    times = []
+                    for _ in range(2):  # the first builds and stores, the second is a hit
+                        t0 = time.perf_counter()
+                        answer = reports.produce(board_id, str(week), fmt, builder=None)
+                        times.append(time.perf_counter() - t0)
+                        db.session.remove()
+                    assert answer.from_cache
+                    produced[fmt] = {"first": times[0], "cached": times[1]}
             db.engine.dispose()
+        storm_result = (
+            measure_storm(Path(tmp), Path(tmp) / "bench.sqlite3", setup, storm) if storm else None
+        )
     compute = statistics.median(computes)
     result: dict[str, Any] = {
         "week": str(week),
         "history_s": built,
         "compute": {"s": compute, "render_s": 0.0, "bytes": 0},
+        "storm": storm_result,
     }
     for fmt in FORMATS:
         render_s = statistics.median(renders[fmt])
-        result[fmt] = {"s": compute + render_s, "render_s": render_s, "bytes": sizes[fmt]}
+        result[fmt] = {
+            "s": compute + render_s,
+            "render_s": render_s,
+            "bytes": sizes[fmt],
+            **produced[fmt],
+        }
     return result
+
+
+# --- what one user's reports cost another user ----------------------------------------------
+
+
+def _board_reads(url: str, token: str, until: threading.Event, minimum: int) -> list[float]:
+    """`GET /api/v1/boards/{id}` one after another, until `until` is set (and at least
+    `minimum` times): each request's seconds."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    times: list[float] = []
+    while not until.is_set() or len(times) < minimum:
+        t0 = time.perf_counter()
+        response = session.get(f"{url}/api/v1/boards/{BOARD}", timeout=120)
+        times.append(time.perf_counter() - t0)
+        response.raise_for_status()
+    return times
+
+
+def _reports_storm(url: str, token: str, week: str, n: int) -> dict[str, Any]:
+    """`n` requests at once for the same XLSX report from one person, each retried after its
+    `Retry-After` when refused, until all `n` have their file."""
+    refused = 0
+    lock = threading.Lock()
+
+    def one() -> float:
+        nonlocal refused
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        t0 = time.perf_counter()
+        while True:
+            response = session.get(
+                f"{url}/api/v1/boards/{BOARD}/reports/weekly",
+                params={"week": week, "format": "xlsx"},
+                timeout=600,
+            )
+            if response.status_code != 429:
+                response.raise_for_status()
+                return time.perf_counter() - t0
+            with lock:
+                refused += 1
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(n) as pool:
+        waits = list(pool.map(lambda _: one(), range(n)))
+    return {"all_s": time.perf_counter() - started, "waits": waits, "refused": refused}
+
+
+class _Server(TrackerServer):
+    """`tracker run` on the bench database, with settings of its own."""
+
+    def __init__(self, workdir: Path, database: Path, settings: dict[str, str]) -> None:
+        super().__init__(workdir, database)
+        self.settings = settings
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), **self.settings}
+
+
+def measure_storm(
+    workdir: Path, database: Path, setup: dict[str, Any], storm: int, idle_reads: int = 20
+) -> dict[str, Any]:
+    """Per server set-up ("limited": as shipped; "unlimited": no cache, no build limit), the
+    other user's board reads when idle and during the storm (seconds each), and the storm's
+    own figures (see `_reports_storm`)."""
+    assert setup["board_id"] == BOARD
+    results: dict[str, Any] = {}
+    configurations = {
+        "unlimited": {"TRACKER_REPORT_CACHE_MAX_MB": "0", "TRACKER_REPORT_BUILDS_PER_USER": "0"},
+        "limited": {},
+    }
+    member, viewer = setup["tokens"]["member"], setup["tokens"]["viewer"]
+    for name, settings in configurations.items():
+        settings = {**settings, "TRACKER_REPORT_CACHE_DIR": str(workdir / f"cache-{name}")}
+        with _Server(workdir, database, settings) as server:
+            done = threading.Event()
+            done.set()
+            _board_reads(server.url, member, done, 3)  # warm-up
+            idle = _board_reads(server.url, member, done, idle_reads)
+            done.clear()
+            with ThreadPoolExecutor(1) as pool:
+                reads = pool.submit(_board_reads, server.url, member, done, 5)
+                try:
+                    storm_result = _reports_storm(server.url, viewer, setup["week"], storm)
+                finally:
+                    done.set()
+                during = reads.result()
+        results[name] = {"idle": idle, "during": during, **storm_result}
+    return results
 
 
 def main() -> None:
@@ -249,13 +408,27 @@ def main() -> None:
     parser.add_argument("--initiatives", type=int, default=1000)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--storm", type=int, default=0, help="also serve it: N reports at once")
     args = parser.parse_args()
-    result = measure(args.initiatives, args.events, args.repeat)
+    result = measure(args.initiatives, args.events, args.repeat, args.storm)
     print(f"{args.initiatives} initiatives, {args.events} events, week {result['week']}")
-    print(f"{'format':<8}{'export s':>10}{'render s':>10}{'bytes':>12}")
+    columns = ("export s", 10), ("render s", 10), ("bytes", 12), ("first s", 9), ("cached s", 10)
+    print(f"{'format':<8}" + "".join(f"{name:>{width}}" for name, width in columns))
     for fmt in ("compute", *FORMATS):
         row = result[fmt]
-        print(f"{fmt:<8}{row['s']:>10.3f}{row['render_s']:>10.3f}{row['bytes']:>12}")
+        print(
+            f"{fmt:<8}{row['s']:>10.3f}{row['render_s']:>10.3f}{row['bytes']:>12}"
+            f"{row.get('first', 0):>9.3f}{row.get('cached', 0):>10.4f}"
+        )
+    if args.storm:
+        for name, figures in result["storm"].items():
+            idle, during = sorted(figures["idle"]), sorted(figures["during"])
+            print(
+                f"{name}: board API idle p50 {statistics.median(idle):.3f} s; during "
+                f"{args.storm} reports p50 {statistics.median(during):.3f} s, max "
+                f"{during[-1]:.3f} s; all reports in {figures['all_s']:.1f} s, "
+                f"{figures['refused']} refused"
+            )
 
 
 if __name__ == "__main__":

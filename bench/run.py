@@ -18,7 +18,8 @@ Prints one Markdown table. Figures, numbered as in the issue:
 3. Viewers held: N connections joined to the board, held; dropped ones (never joined, or
    disconnected while held, or not sent a change made at the end) and the server's peak
    RSS (VmHWM). The bare stack holds the same number, for comparison.
-4. Board size: bench/board_size.py.  5. Exports: bench/bench_exports.py.
+4. Board size: bench/board_size.py.  5. Exports, the report cache, and what one user's 16
+   reports at once cost another user's board (bench/bench_exports.py).
 6. Two nodes: bench/two_nodes.py (skipped, with the reason, without PostgreSQL/Redis/nginx).
 
 The machines are shared and noisy: the ratios, measured in the same run, say more than the
@@ -72,6 +73,7 @@ class Plan:
     export_initiatives: int = 1000
     export_events: int = 100_000
     export_repeat: int = 3
+    report_storm: int = 16  # one viewer's XLSX reports at once, while another reads the board
     node_viewers: int = 15
     node_moves: int = 30
     target_viewers: int = 100  # where the latency target applies
@@ -381,7 +383,9 @@ def boards(plan: Plan) -> list[Row]:
 
 
 def exports(plan: Plan) -> list[Row]:
-    result = bench_exports.measure(plan.export_initiatives, plan.export_events, plan.export_repeat)
+    result = bench_exports.measure(
+        plan.export_initiatives, plan.export_events, plan.export_repeat, plan.report_storm
+    )
     label = f"{plan.export_initiatives} initiatives, {plan.export_events} events"
     rows = [Row("5", f"weekly report, {label}: compute only (s)", f"{result['compute']['s']:.2f}")]
     for fmt in bench_exports.FORMATS:
@@ -395,6 +399,53 @@ def exports(plan: Plan) -> list[Row]:
                 met=_met(row["s"] <= 2.0) if fmt == "xlsx" else "",
             )
         )
+    for fmt in bench_exports.FORMATS:
+        row = result[fmt]
+        rows.append(
+            Row(
+                "5",
+                f"{fmt.upper()} again, from the report cache vs its first build (ms)",
+                _ms(row["cached"]),
+                _ms(row["first"]),
+                _ratio(row["cached"], row["first"]),
+            )
+        )
+    return rows + _storm_rows(plan, result["storm"])
+
+
+def _storm_rows(plan: Plan, storm: dict[str, Any]) -> list[Row]:
+    """Another user's board while one viewer asks for `report_storm` XLSX reports at once:
+    the tracker as shipped (report cache, build slots) against the same server with both
+    turned off, in the same run."""
+    n = plan.report_storm
+    app, bare = storm["limited"], storm["unlimited"]
+    rows = []
+    for when, key in (("idle", "idle"), (f"while one viewer asks for {n} XLSX reports", "during")):
+        for p in (50, 95):
+            mine, theirs = percentile(app[key], p), percentile(bare[key], p)
+            row = Row(
+                "5",
+                f"another user's GET /api/v1/boards/{{id}} p{p}, {when} (ms; baseline: no "
+                "report cache nor build limit)",
+                _ms(mine),
+                _ms(theirs),
+                _ratio(mine, theirs),
+            )
+            if key == "during" and p == 95:
+                idle = percentile(app["idle"], 95)
+                row.target = "≤ 3× idle p95"
+                row.met = _met(mine <= 3 * idle)
+            rows.append(row)
+    rows.append(
+        Row(
+            "5",
+            f"the viewer's {n} XLSX reports: all received (s; refused with 429 and retried: "
+            f"{app['refused']}, baseline {bare['refused']})",
+            f"{app['all_s']:.1f}",
+            f"{bare['all_s']:.1f}",
+            _ratio(app["all_s"], bare["all_s"]),
+        )
+    )
     return rows
 
 

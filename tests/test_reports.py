@@ -1140,14 +1140,14 @@ def test_a_third_concurrent_build_from_one_user_is_refused_while_others_are_not_
             assert held_builds["condition"].wait_for(lambda: held_builds["started"] == 2, 30)
         third = _get(app.test_client(), the_board.id, viewer, "html")
         assert third.status_code == 429
-        assert third.headers["Retry-After"] == "5"
+        assert third.headers["Retry-After"] == "3"
         assert third.json["error"]["code"] == "too_many_requests"
         assert "2 reports being generated" in third.json["error"]["message"]
         # The reports page is built within the same slots: a page with the reason.
         client = app.test_client()
         AuthActions(client).login(users["viewer"])
         page = client.get(f"/boards/{the_board.id}/reports?week=2026-W43")
-        assert page.status_code == 429 and page.headers["Retry-After"] == "5"
+        assert page.status_code == 429 and page.headers["Retry-After"] == "3"
         assert "2 reports being generated" in page.get_data(as_text=True)
         # Another user is not limited by the viewer's builds.
         other = _get(app.test_client(), the_board.id, member, "html")
@@ -1206,3 +1206,26 @@ def test_build_slots_live_in_redis_when_there_is_a_message_queue(app, redis_url)
     app.config["REPORT_BUILDS_REDIS_PREFIX"] = "tracker-test:report-builds:config"
     app.extensions[cache.EXTENSION]["slots"] = None
     assert isinstance(cache._slots(), cache.RedisSlots)
+
+
+@pytest.mark.time_machine(AFTER_W43, tick=False)
+def test_concurrent_requests_for_the_same_report_wait_for_one_build(
+    app, history, the_board, users, held_builds
+):
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    held_builds["count"] = 1
+    viewer = _token(users, "viewer")
+    with ThreadPoolExecutor(4) as pool:
+        asked = [
+            pool.submit(_get, app.test_client(), the_board.id, viewer, "xlsx") for _ in range(4)
+        ]
+        with held_builds["condition"]:
+            assert held_builds["condition"].wait_for(lambda: held_builds["started"] == 1, 30)
+        time.sleep(0.5)  # the other three arrive while the first is building
+        held_builds["go"].set()
+        answers = [f.result(timeout=60) for f in asked]
+    assert [a.status_code for a in answers] == [200] * 4  # more than 2, none refused
+    assert len({a.data for a in answers}) == 1
+    assert held_builds["started"] == 1

@@ -160,15 +160,19 @@ def produce(board_id: int, week_text: Any, fmt: str, *, builder: int | None) -> 
     body = cache.cache_get(key)
     if body is not None:
         return Produced(body, name, media, from_cache=True)
-    with cache.build_slot(builder):
-        report = _compute(inputs, week)
-        if fmt == PAGE:
-            body = render_page_fragment(report).encode("utf-8")
-        else:
-            from tracker.reports import render
+    with cache.one_build(key) as waited:
+        body = cache.cache_get(key) if waited else None
+        if body is not None:
+            return Produced(body, name, media, from_cache=True)
+        with cache.build_slot(builder):
+            report = _compute(inputs, week)
+            if fmt == PAGE:
+                body = render_page_fragment(report).encode("utf-8")
+            else:
+                from tracker.reports import render
 
-            body = render.render_bytes(report, fmt)
-    cache.cache_put(key, body)
+                body = render.render_bytes(report, fmt)
+        cache.cache_put(key, body)
     return Produced(body, name, media, from_cache=False)
 
 

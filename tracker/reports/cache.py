@@ -15,8 +15,9 @@ files go until it is under the bound. A cache that cannot be read or written is 
 skipped, never a failed report.
 
 Build slots: at most `REPORT_BUILDS_PER_USER` builds at a time per user (a cache hit takes no
-slot); beyond it the request is refused with 429 and `Retry-After`, so that one person asking
-for many reports at once cannot slow the board for everyone. In one process the count is a
+slot, nor does a request that waits for the same report already being built in this process);
+beyond it the request is refused with 429 and `Retry-After`, so that one person asking for
+many reports at once cannot slow the board for everyone. In one process the count is a
 counter under a lock; with a message queue (`MESSAGE_QUEUE=redis://…`, several workers) it is
 a sorted set per user in Redis, whose entries expire (`REPORT_BUILD_SLOT_SECONDS`) so a worker
 that dies mid-build does not hold a slot for ever.
@@ -24,7 +25,7 @@ that dies mid-build does not hold a slot for ever.
 Settings (`TRACKER_` environment variables): REPORT_CACHE_DIR (default `instance/cache/reports`),
 REPORT_CACHE_MAX_MB (default 200; 0 turns the cache off), REPORT_CACHE_RUNNING_SECONDS
 (default 300), REPORT_BUILDS_PER_USER (default 2; 0 for no limit), REPORT_BUILD_RETRY_AFTER
-(seconds, default 5), REPORT_BUILD_SLOT_SECONDS (default 300).
+(seconds, default 3), REPORT_BUILD_SLOT_SECONDS (default 300).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("REPORT_CACHE_MAX_MB", 200)
     app.config.setdefault("REPORT_CACHE_RUNNING_SECONDS", 300)
     app.config.setdefault("REPORT_BUILDS_PER_USER", 2)
-    app.config.setdefault("REPORT_BUILD_RETRY_AFTER", 5)
+    app.config.setdefault("REPORT_BUILD_RETRY_AFTER", 3)
     app.config.setdefault("REPORT_BUILD_SLOT_SECONDS", 300)
     app.config.setdefault("REPORT_BUILDS_REDIS_PREFIX", "tracker:report-builds")
     app.extensions[EXTENSION] = {"slots": None}
@@ -157,6 +158,36 @@ def cache_key(parts: list[Any]) -> str:
     """A file name for a report: the digest of everything it is computed from."""
     digest = hashlib.sha256(repr([code_version(), *parts]).encode("utf-8")).hexdigest()
     return digest[:40]
+
+
+# Builds under way in this process, by cache key: a request for a report someone is already
+# building waits for that build and is served its file, instead of building it again.
+_building: dict[str, threading.Event] = {}
+_building_lock = threading.Lock()
+
+
+@contextmanager
+def one_build(key: str, wait_seconds: float = 120) -> Iterator[bool]:
+    """Run the block as the one build of `key` in this process (yields False), or, when
+    another request is building it, first wait for that build to end (yields True: look in
+    the cache again before building). Without a cache there is nothing to share."""
+    if _max_bytes() <= 0:
+        yield False
+        return
+    with _building_lock:
+        running = _building.get(key)
+        if running is None:
+            _building[key] = done = threading.Event()
+    if running is not None:
+        running.wait(wait_seconds)
+        yield True
+        return
+    try:
+        yield False
+    finally:
+        with _building_lock:
+            _building.pop(key, None)
+        done.set()
 
 
 # --- build slots -----------------------------------------------------------------------------
