@@ -1229,3 +1229,15 @@ def test_concurrent_requests_for_the_same_report_wait_for_one_build(
     assert [a.status_code for a in answers] == [200] * 4  # more than 2, none refused
     assert len({a.data for a in answers}) == 1
     assert held_builds["started"] == 1
+
+
+@pytest.mark.time_machine(AFTER_W43, tick=False)
+def test_export_weekly_command_writes_text_formats_to_standard_output(runner, history, the_board):
+    result = runner.invoke(
+        args=[
+            *("export-weekly", "--board", str(the_board.id), "--week", "2026-W43"),
+            *("--format", "csv", "--output", "-"),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbfSection,Board,Week,Stage")

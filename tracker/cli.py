@@ -129,7 +129,7 @@ def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> N
             "`tracker db upgrade`."
         ) from error
     if str(output) == "-":
-        click.get_binary_stream("stdout").write(produced.body)
+        click.echo(produced.body, nl=False)  # bytes: written as they are
         return
     try:
         output.write_bytes(produced.body)

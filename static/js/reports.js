@@ -3,8 +3,10 @@
 // Without this script the download links are plain links to the API and simply download.
 // With it, a click fetches the file (same origin, the session cookie), says "Generating …" in
 // a polite live region while the server works, then hands the file to the browser under the
-// server's file name and says what was saved, or why it failed. A Print button appears too:
-// printing needs a script, and the print stylesheet leaves only the report on the paper.
+// server's file name and says what was saved, or why it failed. While the person's other
+// reports are still being built (429), it waits as the server's Retry-After says and asks
+// again. A Print button appears too: printing needs a script, and the print stylesheet leaves
+// only the report on the paper.
 
 const region = document.getElementById("downloads");
 const list = document.getElementById("download-list");
@@ -75,7 +77,14 @@ async function download(link) {
     elapsed.textContent = `${Math.round((performance.now() - started) / 1000)} s`;
   }, 1000);
   try {
-    const response = await fetch(link.href, { credentials: "same-origin" });
+    let response = await fetch(link.href, { credentials: "same-origin" });
+    // 429: this person's other reports are still being built; the server says when to ask again.
+    for (let attempt = 0; response.status === 429 && attempt < 20; attempt += 1) {
+      const wait = Math.min(Math.max(Number(response.headers.get("Retry-After")) || 3, 1), 30);
+      status.textContent = `Your other reports are still being generated; the ${label} for ${week} is next (asking again in ${wait} s)…`;
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      response = await fetch(link.href, { credentials: "same-origin" });
+    }
     if (!response.ok) throw new Error(await problem(response));
     const blob = await response.blob();
     const name = fileName(response, link.getAttribute("download"));
@@ -84,7 +93,8 @@ async function download(link) {
     status.textContent = `${label} ready: ${name} (${size(blob.size)}, generated in ${seconds} s).`;
   } catch (error) {
     status.classList.add("is-error");
-    status.textContent = `The ${label} could not be generated: ${error.message}. Try again in a moment.`;
+    const reason = error.message.replace(/\.$/, "");
+    status.textContent = `The ${label} could not be generated: ${reason}. Try again in a moment.`;
   } finally {
     clearInterval(timer);
     setBusy(false, link);

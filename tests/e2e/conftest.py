@@ -129,6 +129,7 @@ def _app_env(workdir: Path) -> dict[str, str]:
     env.update(
         TRACKER_DATABASE_URL=f"sqlite:///{workdir / 'tracker.sqlite3'}",
         TRACKER_SECRET_KEY=secrets.token_hex(32),
+        TRACKER_REPORT_CACHE_DIR=str(workdir / "report-cache"),  # not the checkout's instance/
         FLASK_DEBUG="0",
         PYTHONUNBUFFERED="1",
     )

@@ -208,3 +208,35 @@ def test_printing_leaves_only_the_report(page: Page, demo_board: DemoBoard) -> N
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 2
+
+
+def test_download_refused_with_429_waits_as_told_and_asks_again(
+    page: Page, demo_board: DemoBoard, browser_errors: BrowserErrors
+) -> None:
+    browser_errors.expect(r"status of 429 \(TOO MANY REQUESTS\)|status of 429")
+    open_reports(page, demo_board, "viewer")
+    week = this_week(page)
+    answered: list[str] = []
+
+    def first_refused(route: Any) -> None:
+        if not answered:
+            answered.append("429")
+            route.fulfill(
+                status=429,
+                headers={"Retry-After": "1", "Content-Type": "application/json"},
+                body='{"error": {"code": "too_many_requests", "message": "busy", "fields": {}}}',
+            )
+        else:
+            answered.append("passed on")
+            route.continue_()
+
+    page.route(re.compile(r"/reports/weekly\?.*format=csv"), first_refused)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="CSV").click()
+        expect(page.locator("#download-status")).to_have_text(
+            f"Your other reports are still being generated; the CSV for {week} is next "
+            "(asking again in 1 s)…"
+        )
+    assert download_info.value.suggested_filename.endswith(f"{week}.csv")
+    expect(page.locator("#download-status")).to_contain_text("CSV ready")
+    assert answered == ["429", "passed on"]
