@@ -1241,3 +1241,18 @@ def test_export_weekly_command_writes_text_formats_to_standard_output(runner, hi
     )
     assert result.exit_code == 0, result.output
     assert result.stdout_bytes.startswith(b"\xef\xbb\xbfSection,Board,Week,Stage")
+
+
+@pytest.mark.time_machine(AFTER_W43, tick=False)
+def test_choosing_another_lead_role_is_not_served_from_a_report_cached_before(
+    client, history, the_board, users, builds
+):
+    token = _token(users)
+    first = json.loads(_get(client, the_board.id, token, "json").data)
+    assert {r["lead"] for r in first["time_in_stage"]} == {"", "Council"}
+    for role in the_board.role_types:
+        role.is_lead = role.name == "Partner"
+    db.session.commit()
+    again = json.loads(_get(client, the_board.id, token, "json").data)
+    assert {r["lead"] for r in again["time_in_stage"]} == {""}  # the Partner claim was released
+    assert len(builds) == 2

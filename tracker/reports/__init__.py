@@ -61,12 +61,14 @@ class Inputs:
     organisation_names: dict[int, str]
 
     def fingerprint(self) -> list[Any]:
+        """Everything here a report shows or decides by (which role leads, for one)."""
         return [
             self.board.id,
             self.board.name,
             sorted(self.stage_names.items()),
             sorted(self.lane_names.items()),
             sorted(self.organisation_names.items()),
+            sorted((r.id, r.name, r.is_lead) for r in self.board.role_types),
         ]
 
 
