@@ -330,13 +330,14 @@ def _board_reads(url: str, token: str, until: threading.Event, minimum: int) -> 
     return times
 
 
-def _reports_storm(url: str, token: str, week: str, n: int) -> dict[str, Any]:
-    """`n` requests at once for the same XLSX report from one person, each retried after its
-    `Retry-After` when refused, until all `n` have their file."""
+def _reports_storm(url: str, token: str, weeks: list[str]) -> dict[str, Any]:
+    """One request per week in `weeks`, all at once, for its XLSX report, from one person;
+    each retried after its `Retry-After` when refused, until all have their file."""
+    n = len(weeks)
     refused = 0
     lock = threading.Lock()
 
-    def one() -> float:
+    def one(week: str) -> float:
         nonlocal refused
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
@@ -356,7 +357,7 @@ def _reports_storm(url: str, token: str, week: str, n: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(n) as pool:
-        waits = list(pool.map(lambda _: one(), range(n)))
+        waits = list(pool.map(one, weeks))
     return {"all_s": time.perf_counter() - started, "waits": waits, "refused": refused}
 
 
@@ -375,8 +376,9 @@ def measure_storm(
     workdir: Path, database: Path, setup: dict[str, Any], storm: int, idle_reads: int = 20
 ) -> dict[str, Any]:
     """Per server set-up ("limited": as shipped; "unlimited": no cache, no build limit), the
-    other user's board reads when idle and during the storm (seconds each), and the storm's
-    own figures (see `_reports_storm`)."""
+    other user's board reads when idle, then during each storm (seconds each), and the storm's
+    own figures (see `_reports_storm`): `same` asks for one week's report `storm` times,
+    `different` for `storm` different weeks (the weeks before it)."""
     assert setup["board_id"] == BOARD
     results: dict[str, Any] = {}
     configurations = {
@@ -391,15 +393,21 @@ def measure_storm(
             done.set()
             _board_reads(server.url, member, done, 3)  # warm-up
             idle = _board_reads(server.url, member, done, idle_reads)
-            done.clear()
-            with ThreadPoolExecutor(1) as pool:
-                reads = pool.submit(_board_reads, server.url, member, done, 5)
-                try:
-                    storm_result = _reports_storm(server.url, viewer, setup["week"], storm)
-                finally:
-                    done.set()
-                during = reads.result()
-        results[name] = {"idle": idle, "during": during, **storm_result}
+            week = Week.parse(setup["week"])
+            storms = {
+                "same": [str(week)] * storm,
+                "different": [str(week.shifted(-i)) for i in range(1, storm + 1)],
+            }
+            results[name] = {"idle": idle}
+            for kind, weeks in storms.items():
+                done.clear()
+                with ThreadPoolExecutor(1) as pool:
+                    reads = pool.submit(_board_reads, server.url, member, done, 5)
+                    try:
+                        storm_result = _reports_storm(server.url, viewer, weeks)
+                    finally:
+                        done.set()
+                    results[name][kind] = {"during": reads.result(), **storm_result}
     return results
 
 
@@ -422,13 +430,14 @@ def main() -> None:
         )
     if args.storm:
         for name, figures in result["storm"].items():
-            idle, during = sorted(figures["idle"]), sorted(figures["during"])
-            print(
-                f"{name}: board API idle p50 {statistics.median(idle):.3f} s; during "
-                f"{args.storm} reports p50 {statistics.median(during):.3f} s, max "
-                f"{during[-1]:.3f} s; all reports in {figures['all_s']:.1f} s, "
-                f"{figures['refused']} refused"
-            )
+            print(f"{name}: board API idle p50 {statistics.median(figures['idle']):.3f} s")
+            for kind in ("same", "different"):
+                during = sorted(figures[kind]["during"])
+                print(
+                    f"  {args.storm} reports, {kind} weeks: board API p50 "
+                    f"{statistics.median(during):.3f} s, max {during[-1]:.3f} s; all reports "
+                    f"in {figures[kind]['all_s']:.1f} s, {figures[kind]['refused']} refused"
+                )
 
 
 if __name__ == "__main__":
