@@ -141,9 +141,13 @@ def cache_put(key: str, body: bytes) -> None:
 def _trim(directory: Path, limit: int) -> None:
     """Delete the least recently used files until the folder holds at most `limit` bytes."""
     files = []
+    abandoned = time.time() - 3600
     for entry in os.scandir(directory):
-        if entry.is_file() and not entry.name.startswith(".writing-"):
-            stat = entry.stat()
+        if not entry.is_file():
+            continue
+        stat = entry.stat()
+        # A file still being written is not counted, unless its writer died long ago.
+        if not entry.name.startswith(".writing-") or stat.st_mtime < abandoned:
             files.append((stat.st_mtime, stat.st_size, entry.path))
     total = sum(size for _, size, _ in files)
     for _, size, path in sorted(files):

@@ -27,7 +27,7 @@ bp = Blueprint("reports", __name__)
 # (format, what a person calls it, what it holds), in the order the page offers them.
 DOWNLOADS = (
     ("xlsx", "Excel workbook (XLSX)", "one sheet per section, real dates and numbers"),
-    ("csv", "CSV", "one file, a column names each section"),
+    ("csv", "CSV", "one file for Excel, each section under its own header row"),
     ("html", "Printable report (HTML)", "this report with its charts, to keep or print"),
     ("json", "JSON", "for integrations; described in the API document"),
 )
