@@ -111,12 +111,13 @@ def cache_get(key: str) -> bytes | None:
     path = _directory() / key
     try:
         body = path.read_bytes()
-        os.utime(path)
     except FileNotFoundError:
         return None
     except OSError as error:
         current_app.logger.warning("Report cache: cannot read %s: %s", path, error)
         return None
+    with contextlib.suppress(OSError):  # recently used: trimmed last (a read-only cache serves)
+        os.utime(path)
     return body
 
 
