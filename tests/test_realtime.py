@@ -193,7 +193,8 @@ def test_signing_out_ends_that_sessions_socket(app, client, the_board, users):
 
 
 def test_presence_lists_viewers_and_who_is_editing(the_board, users, viewer_socket):
-    initiative = make_initiative(the_board, users["envoy"])
+    # Proposed by the member's organisation, so the member may edit it (and show it).
+    initiative = make_initiative(the_board, users["member"])
     envoy_sock = viewer_socket("envoy")
     member_sock = viewer_socket("member")
     presence = received(envoy_sock, "presence")[-1]

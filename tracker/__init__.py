@@ -38,7 +38,7 @@ def create_app(
     _configure_database(app)
     _configure_secret_key(app)
 
-    from tracker import accounts, admin, cli, health, realtime, security
+    from tracker import accounts, admin, cli, health, limits, realtime, security
     from tracker.api import bp as api_bp
     from tracker.api import init_api
     from tracker.extensions import csrf, db, login_manager, migrate
@@ -46,6 +46,7 @@ def create_app(
     from tracker.web import bp as web_bp
     from tracker.web import init_web
 
+    limits.init_app(app)  # ids in URLs, JSON parsing: before any route can run
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from tracker import events, policy
+from tracker import events, policy, text
 from tracker.errors import Conflict, Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import (
@@ -51,6 +51,10 @@ INITIATIVE_RESTORED = "initiative_restored"
 ROLE_CLAIMED = "role_claimed"
 ROLE_RELEASED = "role_released"
 COMMENT_ADDED = "comment_added"
+
+# Fields that hold paragraphs: tab and line breaks allowed (tracker.text). Every other text
+# field is a single line. The page forms use a <textarea> for exactly these.
+MULTI_LINE_FIELDS = frozenset({"summary", "rag_reason", "barriers", "body"})
 
 EDITABLE_FIELDS = (
     "title",
@@ -144,7 +148,7 @@ def _text(value: Any, field: str, *, max_len: int, required: bool = False) -> st
         value = ""
     if not isinstance(value, str):
         raise Invalid({field: "must be text"})
-    value = value.strip()
+    value = text.clean(value, field, multiline=field in MULTI_LINE_FIELDS).strip()
     if required and not value:
         raise Invalid({field: "is required"})
     if len(value) > max_len:

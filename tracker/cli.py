@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from tracker import accounts, demo
+from tracker import accounts, demo, text
+from tracker.admin import common
 from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
-from tracker.models import Board, User
+from tracker.models import NAME_MAX, Board, User
 
 
 def init_app(app: Flask) -> None:
@@ -47,6 +48,14 @@ def create_user_command(
     email: str, organisation: str, role: str, name: str | None, password: str | None
 ) -> None:
     """Create an account. The organisation is created when it does not exist yet."""
+    try:
+        # The text rule for names, before anyone is asked for a password.
+        text.clean(email, "EMAIL")
+        organisation = common.text(organisation, "--org", max_len=NAME_MAX)
+        if name is not None:
+            name = common.text(name, "--name", max_len=NAME_MAX)
+    except Invalid as error:
+        raise click.ClickException(error.message) from error
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -68,6 +77,10 @@ def create_token_command(email: str, name: str) -> None:
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"No account with e-mail {email}.")
+    try:
+        name = common.text(name, "--name", max_len=NAME_MAX)
+    except Invalid as error:
+        raise click.ClickException(error.message) from error
     token = accounts.create_token(user, name)
     db.session.commit()
     click.echo(token)

@@ -26,6 +26,11 @@ REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None
 
+# The largest request body, and the largest form field, the app reads (bytes): beyond them a
+# request is refused with 413 before it is read into memory (chunked bodies too).
+MAX_CONTENT_LENGTH = 1024 * 1024
+MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
 DISPLAY_TIMEZONE = "Europe/London"
 
 # flask-smorest / OpenAPI

@@ -38,10 +38,10 @@ import sqlalchemy as sa
 from flask import Flask, current_app, request, session
 from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_room
 
-from tracker import accounts, policy
+from tracker import accounts, limits, policy
 from tracker import events as event_log
 from tracker.extensions import db, socketio
-from tracker.models import Board, Event, Organisation, User
+from tracker.models import Board, Event, Initiative, Organisation, User
 from tracker.socket_gate import SocketGate
 
 Publisher = Callable[[list[dict[str, Any]]], None]
@@ -174,6 +174,9 @@ def init_app(app: Flask) -> None:
         cors_allowed_origins=origins,
         # Clients send small commands; nothing legitimate comes near this.
         max_http_buffer_size=app.config.get("SOCKETIO_MAX_MESSAGE_BYTES", 16 * 1024),
+        # A packet that cannot be read is an error acknowledgement, never a traceback.
+        serializer=limits.SocketPacket,
+        json=limits.SafeJSON,
         manage_session=False,
         message_queue=queue,
         logger=False,
@@ -709,7 +712,8 @@ def on_leave(payload: Any = None) -> dict[str, Any]:
 @socketio.on("editing")
 def on_editing(payload: Any = None) -> dict[str, Any]:
     """`{board_id, initiative_id | null}`: this viewer has that initiative open for editing
-    (or no longer)."""
+    (or no longer). The same rule as an edit: the initiative is on that board and the viewer
+    may edit it; otherwise an error acknowledgement, and presence stays as it was."""
     conn = _current_connection()
     if conn is None:
         return _error("unauthenticated", "Your session has ended; sign in again.")
@@ -719,12 +723,31 @@ def on_editing(payload: Any = None) -> dict[str, Any]:
     if board_id not in conn.boards:
         return _error("invalid", "Join the board first.", {"board_id": "not joined"})
     initiative_id = payload.get("initiative_id")
-    if initiative_id is not None and (
-        isinstance(initiative_id, bool) or not isinstance(initiative_id, int)
-    ):
-        return _error(
-            "invalid", "initiative_id must be an integer or null.", {"initiative_id": "invalid"}
+    if initiative_id is not None:
+        if isinstance(initiative_id, bool) or not isinstance(initiative_id, int):
+            return _error(
+                "invalid",
+                "initiative_id must be an integer or null.",
+                {"initiative_id": "invalid"},
+            )
+        initiative = (
+            db.session.get(Initiative, initiative_id)
+            if 1 <= initiative_id <= limits.MAX_ID
+            else None
         )
+        if initiative is None or initiative.board_id != board_id:
+            return _error(
+                "not_found",
+                f"Initiative {initiative_id} is not on board {board_id}.",
+                {"initiative_id": "no such initiative on this board"},
+            )
+        user = db.session.get(User, conn.user_id)
+        if user is None or not policy.may_edit(user, initiative):
+            return _error(
+                "forbidden",
+                "You cannot edit this initiative, so you cannot be shown editing it.",
+                {"initiative_id": "you may not edit this initiative"},
+            )
     with _registry().lock:
         conn.editing[board_id] = initiative_id
     _broadcast_presence(board_id)

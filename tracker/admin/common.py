@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from tracker import policy, realtime
+from tracker import text as text_rule
 from tracker.errors import Invalid
 from tracker.models import Event, User
 
@@ -46,10 +47,12 @@ def require_admin(actor: User) -> None:
 
 
 def text(value: Any, field: str, *, max_len: int, required: bool = True) -> str:
+    """A name or label: one line (the text rule, `tracker.text`), white space tidied."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise Invalid({field: "must be text"})
+    value = text_rule.clean(value, field)
     value = " ".join(value.split())  # names: no leading, trailing or repeated white space
     if required and not value:
         raise Invalid({field: "is required"})

@@ -1,12 +1,12 @@
 """Forms of the administration and account pages (Flask-WTF: each carries a CSRF token).
 
+Each derives from `tracker.web.forms.Form`, so every text input follows the one text rule.
 Forms repeated on one page (a row per stage, per organisation …) get a prefix of their own
 (`stage-12-`), so every input has a unique id that error messages can point to.
 """
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -29,38 +29,38 @@ from tracker.accounts import MIN_PASSWORD_LENGTH
 from tracker.admin.common import COUNT_MAX, LABEL_MAX
 from tracker.admin.links import PASSWORD_MAX
 from tracker.models import NAME_MAX
-from tracker.web.forms import options
+from tracker.web.forms import Form, options
 
 ROLE_CHOICES = options(
     [("member", "Member"), ("envoy", "Envoy"), ("viewer", "Viewer"), ("admin", "Admin")]
 )
 
 
-class NameForm(FlaskForm):
+class NameForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
 
 
-class LabelForm(FlaskForm):
+class LabelForm(Form):
     """A Grand Challenge's name."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=LABEL_MAX)])
 
 
-class BoardForm(FlaskForm):
+class BoardForm(Form):
     name = StringField("Board name", validators=[DataRequired(), Length(max=NAME_MAX)])
     defaults = BooleanField(
         "Start with the default stages, Grand Challenges and role types", default=True
     )
 
 
-class StageForm(FlaskForm):
+class StageForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=LABEL_MAX)])
     wip_limit = IntegerField(
         "WIP limit", validators=[Optional(), NumberRange(min=1, max=COUNT_MAX)]
     )
 
 
-class RoleTypeForm(FlaskForm):
+class RoleTypeForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=LABEL_MAX)])
     max_holders = IntegerField(
         "Maximum holders", validators=[Optional(), NumberRange(min=1, max=COUNT_MAX)]
@@ -68,23 +68,23 @@ class RoleTypeForm(FlaskForm):
     is_lead = BooleanField("Leads the initiative")
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
     organisation_id = SelectField("Organisation", coerce=int, validators=[InputRequired()])
     role = SelectField("Account role", choices=ROLE_CHOICES, validators=[InputRequired()])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     role = SelectField("Account role", choices=ROLE_CHOICES, validators=[InputRequired()])
     organisation_id = SelectField("Organisation", coerce=int, validators=[InputRequired()])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField("What is it for?", validators=[DataRequired(), Length(max=NAME_MAX)])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         "New password",
         validators=[
@@ -102,7 +102,7 @@ class SetPasswordForm(FlaskForm):
     )
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """Read from the query string; changes nothing, so no CSRF token."""
 
     class Meta:

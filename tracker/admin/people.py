@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from tracker import accounts
+from tracker import text as text_rule
 from tracker.admin import audit, links
 from tracker.admin.common import Done, require_admin, text
 from tracker.errors import Invalid, NotFound
@@ -37,6 +38,7 @@ def get(user_id: int) -> User:
 def _email(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Invalid({"email": "is required"})
+    text_rule.clean(value, "email")
     try:
         email = validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:

@@ -12,7 +12,7 @@ from flask_smorest import Api, Blueprint
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 
-from tracker import accounts
+from tracker import accounts, limits
 from tracker.api.schemas import ErrorSchema, InitiativeSchema
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
@@ -27,6 +27,8 @@ bp = Blueprint(
     url_prefix=API_PREFIX,
     description="Initiatives, roles, comments and the event log of a board.",
 )
+# Reads JSON bodies with tracker.limits.loads: too deep or unreadable is a 400.
+bp.ARGUMENTS_PARSER = limits.ArgumentsParser()
 
 
 def error_body(
@@ -41,6 +43,8 @@ class TrackerApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException) -> Any:
+        if error.code == 413:
+            error = limits.too_large()  # says what the limit is
         if not request.path.startswith(API_PREFIX + "/"):
             if error.code is not None and 400 <= error.code < 500:
                 # Pages get the site's own error page (header, a way back), not Werkzeug's.
@@ -75,6 +79,7 @@ class TrackerApi(Api):  # type: ignore[misc]
             code,
             status_codes.get(code, "error"),
             data.get("message") or error.description or error.name,
+            data.get("fields"),
         )
         return jsonify(body), status, data.get("headers", {})
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from tracker import text
+from tracker.board import MULTI_LINE_FIELDS
+from tracker.limits import MAX_ID
 from tracker.models import (
     BARRIERS_MAX,
     COMMENT_MAX,
@@ -15,12 +18,39 @@ from tracker.models import (
 )
 
 # Ids and versions fit a 32-bit integer on every database we support.
-MAX_INT = 2**31 - 1
+MAX_INT = MAX_ID
 RAGS = ("red", "amber", "green", "not_set")
 
 
 def _id(**kwargs: object) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(1, MAX_INT), **kwargs)  # type: ignore[arg-type]
+
+
+class TextRule(validate.Validator):
+    """The one text rule (`tracker.text`): no control characters; tab and line breaks only in
+    a multi-line field."""
+
+    def __init__(self, multiline: bool) -> None:
+        self.multiline = multiline
+
+    def __call__(self, value: str) -> str:
+        reason = text.problem(value, multiline=self.multiline)
+        if reason is not None:
+            raise ma.ValidationError(reason)
+        return value
+
+
+def _text(
+    name: str, max_len: int, *, min_len: int | None = None, **kwargs: object
+) -> fields.String:
+    """A text field a person types: its length and the text rule."""
+    multiline = name in MULTI_LINE_FIELDS
+    rule = "tab and line breaks allowed" if multiline else "one line"
+    return fields.String(
+        validate=[validate.Length(min_len, max_len), TextRule(multiline)],
+        metadata={"description": f"Text without control characters ({rule})."},
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 class ErrorBodySchema(ma.Schema):
@@ -49,18 +79,18 @@ class StrictBoolean(fields.Boolean):
 
 
 class InitiativeFieldsSchema(ma.Schema):
-    title = fields.String(validate=validate.Length(1, TITLE_MAX))
-    summary = fields.String(validate=validate.Length(max=SUMMARY_MAX))
+    title = _text("title", TITLE_MAX, min_len=1)
+    summary = _text("summary", SUMMARY_MAX)
     grand_challenge_id = _id()
     rag = fields.String(validate=validate.OneOf(RAGS))
-    rag_reason = fields.String(validate=validate.Length(max=RAG_REASON_MAX))
-    next_step = fields.String(validate=validate.Length(max=NEXT_STEP_MAX))
+    rag_reason = _text("rag_reason", RAG_REASON_MAX)
+    next_step = _text("next_step", NEXT_STEP_MAX)
     next_step_due = fields.Date(allow_none=True)
-    barriers = fields.String(validate=validate.Length(max=BARRIERS_MAX))
+    barriers = _text("barriers", BARRIERS_MAX)
 
 
 class InitiativeCreateSchema(InitiativeFieldsSchema):
-    title = fields.String(required=True, validate=validate.Length(1, TITLE_MAX))
+    title = _text("title", TITLE_MAX, min_len=1, required=True)
     grand_challenge_id = _id(required=True)
     stage_id = _id(metadata={"description": "Default: the board's first stage."})
     proposing_organisation_id = _id(
@@ -100,7 +130,7 @@ class ClaimCreateSchema(ma.Schema):
 
 
 class CommentCreateSchema(ma.Schema):
-    body = fields.String(required=True, validate=validate.Length(1, COMMENT_MAX))
+    body = _text("body", COMMENT_MAX, min_len=1, required=True)
 
 
 class EventsQuerySchema(ma.Schema):

@@ -28,7 +28,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
-from tracker import accounts, board, events, policy, realtime, security, visits
+from tracker import accounts, board, events, policy, realtime, security, text, visits
 from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import Board, Claim, Initiative, Organisation, User, utcnow
@@ -88,6 +88,8 @@ def _domain_error(error: DomainError) -> ResponseReturnValue:
 def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
+    if text.problem(target) is not None:
+        return None  # control characters or line breaks (a CR/LF in Location is a 500)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
@@ -515,7 +517,13 @@ def comment_action(initiative_id: int) -> ResponseReturnValue:
     form = CommentForm()
     back = url_for("web.initiative_page", initiative_id=initiative_id)
     if not form.validate_on_submit():
-        flash("Write a note of up to 5,000 characters.", "error")
+        problems = " ".join(form.body.errors)
+        flash(
+            f"{form.body.label.text}: {problems}"
+            if problems
+            else "The form expired; please try again.",
+            "error",
+        )
         return redirect(back)
     try:
         change = board.add_comment(me(), initiative_id, form.body.data)

@@ -1,7 +1,13 @@
-"""Page forms (Flask-WTF: every one carries a CSRF token)."""
+"""Page forms (Flask-WTF: every one carries a CSRF token).
+
+Every form derives from `Form`, which applies the one text rule (`tracker.text`) to each text
+input a person types, and ids and versions are bounded as the API bounds them, so that bad
+input is a message on the page, never a 500.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -17,8 +24,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
+from tracker import text
+from tracker.limits import MAX_ID
 from tracker.models import (
     BARRIERS_MAX,
     COMMENT_MAX,
@@ -29,21 +46,63 @@ from tracker.models import (
 )
 
 
+def typed_text(field_class: type[Field]) -> bool:
+    """Whether a person types the text of fields of this class: the text rule applies.
+
+    Not to passwords (never shown or exported, hashed as given: refusing characters would only
+    lock people out) nor to hidden fields (no one types them; each is checked for what it
+    carries, e.g. a version's digits)."""
+    return issubclass(field_class, StringField) and not issubclass(
+        field_class, PasswordField | HiddenField
+    )
+
+
+class TextRule:
+    """WTForms validator: `tracker.text`'s rule; multi-line for a `<textarea>`."""
+
+    def __init__(self, multiline: bool) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if isinstance(field.data, str):
+            reason = text.problem(field.data, multiline=self.multiline)
+            if reason is not None:
+                raise ValidationError(reason)
+
+
+class Form(FlaskForm):
+    """The base of every page, admin and account form."""
+
+    def validate(self, extra_validators: dict[str, list[Any]] | None = None) -> bool:
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for name, field in self._fields.items():
+            if typed_text(type(field)):
+                rule = TextRule(multiline=isinstance(field, TextAreaField))
+                extra[name] = [*extra.get(name, []), rule]
+        return bool(super().validate(extra_validators=extra))
+
+
+def _version(form: FlaskForm, field: Field) -> None:
+    """A hidden version: empty, or the digits of a version the API would take."""
+    if field.data and not (re.fullmatch(r"[0-9]{1,10}", field.data) and int(field.data) <= MAX_ID):
+        raise ValidationError("is not a version of this initiative; reload the page")
+
+
 def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("E-mail", validators=[DataRequired(), Email()])
     password = PasswordField("Password", validators=[DataRequired()])
     next = HiddenField()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button with nothing but its CSRF token (sign out, release, archive)."""
 
 
-class InitiativeForm(FlaskForm):
+class InitiativeForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
     summary = TextAreaField("Summary", validators=[Length(max=SUMMARY_MAX)])
     grand_challenge_id = SelectField("Grand Challenge", coerce=int)
@@ -59,25 +118,25 @@ class InitiativeForm(FlaskForm):
     next_step_due = DateField("Next step due", validators=[Optional()])
     barriers = TextAreaField("Barriers", validators=[Length(max=BARRIERS_MAX)])
     proposing_organisation_id = SelectField("Proposing organisation", coerce=int)
-    version = HiddenField()
+    version = HiddenField("Version", validators=[_version])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     stage_id = SelectField("Move to stage", coerce=int, validators=[InputRequired()])
-    version = IntegerField(validators=[InputRequired()])
-    position = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    version = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
+    position = IntegerField(validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
 
 
-class ClaimForm(FlaskForm):
-    role_type_id = IntegerField(validators=[InputRequired()])
+class ClaimForm(Form):
+    role_type_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     organisation_id = SelectField("Organisation", coerce=int, validators=[InputRequired()])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField(
         "Add a progress note", validators=[DataRequired(), Length(max=COMMENT_MAX)]
     )
 
 
-class ArchiveForm(FlaskForm):
-    version = IntegerField(validators=[InputRequired()])
+class ArchiveForm(Form):
+    version = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])

@@ -1,0 +1,235 @@
+"""What one request may carry, checked before any of it reaches the database: the range of an
+id, how deeply JSON may nest, and (with `MAX_CONTENT_LENGTH` and `MAX_FORM_MEMORY_SIZE` in
+`tracker.config`) how large a body may be.
+
+Every way JSON comes in parses it here: API bodies (through flask-smorest's webargs parser),
+`request.get_json`, and Socket.IO and Engine.IO packets. Bad input is a clear error — 400 or
+404 with the error shape for the API, a page for pages, an error acknowledgement for a socket —
+never a 500 or a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import flask
+from flask import Flask, current_app, request
+from flask.json.provider import DefaultJSONProvider
+from socketio import packet as socketio_packet
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
+
+from tracker.extensions import socketio
+
+# Ids are 32-bit on every database we support (SQLite would take 64, PostgreSQL's integer
+# columns do not): a larger id cannot exist, and must not reach a query (OverflowError).
+MAX_ID = 2**31 - 1
+
+# Our deepest request is two levels ({"board_id": …}); nothing legitimate nests further.
+# Refusing early keeps a 1 MiB "[[[[…" from reaching code that recurses over it.
+JSON_MAX_DEPTH = 32
+
+# The event a socket packet we cannot read becomes (see SocketPacket).
+MALFORMED_EVENT = "tracker:malformed"
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+class BadJSON(json.JSONDecodeError):
+    """JSON we refuse although `json` may parse it (too deep, a number too long). A
+    `JSONDecodeError`, so webargs and Werkzeug treat it as any malformed body: 400."""
+
+    def __init__(self, message: str, document: str) -> None:
+        super().__init__(message, document or " ", 0)
+
+
+def _too_deep(value: Any, limit: int = JSON_MAX_DEPTH) -> bool:
+    """Whether `value` nests lists and objects more than `limit` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def loads(document: str | bytes) -> Any:
+    """`json.loads`, refusing with `BadJSON` what would otherwise fail later or not as a
+    `ValueError`: nesting deeper than JSON_MAX_DEPTH (or than Python's stack allows, a
+    `RecursionError`) and integers longer than Python converts (4,300 digits)."""
+    if isinstance(document, bytes):
+        document = document.decode("utf-8")
+    too_deep = f"JSON nested more than {JSON_MAX_DEPTH} levels deep is refused."
+    try:
+        value = json.loads(document)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise BadJSON(too_deep, document) from None
+    except ValueError as error:  # "Exceeds the limit (4300 digits) for integer string …"
+        raise BadJSON(f"Not JSON we accept: {error}", document) from None
+    if isinstance(value, dict | list) and _too_deep(value):
+        raise BadJSON(too_deep, document)
+    return value
+
+
+class SafeJSON:
+    """A `json` module for python-socketio and python-engineio (their `json=` option)."""
+
+    dumps = staticmethod(json.dumps)
+    loads = staticmethod(loads)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """`request.get_json()` parses with `loads`: a refused body is Werkzeug's 400."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads(s)
+
+
+class ArgumentsParser(FlaskParser):
+    """flask-smorest's webargs parser, reading JSON bodies with `loads`. A body it refuses
+    is a 400 naming `body` with the reason."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        return loads(_text_of(req))
+
+    def _handle_invalid_json_error(
+        self,
+        error: json.JSONDecodeError | UnicodeDecodeError,
+        req: flask.Request,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        reason = error.msg if isinstance(error, BadJSON) else "Invalid JSON body."
+        abort(400, exc=error, messages={"json": [reason]})
+
+
+def _text_of(req: flask.Request) -> str:
+    data = req.get_data(cache=True)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError(
+            f"Bytes decoding error : {error.reason}", doc=str(error.object), pos=error.start
+        ) from error
+
+
+# --- Socket.IO ----------------------------------------------------------------------------
+
+
+class SocketPacket(socketio_packet.Packet):
+    """python-socketio's packet, never failing to decode.
+
+    A packet it cannot read (bad JSON, too deep, not an event at all) would otherwise raise
+    in python-socketio's message handler: a traceback in the log, and a client waiting in
+    vain for its acknowledgement. Instead an event becomes `MALFORMED_EVENT`, whose handler
+    acknowledges with an error (when the client asked for an acknowledgement); a connect
+    packet whose `auth` cannot be read carries none (the session cookie then decides).
+    """
+
+    json = SafeJSON
+
+    def decode(self, encoded_packet: Any) -> int:
+        try:
+            count = super().decode(encoded_packet)
+        except (ValueError, RecursionError) as error:
+            reason = error.msg if isinstance(error, BadJSON) else "The packet is not valid."
+            return self._malformed(reason)
+        if self.packet_type in (socketio_packet.EVENT, socketio_packet.BINARY_EVENT) and not (
+            isinstance(self.data, list) and self.data and isinstance(self.data[0], str)
+        ):
+            return self._malformed("An event must be a list: its name, then its payload.")
+        return count or 0
+
+    def _malformed(self, reason: str) -> int:
+        if self.packet_type == socketio_packet.CONNECT:  # type: ignore[has-type]
+            self.data = None
+        else:
+            self.packet_type = socketio_packet.EVENT
+            self.data = [MALFORMED_EVENT, reason]
+        return 0
+
+
+@socketio.on(MALFORMED_EVENT)
+def on_malformed(reason: Any = None) -> dict[str, Any]:
+    """The error acknowledgement for a packet that could not be read."""
+    message = reason if isinstance(reason, str) else "The packet is not valid."
+    return {"error": {"code": "bad_request", "message": message, "fields": {"payload": message}}}
+
+
+# --- ids in URLs --------------------------------------------------------------------------
+
+
+class OutOfRange:
+    """What an id converter makes of digits beyond MAX_ID (however many: Python will not even
+    convert more than 4,300): no object has that id."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __str__(self) -> str:
+        return self.digits if len(self.digits) <= 20 else self.digits[:20] + "…"
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: every integer in our URLs is an id. Digits beyond MAX_ID are
+    kept as `OutOfRange` (not a failed match, which would answer 405 where the path has a
+    route for another method) and answered 404 by `_ids_in_range` before any view runs."""
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > len(str(MAX_ID)) or int(value) > MAX_ID:
+            return OutOfRange(value)
+        return super().to_python(value)
+
+
+class IdNotFound(NotFound):
+    """An id in the URL beyond MAX_ID: no such object can exist. Carries the field, so the
+    API's error shape names it as for any unknown id."""
+
+    def __init__(self, name: str, value: object) -> None:
+        what = name.removesuffix("_id").replace("_", " ")
+        super().__init__(f"{what[:1].upper()}{what[1:]} {value} does not exist.")
+        self.data = {"fields": {name: f"no such {what}"}}
+
+
+def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """An id out of range is a 404 before any view runs (pages, admin, reports and API
+    alike), not an OverflowError in the database driver."""
+    for name, value in (values or {}).items():
+        if isinstance(value, OutOfRange):
+            raise IdNotFound(name, value)
+
+
+# --- request size -------------------------------------------------------------------------
+
+
+def too_large() -> RequestEntityTooLarge:
+    """The 413 every entry point answers with (the API in its error shape, pages as a page).
+
+    From here on the request reads as bodiless: the page's own forms (the sign-out button in
+    every page's header) read the form, and reading it again would raise again."""
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    current.__dict__.update(form=ImmutableMultiDict(), files=ImmutableMultiDict(), _cached_data=b"")
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit:
+        return RequestEntityTooLarge(
+            f"The request is too large: the tracker accepts at most {limit:,} bytes."
+        )
+    return RequestEntityTooLarge()
+
+
+def init_app(app: Flask) -> None:
+    """Before any blueprint is registered: their routes take the id converter."""
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = IdConverter
+    app.url_value_preprocessor(_ids_in_range)

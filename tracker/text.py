@@ -1,0 +1,71 @@
+"""The one rule for text a person types, at every entry point (API, page and admin forms,
+the command line).
+
+Refused everywhere, with a reason naming the character:
+
+- C0 control characters (U+0000–U+001F) and DEL (U+007F): no keyboard types them into a
+  field; they break exports (XML, so XLSX, cannot hold most of them), terminals and logs,
+  and PostgreSQL cannot store U+0000 at all.
+- C1 control characters (U+0080–U+009F): no keyboard types them either; they appear only
+  when text was decoded with the wrong character set (Windows-1252 read as Latin-1), and
+  XML 1.0 discourages them. Refusing them shows the person the broken paste at once.
+- Lone surrogates (U+D800–U+DFFF, which JSON's `\\ud800` escapes can produce) and the
+  noncharacters U+FFFE and U+FFFF: they are not text; UTF-8 cannot encode a surrogate (so
+  the database cannot store it) and XML forbids all of them.
+
+Tab and line breaks are allowed only in multi-line fields (summary, barriers, the reason for
+a RAG status, a progress note), where a line break is stored as `\\n` whatever the client
+sent (a browser sends CRLF from a `<textarea>`). Single-line fields (titles, names, the next
+step, e-mail addresses) take none of tab, CR, LF, or the Unicode line and paragraph
+separators U+2028/U+2029.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tracker.errors import Invalid
+
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]")
+_NEWLINES = re.compile("\r\n?")
+
+
+def _code_point(character: str) -> str:
+    return f"U+{ord(character):04X}"
+
+
+def problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why `value` is not acceptable text for a field, or None when it is.
+
+    The reason reads after the field's name: "Title: must not contain …".
+    """
+    found = _NOT_TEXT.search(value)
+    if found:
+        character = found.group()
+        if "\ud800" <= character <= "\udfff":
+            return f"must be valid Unicode text (found the lone surrogate {_code_point(character)})"
+        return (
+            "must not contain control characters "
+            f"(found {_code_point(character)} at character {found.start() + 1})"
+        )
+    if not multiline:
+        found = _LINE_BREAKS.search(value)
+        if found:
+            what = "a tab" if found.group() == "\t" else "a line break"
+            return (
+                f"must be a single line without tabs or line breaks "
+                f"(found {what} at character {found.start() + 1})"
+            )
+    return None
+
+
+def clean(value: str, field: str, *, multiline: bool = False) -> str:
+    """`value` checked against the rule, line breaks stored as `\\n` in multi-line fields.
+
+    Raises `Invalid({field: reason})`.
+    """
+    reason = problem(value, multiline=multiline)
+    if reason is not None:
+        raise Invalid({field: reason})
+    return _NEWLINES.sub("\n", value) if multiline else value
