@@ -307,7 +307,10 @@ def _big_json(size: int) -> bytes:
 
 def _chunked(data: bytes) -> dict[str, Any]:
     """Send `data` with no Content-Length, as a server hands on a chunked request."""
-    return {"input_stream": io.BytesIO(data), "environ_overrides": {"wsgi.input_terminated": True}}
+    return {
+        "input_stream": io.BytesIO(data),
+        "environ_overrides": {"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
+    }
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])

@@ -10,6 +10,7 @@ never a 500 or a traceback.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -228,8 +229,39 @@ def too_large() -> RequestEntityTooLarge:
     return RequestEntityTooLarge()
 
 
+class ChunkedBodyLimit:
+    """WSGI middleware for bodies sent without a Content-Length (chunked transfer).
+
+    Werkzeug reads such a body only up to MAX_CONTENT_LENGTH and hands the truncated part on
+    as if it were all (a form without its CSRF token, JSON cut short): a 400 at best. Here
+    the body is read up to one byte past the limit and handed on with its length, so that
+    Werkzeug refuses one over the limit with 413 exactly as when the length is declared. At
+    most the limit (plus one byte) is held in memory; the rest is never read."""
+
+    def __init__(self, wsgi_app: Any, config: Any) -> None:
+        self.wsgi_app = wsgi_app
+        self.config = config
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        limit = self.config.get("MAX_CONTENT_LENGTH")
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if limit and chunked:
+            stream, parts, size = environ["wsgi.input"], [], 0
+            while size <= limit:
+                data = stream.read(min(64 * 1024, limit + 1 - size))
+                if not data:
+                    break
+                parts.append(data)
+                size += len(data)
+            environ["wsgi.input"] = io.BytesIO(b"".join(parts))
+            environ["CONTENT_LENGTH"] = str(size)
+            del environ["HTTP_TRANSFER_ENCODING"]
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     """Before any blueprint is registered: their routes take the id converter."""
     app.json = JSONProvider(app)
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]
     app.url_map.converters["int"] = IdConverter
     app.url_value_preprocessor(_ids_in_range)
