@@ -179,6 +179,9 @@ async function fetchCard(id) {
     response = await fetch(`/initiatives/${id}/card`, {
       credentials: "same-origin",
       headers: { Accept: "text/html" },
+      // Live changes wait for this one: on a dead connection, give up and fetch it again
+      // after the next join, rather than hold the board (and its "Live") back for minutes.
+      signal: AbortSignal.timeout(5000),
     });
   } catch {
     stale.add(String(id));

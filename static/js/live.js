@@ -30,6 +30,17 @@ export const FIELD_LABELS = {
 
 export const RAG_LABELS = { red: "Red", amber: "Amber", green: "Green", not_set: "Not set" };
 
+// The live connection's timing (ms). The bound it serves: within 5 s of the network (or the
+// server) coming back, the page is live again and has caught up.
+const RETRY_MAX_MS = 2000; // the manager's longest wait between two attempts
+const HANDSHAKE_MS = 5000; // an attempt not connected by then is given up (and retried)
+const JOIN_MS = 10_000; // the answer to a join on a new connection (it may replay a lot)
+const CHECK_MS = 2000; // the answer to a join that checks an open connection still works
+const TICK_MS = 1000;
+const SLEPT_MS = 5000; // a tick this late: the machine slept (or the tab was frozen)
+const HIDDEN_SLEPT_MS = 70_000; // the same in a hidden tab, whose timers may run once a minute
+const STUCK_MS = RETRY_MAX_MS + HANDSHAKE_MS + 2000; // no attempt for this long: start over
+
 // "a", "a and b", "a, b and c"
 export function listOf(words) {
   if (words.length < 2) return words.join("");
@@ -149,7 +160,9 @@ export function startLive(options) {
   let lastSeen = Number(bar.dataset.lastSeq) || 0; // every event up to here is applied or queued
   let lastUpdate = new Date(); // the page reflects the server as of this moment
   let state = "connecting";
-  let joining = false;
+  let connection = 0; // counts connections: an answer meant for an earlier one is ignored
+  let joiningOn = 0; // the connection a join is under way on (0: none)
+  let ended = false; // the server will not have us any more (signed out): no more retrying
   let wanted = 0; // the highest seq seen past a gap: a join must bring us at least there
   let joinRetries = 0;
   let editing = null;
@@ -190,21 +203,26 @@ export function startLive(options) {
     }
   }
 
+  // Reconnecting has one owner: socket.io-client's manager, which retries with backoff
+  // whenever the connection drops. The page only tells it when to try *now* (see `recheck`).
   const socket = io({
     // A WebSocket straight away (one round trip, no upgrade dance); long-polling only where
     // a WebSocket cannot get through.
     transports: ["websocket", "polling"],
     tryAllTransports: true,
+    // Retries after 0.25–0.75 s, then further apart, but never more than RETRY_MAX_MS: a
+    // server that is back is found within that (the issue's bound is 5 s in all).
     reconnectionDelay: 500,
-    reconnectionDelayMax: 4000,
-    timeout: 8000,
+    reconnectionDelayMax: RETRY_MAX_MS,
+    // A handshake not done by then is given up and tried again.
+    timeout: HANDSHAKE_MS,
     autoConnect: false,
   });
   // Connect once the page has settled: a page left at once (a redirect, a quick click
   // through) never opens a socket, so the server never handles a join for a socket that is
   // already going away. Nothing is missed meanwhile: the join asks for everything after the
   // sequence number the page was rendered at.
-  const connectSoon = () => setTimeout(() => socket.connect(), 250);
+  const connectSoon = () => setTimeout(() => connectNow(), 250);
   if (document.readyState === "complete") connectSoon();
   else window.addEventListener("load", connectSoon, { once: true });
 
@@ -239,15 +257,26 @@ export function startLive(options) {
     run(event);
   }
 
-  function join() {
-    if (joining) return; // the join under way is checked against `wanted` when it answers
-    joining = true;
+  // Join the board on this connection, asking for everything after the last event applied.
+  // Also the check that a connection which looks open still works: the server answers
+  // within `within` ms, or the connection is taken for dead and a new one is made.
+  function join(within = JOIN_MS) {
+    // Not connected: the join follows the connection. One under way on this connection: it
+    // is checked against `wanted` when it answers.
+    if (!socket.connected || joiningOn === connection) return;
+    const on = (joiningOn = connection);
     const since = lastSeen;
-    socket.timeout(10_000).emit("join", { board_id: boardId, since }, (err, ack) => {
-      joining = false;
+    socket.timeout(within).emit("join", { board_id: boardId, since }, (err, ack) => {
+      if (on !== connection) return; // an answer on an earlier connection: that one is gone
+      joiningOn = 0;
       if (err) {
-        // No answer: try again while the socket stays up.
-        if (socket.connected) setTimeout(join, 1000);
+        // The connection dropped meanwhile (the next one joins again), or no answer on a
+        // connection that still looks open: it is dead (a sleep, a lost route), so make a
+        // new one now rather than wait for the heartbeat to notice.
+        if (socket.connected) {
+          setState("reconnecting");
+          connectNow();
+        }
         return;
       }
       if (ack && ack.error) {
@@ -283,6 +312,8 @@ export function startLive(options) {
   }
 
   function sessionEnded() {
+    ended = true;
+    socket.disconnect();
     setState(
       "offline",
       "Your session has ended, so changes by others no longer appear. Sign in again.",
@@ -294,7 +325,10 @@ export function startLive(options) {
     socket.emit("editing", { board_id: boardId, initiative_id: editing }, () => {});
   }
 
-  socket.on("connect", join);
+  socket.on("connect", () => {
+    connection += 1;
+    join();
+  });
   socket.on("board_event", receive);
   socket.on("presence", (presence) => {
     if (!presence || presence.board_id !== boardId) return;
@@ -306,6 +340,8 @@ export function startLive(options) {
     onPresence(viewers);
   });
   socket.on("disconnect", (reason) => {
+    // What was queued for this connection is not sent on the next one: that one joins anew.
+    socket.sendBuffer = [];
     if (reason === "io server disconnect") sessionEnded();
     else if (reason !== "io client disconnect") setState("reconnecting");
   });
@@ -316,21 +352,73 @@ export function startLive(options) {
     else setState("reconnecting");
   });
   socket.io.on("reconnect_attempt", (attempt) => {
+    lastTry = Date.now();
     setState(!navigator.onLine || attempt > 6 ? "offline" : "reconnecting");
   });
-  window.addEventListener("offline", () => setState("offline"));
-  window.addEventListener("online", () => {
-    if (socket.connected) join();
+
+  // --- when to try now ---------------------------------------------------------------------
+  //
+  // The manager's retries are enough while nothing else happens. But when the network comes
+  // back, its next retry may be seconds away, or never come: an attempt under way when the
+  // browser went offline is closed without a word to the manager, which then waits out its
+  // handshake timeout. And after a sleep, a connection that looks open may lead nowhere.
+  // So on every sign that the page is back (the browser online again, a frozen tab resumed,
+  // a page back from the back-forward cache, timers that ran late because the machine
+  // slept), `recheck`: a connection that looks open must answer a join at once; without one,
+  // the manager starts over now.
+  let lastTry = Date.now(); // when the manager last began an attempt (or was told to)
+  let leaving = false; // the page is being left (or put in the back-forward cache)
+
+  function connectNow() {
+    if (ended || leaving) return;
+    lastTry = Date.now();
+    // Drop whatever the manager was doing (a wait before the next retry, an attempt that
+    // will never finish) and start over with its backoff reset; it retries from there.
+    socket.disconnect();
+    socket.connect();
+  }
+
+  function recheck() {
+    if (ended || leaving) return;
+    if (socket.connected) join(CHECK_MS);
     else {
-      setState("reconnecting");
-      socket.connect();
+      if (state === "offline" && navigator.onLine) setState("reconnecting");
+      connectNow();
     }
+  }
+
+  // A tick that notices the machine slept (it runs late), and a manager that has stopped
+  // trying (disconnected, and no attempt for longer than its longest wait plus a handshake).
+  let lastTick = Date.now();
+  function tick() {
+    const now = Date.now();
+    const late = now - lastTick;
+    lastTick = now;
+    // A hidden tab's timers may be held back for up to a minute without any sleep.
+    if (late > (document.hidden ? HIDDEN_SLEPT_MS : SLEPT_MS)) recheck();
+    else if (!socket.connected && !ended && !leaving && now - lastTry > STUCK_MS) connectNow();
+  }
+  setInterval(tick, TICK_MS);
+
+  window.addEventListener("offline", () => {
+    if (!ended) setState("offline");
+  });
+  window.addEventListener("online", recheck);
+  document.addEventListener("resume", recheck);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) tick();
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    leaving = false;
+    recheck();
   });
   // Leaving: say so at once, so presence is right for the others. Not while a join is still
   // being answered: the server's join handler fails if its socket goes meanwhile; the
   // transport closing tells the server soon enough.
   window.addEventListener("pagehide", () => {
-    if (!joining) socket.disconnect();
+    leaving = true;
+    if (!joiningOn) socket.disconnect();
   });
 
   function drawPresence(viewers) {

@@ -12,6 +12,8 @@ uncaught page error fails the test, and so does a traceback or a 500 in the serv
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
 import secrets
@@ -19,12 +21,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,12 +139,31 @@ def _app_env(workdir: Path) -> dict[str, str]:
     return env
 
 
-def _start_server(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    """`tracker run` on `port`, appending its output to `log_path`."""
+# `tracker run` with the Engine.IO heartbeat set (seconds) before the app binds Socket.IO, for
+# tests that need a connection to outlive a few pings without waiting the default 25 s.
+_WITH_PING = """
+import json, sys
+from tracker.extensions import socketio
+socketio.server_options.update(json.loads(sys.argv.pop(1)))
+from tracker.cli import main
+sys.argv[0] = "tracker"
+main()
+"""
+
+
+def _start_server(
+    env: dict[str, str], port: int, log_path: Path, ping: tuple[float, float] | None = None
+) -> subprocess.Popen[bytes]:
+    """`tracker run` on `port`, appending its output to `log_path`; `ping` is the Engine.IO
+    (ping_interval, ping_timeout), the library's (25, 20) if not given."""
+    command = _tracker_command()
+    if ping is not None:
+        options = {"ping_interval": ping[0], "ping_timeout": ping[1]}
+        command = [sys.executable, "-c", _WITH_PING, json.dumps(options)]
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [
-                *_tracker_command(),
+                *command,
                 "run",
                 "--host",
                 "127.0.0.1",
@@ -222,23 +244,30 @@ class RestartableApp(ServedApp):
     port, the same database, the same secret key (so signed-in browsers stay signed in)."""
 
     port: int = 0
+    ping: tuple[float, float] | None = None
 
     def stop(self) -> None:
         _stop_server(self.process)
 
+    def kill(self) -> None:
+        """Gone at once, as a crashed server or a lost machine: no goodbyes to anyone."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
     def start(self) -> None:
-        self.process = _start_server(self.env, self.port, self.log_path)
+        self.process = _start_server(self.env, self.port, self.log_path, self.ping)
         _wait_until_up(self)
 
 
-@pytest.fixture
-def restartable_app(tmp_path: Path, seeded_database: SeededDatabase) -> Iterator[RestartableApp]:
+def _own_app(
+    tmp_path: Path, seeded_database: SeededDatabase, ping: tuple[float, float] | None = None
+) -> Iterator[RestartableApp]:
     env = _app_env(tmp_path)
     seeded_database.copy_to(tmp_path)
     port = _free_port()
     log_path = tmp_path / "server.log"
-    process = _start_server(env, port, log_path)
-    app = RestartableApp(f"http://127.0.0.1:{port}", env, log_path, process, port=port)
+    process = _start_server(env, port, log_path, ping)
+    app = RestartableApp(f"http://127.0.0.1:{port}", env, log_path, process, port=port, ping=ping)
     try:
         _wait_until_up(app)
         yield app
@@ -248,6 +277,139 @@ def restartable_app(tmp_path: Path, seeded_database: SeededDatabase) -> Iterator
     logged = log_path.read_text(errors="replace")
     if "Traceback" in logged or '" 500 ' in logged:
         pytest.fail("The restartable server logged errors:\n" + logged, pytrace=False)
+
+
+@pytest.fixture
+def restartable_app(tmp_path: Path, seeded_database: SeededDatabase) -> Iterator[RestartableApp]:
+    yield from _own_app(tmp_path, seeded_database)
+
+
+@pytest.fixture
+def quick_ping_app(tmp_path: Path, seeded_database: SeededDatabase) -> Iterator[RestartableApp]:
+    """A served app of the test's own whose Engine.IO heartbeat is 1 s apart with 1 s to
+    answer (the default is 25 s and 20 s), so a test can outlive pings cheaply."""
+    yield from _own_app(tmp_path, seeded_database, ping=(1, 1))
+
+
+class TcpRelay:
+    """A TCP relay in front of an app, as a proxy or a NAT router would be, that a test can
+    make misbehave:
+
+    - `cut()` closes every connection through it (a proxy dropping idle connections, a
+      load balancer restarting); new ones get through;
+    - `blackhole()` silently stops carrying the connections open now, in both directions, and
+      never closes them (the route is gone after a laptop slept or changed network: the
+      browser sees a connection that is still open); new ones get through;
+    - `hold()` leaves new Socket.IO connections unanswered until `release()` (a handshake in
+      flight on a slow network);
+    - `refuse_websockets()` closes every WebSocket request (a proxy that does not carry them).
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self._target = target_port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._lock = threading.Lock()
+        self._open: list[dict[str, Any]] = []
+        self._released = threading.Event()
+        self._released.set()
+        self._closed = False
+        self._no_websockets = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            first = client.recv(65536)
+            if first.startswith(b"GET /socket.io/"):
+                request_line = first.split(b"\r\n", 1)[0]
+                if self._no_websockets and b"transport=websocket" in request_line:
+                    client.close()
+                    return
+                self._released.wait()
+            upstream = socket.create_connection(("127.0.0.1", self._target), timeout=10)
+            upstream.settimeout(None)
+            upstream.sendall(first)
+        except OSError:
+            client.close()
+            return
+        pair = {"sockets": (client, upstream), "dead": False}
+        with self._lock:
+            if self._closed:
+                pair["dead"] = True
+            self._open.append(pair)
+        for source, target in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(source, target, pair), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, pair: dict[str, Any]) -> None:
+        try:
+            while data := source.recv(65536):
+                if not pair["dead"]:
+                    target.sendall(data)
+        except OSError:
+            pass
+        if not pair["dead"]:  # a black-holed connection is never closed by the relay
+            self._close_pair(pair)
+
+    @staticmethod
+    def _close_pair(pair: dict[str, Any]) -> None:
+        for sock in pair["sockets"]:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def cut(self) -> None:
+        with self._lock:
+            pairs, self._open = self._open, []
+        for pair in pairs:
+            self._close_pair(pair)
+
+    def blackhole(self) -> None:
+        with self._lock:
+            for pair in self._open:
+                pair["dead"] = True
+
+    def refuse_websockets(self) -> None:
+        self._no_websockets = True
+
+    def hold(self) -> None:
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._released.set()
+        self._listener.close()
+        with self._lock:
+            pairs, self._open = self._open, []
+        for pair in pairs:
+            self._close_pair(pair)
+
+
+@pytest.fixture
+def relay(served_app: ServedApp) -> Iterator[TcpRelay]:
+    """A relay in front of the session's served app; `relayed(served_app, relay)` is the app
+    as seen through it (sign in there: cookies are per host, so any port shares them)."""
+    relay = TcpRelay(int(served_app.url.rsplit(":", 1)[1]))
+    yield relay
+    relay.close()
+
+
+def relayed(app: ServedApp, relay: TcpRelay) -> ServedApp:
+    return dataclasses.replace(app, url=relay.url)
 
 
 @pytest.fixture(autouse=True)
