@@ -315,6 +315,8 @@ class TcpRelay:
         self._released.set()
         self._closed = False
         self._no_websockets = False
+        self.held = 0  # Socket.IO connections held by `hold()` now
+        self.refused = 0  # WebSocket requests closed by `refuse_websockets()`
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
@@ -335,9 +337,14 @@ class TcpRelay:
             if first.startswith(b"GET /socket.io/"):
                 request_line = first.split(b"\r\n", 1)[0]
                 if self._no_websockets and b"transport=websocket" in request_line:
+                    self.refused += 1
                     client.close()
                     return
+                with self._lock:
+                    self.held += 1
                 self._released.wait()
+                with self._lock:
+                    self.held -= 1
             upstream = socket.create_connection(("127.0.0.1", self._target), timeout=10)
             upstream.settimeout(None)
             upstream.sendall(first)

@@ -59,7 +59,6 @@ class Watched:
     initiative_id: int
     stages: dict[str, int]
     lane: int
-    sockets: list[Any] = field(default_factory=list)  # every WebSocket the page opened
     pings: list[float] = field(default_factory=list)  # when each Engine.IO ping arrived
 
     def move(self, stage: str) -> None:
@@ -117,36 +116,52 @@ SHOWN = """([id, stage, lane]) => {
 }"""
 
 
-def watch(
-    browser: Any,
-    app: ServedApp,
-    errors: BrowserErrors,
-    api: Api,
-    board: DemoBoard,
-    propose: Callable[[], dict[str, Any]],
-    wait_live: bool = True,
-) -> Watched:
-    """Propose a card, sign the member in (through `app`, which may be a relay) and wait
-    until the board is live."""
-    errors.expect(NETWORK_ERRORS)
-    mine = propose()
-    context = new_context(browser, app, errors)
-    page = context.new_page()
-    watched = Watched(page, context, api, mine["id"], board.stages, mine["grand_challenge_id"])
+Watch = Callable[..., Watched]
 
-    def on_socket(ws: Any) -> None:
-        watched.sockets.append(ws)
-        ws.on(
-            "framereceived",
-            lambda frame: watched.pings.append(time.monotonic()) if frame == "2" else None,
+
+@pytest.fixture
+def watch(browser: Any, browser_errors: BrowserErrors) -> Iterator[Watch]:
+    """`watch(app, api, board, propose, wait_live=True)`: propose a card (`propose()`), sign
+    the member in through `app` (which may be a relay) and, unless told not to, wait until the
+    board is live. Every browser context it made is closed after the test."""
+    contexts: list[Any] = []
+
+    def _watch(
+        app: ServedApp,
+        api: Api,
+        board: DemoBoard,
+        propose: Callable[[], dict[str, Any]],
+        wait_live: bool = True,
+    ) -> Watched:
+        browser_errors.expect(NETWORK_ERRORS)
+        mine = propose()
+        context = new_context(browser, app, browser_errors)
+        contexts.append(context)
+        page = context.new_page()
+        watched = Watched(page, context, api, mine["id"], board.stages, mine["grand_challenge_id"])
+        page.on(
+            "websocket",
+            lambda ws: ws.on(
+                "framereceived",
+                lambda frame: watched.pings.append(time.monotonic()) if frame == "2" else None,
+            ),
         )
+        sign_in(page, "member")
+        page.evaluate("window.__sameDocument = true")
+        if wait_live:
+            expect(page.locator("#connection-state")).to_have_text("Live")
+        return watched
 
-    page.on("websocket", on_socket)
-    sign_in(page, "member")
-    page.evaluate("window.__sameDocument = true")
-    if wait_live:
-        expect(page.locator("#connection-state")).to_have_text("Live")
-    return watched
+    yield _watch
+    for context in contexts:
+        context.close()
+
+
+def wait_until(condition: Callable[[], bool], failure: str, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.01)
 
 
 def report(record_property: Any, took_s: float) -> None:
@@ -160,17 +175,27 @@ def proposer(propose: Any) -> Callable[[], dict[str, Any]]:
 
 
 @pytest.fixture
-def watched(
-    browser: Any,
+def relayed_watched(
+    watch: Watch,
     served_app: ServedApp,
-    browser_errors: BrowserErrors,
+    relay: TcpRelay,
     envoy_api: Api,
     demo_board: DemoBoard,
     proposer: Callable[[], dict[str, Any]],
-) -> Iterator[Watched]:
-    w = watch(browser, served_app, browser_errors, envoy_api, demo_board, proposer)
-    yield w
-    w.context.close()
+) -> Watched:
+    """The member's board, its connections going through `relay`."""
+    return watch(relayed(served_app, relay), envoy_api, demo_board, proposer)
+
+
+@pytest.fixture
+def watched(
+    watch: Watch,
+    served_app: ServedApp,
+    envoy_api: Api,
+    demo_board: DemoBoard,
+    proposer: Callable[[], dict[str, Any]],
+) -> Watched:
+    return watch(served_app, envoy_api, demo_board, proposer)
 
 
 @dataclass
@@ -257,10 +282,9 @@ def test_board_catches_up_after_going_offline_just_after_a_live_event(
 
 
 def test_board_catches_up_after_going_offline_while_on_long_polling(
-    browser: Any,
+    watch: Watch,
     served_app: ServedApp,
     relay: TcpRelay,
-    browser_errors: BrowserErrors,
     envoy_api: Api,
     demo_board: DemoBoard,
     proposer: Callable[[], dict[str, Any]],
@@ -269,7 +293,8 @@ def test_board_catches_up_after_going_offline_while_on_long_polling(
     """Where WebSockets cannot get through (a proxy refusing them), the page is live over
     HTTP long-polling, and comes back after a drop the same way."""
     relay.refuse_websockets()
-    w = watch(browser, relayed(served_app, relay), browser_errors, envoy_api, demo_board, proposer)
+    w = watch(relayed(served_app, relay), envoy_api, demo_board, proposer)
+    assert relay.refused > 0, "the page did not even try a WebSocket"
     w.move("Delivery")
     w.shows("Delivery")
     w.context.set_offline(True)
@@ -277,89 +302,61 @@ def test_board_catches_up_after_going_offline_while_on_long_polling(
     time.sleep(1.5)
     w.context.set_offline(False)
     report(record_property, w.caught_up_within("Evaluated", since=time.monotonic()))
-    w.context.close()
 
 
 def test_board_catches_up_after_going_offline_during_its_first_handshake(
-    browser: Any,
+    watch: Watch,
     served_app: ServedApp,
     relay: TcpRelay,
-    browser_errors: BrowserErrors,
     envoy_api: Api,
     demo_board: DemoBoard,
     proposer: Callable[[], dict[str, Any]],
     record_property: Any,
 ) -> None:
-    """The page has just loaded and its socket's handshake is in flight (held by a slow
+    """The page has just loaded and its socket's handshake is in flight (held up by a slow
     network) when the browser goes offline."""
     relay.hold()
-    w = watch(
-        browser,
-        relayed(served_app, relay),
-        browser_errors,
-        envoy_api,
-        demo_board,
-        proposer,
-        wait_live=False,
-    )
-    w.page.wait_for_function("() => document.getElementById('live').hidden === false")
-    deadline = time.monotonic() + 10
-    while not w.sockets:  # the page's WebSocket is opening, held by the relay
-        assert time.monotonic() < deadline, "the page opened no WebSocket"
-        w.page.wait_for_timeout(20)
+    w = watch(relayed(served_app, relay), envoy_api, demo_board, proposer, wait_live=False)
+    wait_until(lambda: relay.held > 0, "the page opened no socket")
     w.context.set_offline(True)
     w.move("Delivery")
     time.sleep(1.0)
     relay.release()
     w.context.set_offline(False)
     report(record_property, w.caught_up_within("Delivery", since=time.monotonic()))
-    w.context.close()
 
 
 def test_board_catches_up_after_going_offline_twice_in_quick_succession(
-    browser: Any,
-    served_app: ServedApp,
-    relay: TcpRelay,
-    browser_errors: BrowserErrors,
-    envoy_api: Api,
-    demo_board: DemoBoard,
-    proposer: Callable[[], dict[str, Any]],
-    record_property: Any,
+    relayed_watched: Watched, relay: TcpRelay, record_property: Any
 ) -> None:
     """Offline, back online, and offline again while the reconnection's handshake is still
     in flight (a flaky network); then online for good."""
-    w = watch(browser, relayed(served_app, relay), browser_errors, envoy_api, demo_board, proposer)
+    w = relayed_watched
     w.context.set_offline(True)
     w.move("Delivery")
     time.sleep(0.5)
     relay.hold()
-    opened = len(w.sockets)
     w.context.set_offline(False)
-    deadline = time.monotonic() + 10
-    while len(w.sockets) == opened:  # the reconnection is under way, held by the relay
-        assert time.monotonic() < deadline, "no reconnection was attempted"
-        w.page.wait_for_timeout(20)
+    wait_until(lambda: relay.held > 0, "no reconnection was attempted")
     w.context.set_offline(True)
     w.move("Evaluated")
     time.sleep(0.5)
     relay.release()
     w.context.set_offline(False)
     report(record_property, w.caught_up_within("Evaluated", since=time.monotonic()))
-    w.context.close()
 
 
 def test_board_catches_up_after_going_offline_when_idle_past_several_heartbeats(
-    browser: Any,
+    watch: Watch,
     quick_ping_app: RestartableApp,
     seeded_database: SeededDatabase,
-    browser_errors: BrowserErrors,
     record_property: Any,
 ) -> None:
     """Idle (nothing but the server's pings) for longer than the heartbeat interval, then a
     drop. The server pings every second here, so a few seconds are several intervals."""
     mine = own(quick_ping_app, seeded_database)
-    w = watch(browser, quick_ping_app, browser_errors, mine.api, mine.board, mine.propose)
     try:
+        w = watch(quick_ping_app, mine.api, mine.board, mine.propose)
         pings_before = len(w.pings)
         w.page.wait_for_timeout(3500)  # (not time.sleep: Playwright hands over frames meanwhile)
         assert len(w.pings) - pings_before >= 2, "the server's heartbeat is not 1 s apart"
@@ -369,7 +366,6 @@ def test_board_catches_up_after_going_offline_when_idle_past_several_heartbeats(
         w.context.set_offline(False)
         report(record_property, w.caught_up_within("Delivery", since=time.monotonic()))
     finally:
-        w.context.close()
         mine.api.close()
 
 
@@ -377,77 +373,63 @@ def test_board_catches_up_after_going_offline_when_idle_past_several_heartbeats(
 
 
 def test_board_catches_up_after_the_laptop_sleeps_and_its_route_is_gone(
-    browser: Any,
-    served_app: ServedApp,
-    relay: TcpRelay,
-    browser_errors: BrowserErrors,
-    envoy_api: Api,
-    demo_board: DemoBoard,
-    proposer: Callable[[], dict[str, Any]],
-    record_property: Any,
+    relayed_watched: Watched, relay: TcpRelay, record_property: Any
 ) -> None:
     """The laptop sleeps (the page's timers stop) and wakes on a network where its open
     connection leads nowhere: nothing closes it, the server's change is lost on the way. No
     page lifecycle event says so; the page notices its timers ran late, checks the
     connection, and starts a new one."""
-    w = watch(browser, relayed(served_app, relay), browser_errors, envoy_api, demo_board, proposer)
+    w = relayed_watched
     asleep = pause_timers(w.page)
     relay.blackhole()
     w.move("Delivery")
     time.sleep(6)
     wake(asleep)
     report(record_property, w.caught_up_within("Delivery", since=time.monotonic()))
-    w.context.close()
 
 
-@pytest.mark.parametrize("event", ["resume", "pageshow", "online"])
+@pytest.mark.parametrize(
+    "signal",
+    [
+        "document.dispatchEvent(new Event('resume'))",
+        "window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))",
+        "window.dispatchEvent(new Event('online'))",
+    ],
+    ids=["resume", "pageshow", "online"],
+)
 def test_board_checks_its_connection_when_the_browser_says_it_is_back(
-    event: str,
-    browser: Any,
-    served_app: ServedApp,
-    relay: TcpRelay,
-    browser_errors: BrowserErrors,
-    envoy_api: Api,
-    demo_board: DemoBoard,
-    proposer: Callable[[], dict[str, Any]],
-    record_property: Any,
+    signal: str, relayed_watched: Watched, relay: TcpRelay, record_property: Any
 ) -> None:
-    """A short freeze (too short to notice by the timers) after which the browser says the
+    """A short freeze (too short to notice by the timers), after which the browser says the
     page is back (`resume` after a frozen tab, `pageshow` from the back-forward cache,
-    `online` after a network change); the open connection is dead meanwhile."""
-    w = watch(browser, relayed(served_app, relay), browser_errors, envoy_api, demo_board, proposer)
+    `online` after a network change); the open connection died meanwhile."""
+    w = relayed_watched
     asleep = pause_timers(w.page)
     relay.blackhole()
     w.move("Delivery")
     time.sleep(1)
     wake(asleep)
-    target = "document" if event == "resume" else "window"
-    constructor = "PageTransitionEvent" if event == "pageshow" else "Event"
-    options = "{persisted: true}" if event == "pageshow" else "{}"
-    w.page.evaluate(f"{target}.dispatchEvent(new {constructor}('{event}', {options}))")
+    w.page.evaluate(signal)
     report(record_property, w.caught_up_within("Delivery", since=time.monotonic()))
-    w.context.close()
 
 
 def test_board_catches_up_after_sleeping_past_the_servers_heartbeat(
-    browser: Any,
+    watch: Watch,
     quick_ping_app: RestartableApp,
     seeded_database: SeededDatabase,
-    browser_errors: BrowserErrors,
     record_property: Any,
 ) -> None:
     """Asleep longer than the server waits for an answer to its ping: the server has dropped
     the connection by the time the laptop wakes."""
     mine = own(quick_ping_app, seeded_database)
-    w = watch(browser, quick_ping_app, browser_errors, mine.api, mine.board, mine.propose)
     try:
+        w = watch(quick_ping_app, mine.api, mine.board, mine.propose)
         asleep = pause_timers(w.page)
         w.move("Delivery")
         time.sleep(4)
         wake(asleep)
         report(record_property, w.caught_up_within("Delivery", since=time.monotonic()))
     finally:
-        w.context.close()
         mine.api.close()
 
 
@@ -455,39 +437,30 @@ def test_board_catches_up_after_sleeping_past_the_servers_heartbeat(
 
 
 def test_board_catches_up_after_a_proxy_closes_its_connection(
-    browser: Any,
-    served_app: ServedApp,
-    relay: TcpRelay,
-    browser_errors: BrowserErrors,
-    envoy_api: Api,
-    demo_board: DemoBoard,
-    proposer: Callable[[], dict[str, Any]],
-    record_property: Any,
+    relayed_watched: Watched, relay: TcpRelay, record_property: Any
 ) -> None:
     """A proxy closes the idle connection, and the change the server sent just before was
     lost in the proxy."""
-    w = watch(browser, relayed(served_app, relay), browser_errors, envoy_api, demo_board, proposer)
+    w = relayed_watched
     relay.blackhole()
     w.move("Delivery")
     time.sleep(0.5)
     relay.cut()
     report(record_property, w.caught_up_within("Delivery", since=time.monotonic()))
-    w.context.close()
 
 
 def test_board_catches_up_after_the_server_is_killed_and_started_again(
-    browser: Any,
+    watch: Watch,
     restartable_app: RestartableApp,
     seeded_database: SeededDatabase,
-    browser_errors: BrowserErrors,
     record_property: Any,
 ) -> None:
     """The server is killed (no goodbyes), a change is made while it is down (by another
     process, on the same database), and it is started again."""
     mine = own(restartable_app, seeded_database)
-    w = watch(browser, restartable_app, browser_errors, mine.api, mine.board, mine.propose)
     try:
-        card = w.api.get(f"/initiatives/{w.initiative_id}")
+        w = watch(restartable_app, mine.api, mine.board, mine.propose)
+        version = w.api.get(f"/initiatives/{w.initiative_id}")["version"]
         restartable_app.kill()
         expect(w.page.locator("#connection-state")).to_have_text(
             re.compile("Reconnecting…|Offline")
@@ -495,11 +468,10 @@ def test_board_catches_up_after_the_server_is_killed_and_started_again(
         change_while_down(
             restartable_app,
             ENVOY_EMAIL,
-            [["move", [w.initiative_id, card["version"], w.stages["Delivery"], 0]]],
+            [["move", [w.initiative_id, version, w.stages["Delivery"], 0]]],
         )
-        time.sleep(2)  # down long enough for the page's retries to space out
+        time.sleep(2)  # down long enough for the page's retries to be far apart
         restartable_app.start()
         report(record_property, w.caught_up_within("Delivery", since=time.monotonic()))
     finally:
-        w.context.close()
         mine.api.close()
