@@ -4,10 +4,11 @@
 // page's board. Every `board_event` is applied once, in sequence order: an event at or below
 // the last one seen is a duplicate from a replay and is dropped; an event past a gap is not
 // applied but triggers a new `join` from the last one seen, and the server replays what was
-// missed. A reconnect does the same. The page's own module says what an event does to its
-// DOM (`onEvent`); this module keeps the order, shows the connection state with the time of
-// the last update, lists who else is on the board, and reads other people's changes out in a
-// polite live region.
+// missed. A reconnect does the same; socket.io-client's manager alone retries, and the page
+// only tells it to try at once when the network or the page is back (see "when to try now").
+// The page's own module says what an event does to its DOM (`onEvent`); this module keeps
+// the order, shows the connection state with the time of the last update, lists who else is
+// on the board, and reads other people's changes out in a polite live region.
 import { io } from "../vendor/socket.io.esm.min.js";
 
 const CLOCK = new Intl.DateTimeFormat("en-GB", {
