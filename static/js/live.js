@@ -304,6 +304,8 @@ export function startLive(options) {
       }
       joinRetries = 0;
       chain = chain.then(() => {
+        // Live once what the join replayed is applied, if this connection is still the one.
+        if (on !== connection || !socket.connected) return;
         lastUpdate = new Date();
         setState("live");
       });
