@@ -43,3 +43,6 @@ OPENAPI_JSON_PATH = "openapi.json"
 # Socket.IO: origins allowed to open a socket, besides the app's own host.
 SOCKETIO_ALLOWED_ORIGINS: list[str] = []
 MESSAGE_QUEUE = ""
+# Engine.IO heartbeat, seconds: a ping every interval, and this long to answer it.
+SOCKETIO_PING_INTERVAL = 25
+SOCKETIO_PING_TIMEOUT = 20

@@ -174,6 +174,10 @@ def init_app(app: Flask) -> None:
         cors_allowed_origins=origins,
         # Clients send small commands; nothing legitimate comes near this.
         max_http_buffer_size=app.config.get("SOCKETIO_MAX_MESSAGE_BYTES", 16 * 1024),
+        # The heartbeat (seconds): how soon a silently dead connection is noticed, by both
+        # ends. Keep the interval under the proxy's read timeout (nginx here: 60 s).
+        ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
+        ping_timeout=app.config["SOCKETIO_PING_TIMEOUT"],
         # A packet that cannot be read is an error acknowledgement, never a traceback.
         serializer=limits.SocketPacket,
         json=limits.SafeJSON,

@@ -72,6 +72,9 @@ async function load() {
     response = await fetch(window.location.pathname, {
       credentials: "same-origin",
       headers: { Accept: "text/html" },
+      // Live changes wait for this one: on a dead connection, give up and fetch it again
+      // after the next join, rather than hold the page (and its "Live") back for minutes.
+      signal: AbortSignal.timeout(5000),
     });
   } catch {
     stale = true; // fetched again after the next successful join

@@ -333,6 +333,14 @@ export function startLive(options) {
     join();
   });
   socket.on("board_event", receive);
+  // The board's history was restored or replaced on the server: what this page holds
+  // cannot be continued, so it takes the board afresh.
+  socket.on("resync", (message) => {
+    if (!message || message.board_id !== boardId) return;
+    lastSeen = message.last_seq;
+    wanted = 0;
+    onResync();
+  });
   socket.on("presence", (presence) => {
     if (!presence || presence.board_id !== boardId) return;
     const viewers = presence.viewers.map((v) => ({

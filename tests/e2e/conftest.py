@@ -13,7 +13,6 @@ uncaught page error fails the test, and so does a traceback or a 500 in the serv
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 import secrets
@@ -139,27 +138,18 @@ def _app_env(workdir: Path) -> dict[str, str]:
     return env
 
 
-# `tracker run` with the Engine.IO heartbeat set (seconds) before the app binds Socket.IO, for
-# tests that need a connection to outlive a few pings without waiting the default 25 s.
-_WITH_PING = """
-import json, sys
-from tracker.extensions import socketio
-socketio.server_options.update(json.loads(sys.argv.pop(1)))
-from tracker.cli import main
-sys.argv[0] = "tracker"
-main()
-"""
-
-
 def _start_server(
     env: dict[str, str], port: int, log_path: Path, ping: tuple[float, float] | None = None
 ) -> subprocess.Popen[bytes]:
     """`tracker run` on `port`, appending its output to `log_path`; `ping` is the Engine.IO
-    (ping_interval, ping_timeout), the library's (25, 20) if not given."""
+    (ping_interval, ping_timeout) in seconds, the configured default (25, 20) if not given."""
     command = _tracker_command()
     if ping is not None:
-        options = {"ping_interval": ping[0], "ping_timeout": ping[1]}
-        command = [sys.executable, "-c", _WITH_PING, json.dumps(options)]
+        env = {
+            **env,
+            "TRACKER_SOCKETIO_PING_INTERVAL": str(ping[0]),
+            "TRACKER_SOCKETIO_PING_TIMEOUT": str(ping[1]),
+        }
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [

@@ -475,3 +475,30 @@ def test_board_catches_up_after_the_server_is_killed_and_started_again(
         report(record_property, w.caught_up_within("Delivery", since=time.monotonic()))
     finally:
         mine.api.close()
+
+
+def test_board_reloads_when_the_server_restores_a_backup(
+    watch: Watch,
+    restartable_app: RestartableApp,
+    seeded_database: SeededDatabase,
+    tmp_path: Any,
+) -> None:
+    """A backup restored under an open board: the server sends `resync`, and the page takes
+    the board afresh (a card proposed after the backup is gone from it), then is live."""
+    mine = own(restartable_app, seeded_database)
+    try:
+        w = watch(restartable_app, mine.api, mine.board, mine.propose)
+        backup = tmp_path / "backup.sqlite3"
+        restartable_app.cli("backup", str(backup))
+        later = mine.propose()
+        expect(w.page.locator(f"#initiative-{later['id']}")).to_have_count(1)
+
+        restartable_app.cli("restore", str(backup), "--yes")
+
+        # Reloaded: the marker set on the old document is gone, and so is the later card.
+        w.page.wait_for_function("window.__sameDocument !== true", timeout=5_000)
+        expect(w.page.locator(f"#initiative-{later['id']}")).to_have_count(0)
+        expect(w.page.locator(f"#initiative-{w.initiative_id}")).to_have_count(1)
+        expect(w.page.locator("#connection-state")).to_have_text("Live")
+    finally:
+        mine.api.close()
