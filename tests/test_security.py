@@ -193,6 +193,21 @@ def test_a_successful_sign_in_is_not_counted(app_with, users):
         auth.logout()
 
 
+def test_a_workshop_signing_in_from_one_address_is_limited_only_by_its_failures(app_with, users):
+    """Successful sign-ins give their attempt back to the address's count: a room of people
+    behind one address all get in, while failures from it still add up."""
+    room = app_with(RATELIMIT_SIGNIN_PER_IP="4 per minute")
+    people = [make_user("member", users["member"].organisation) for _ in range(8)]
+    db.session.commit()
+    for person in people:
+        auth = AuthActions(room.test_client())
+        assert auth.login(person).status_code == 302, person.email
+    auth = AuthActions(room.test_client())
+    for i in range(4):
+        assert auth.login(people[i], password="wrong").status_code == 200
+    assert auth.login(people[4]).status_code == 429
+
+
 def test_limits_belong_to_one_app(app_with, users):
     first = AuthActions(app_with(RATELIMIT_SIGNIN_PER_ACCOUNT="2 per minute").test_client())
     for _ in range(2):

@@ -7,15 +7,17 @@ and one that either count refuses gets 429 without hashing anything, with the sa
 whether or not the account exists. Counting first is what makes the limits hold under
 concurrency: the storage's hit is atomic (in memory and in Redis), so of N simultaneous
 guesses at most the limit reach the password check. A successful sign-in clears its
-account's count; the IP count keeps it (clearing that would let anyone with an account reset
-their address's count between guesses at others). A correct password for another account
-from the same IP still works until the (higher) IP limit is reached.
+account's count and gives its one attempt back to the IP's count (a fixed-window counter, so
+that one hit can be given back; clearing it would let anyone with an account wipe their
+address's failures between guesses at others). So a workshop signing in from one address is
+limited by its failures only.
 
 Settings (`TRACKER_` environment variables):
   RATELIMIT_STORAGE_URI        where counts live: `memory://` (one process), `redis://…`
   RATELIMIT_SIGNIN_PER_ACCOUNT sign-ins per e-mail address, not counting those followed by a
                                successful one (default 10 per minute)
-  RATELIMIT_SIGNIN_PER_IP      sign-in attempts per client IP (default 30 per minute)
+  RATELIMIT_SIGNIN_PER_IP      failed (or still running) sign-ins per client IP (default 30
+                               per minute)
   TRUSTED_PROXIES              reverse proxies in front (default 0): trust that many
                                X-Forwarded-For/-Proto/-Host hops, so limits see the client's IP
   PRODUCTION                   true: HSTS, and session and remember cookies `Secure`
@@ -39,6 +41,7 @@ from flask import Flask, Response, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 if TYPE_CHECKING:
@@ -117,23 +120,36 @@ def _signin_keys(email: str) -> list[tuple[Any, tuple[str, ...]]]:
     ]
 
 
+def _address_counter() -> FixedWindowRateLimiter:
+    # The address's count is a plain counter (a fixed window in the limiter's storage, memory
+    # or Redis), so that one success can be given back atomically: a moving window cannot
+    # take back a single hit, and clearing it would let anyone with an account wipe their
+    # address's failures between guesses.
+    return FixedWindowRateLimiter(_limiter().limiter.storage)
+
+
 def signin_attempt(email: str) -> bool:
     """Count a sign-in attempt for this e-mail address from this client; False (refuse with
-    429, without checking the password) when either limit is reached. The address is
-    counted first: attempts it refuses do not count against the account, so guesses from
-    one place cannot keep an account's owner out for longer than the account limit says."""
-    strategy = _limiter().limiter
+    429, without checking the password) when either limit is reached. Counting before the
+    check keeps both limits under concurrency. The address is counted first: attempts it
+    refuses do not count against the account, so guesses from one place cannot keep an
+    account's owner out for longer than the account limit says."""
     (account_limit, account_key), (ip_limit, ip_key) = _signin_keys(email)
-    allowed = strategy.hit(ip_limit, *ip_key) and strategy.hit(account_limit, *account_key)
+    allowed = _address_counter().hit(ip_limit, *ip_key) and _limiter().limiter.hit(
+        account_limit, *account_key
+    )
     if not allowed:
         current_app.logger.info("Sign-in refused (too many attempts) from %s", get_remote_address())
     return allowed
 
 
 def signin_succeeded(email: str) -> None:
-    """The right password: the account's count starts again (the address's stays)."""
-    (account_limit, account_key), _ = _signin_keys(email)
+    """The right password: the account's count starts again, and the address gets this
+    attempt back (a workshop signing in from one address is not limited by its successes;
+    failures from it still add up)."""
+    (account_limit, account_key), (ip_limit, ip_key) = _signin_keys(email)
     _limiter().limiter.clear(account_limit, *account_key)
+    _limiter().limiter.storage.incr(ip_limit.key_for(*ip_key), ip_limit.get_expiry(), amount=-1)
 
 
 def signin_failed(email: str) -> None:

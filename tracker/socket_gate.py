@@ -27,7 +27,8 @@ disconnect events:
   `IN_FLIGHT_PER_PENDING` requests at once (a long-poll, a POST and a WebSocket upgrade);
   more are refused with 429.
 - A refused CONNECT closes the session at once, after the error packet (so the client still
-  learns why).
+  learns why): on a WebSocket, or with a long-poll waiting, at once; otherwise right after the
+  client's next poll collects the error, or `CLOSE_GRACE_S` later if it never polls.
 - A session not signed in within `SOCKETIO_CONNECT_TIMEOUT` seconds (default 10) is closed by
   `reap()`, which the process's live poller calls about once a second.
 """
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
 
 SLOT = "tracker.socket_gate.slot"
 IN_FLIGHT_PER_PENDING = 3
+# How long a refused long-polling client has to collect its error before its session closes.
+CLOSE_GRACE_S = 5.0
 
 
 @dataclass(eq=False)
@@ -101,6 +104,9 @@ class SocketGate:
         self._pending: dict[str, _Pending] = {}  # by Engine.IO sid
         self._per_address: Counter[str] = Counter()  # counted pending sessions
         self._handshakes = 0  # pending sessions and handshakes under way
+        # Refused sessions on long-polling whose client has not collected the error yet: closed
+        # once it has (its next poll), or after CLOSE_GRACE_S if it never comes back.
+        self._closing: dict[str, float] = {}
 
     # --- hooks on the Socket.IO server ---------------------------------------------------
 
@@ -128,8 +134,21 @@ class SocketGate:
                     self._settle(slot, failed=False)
                 elif isinstance(data, str) and data.startswith("0"):
                     # A CONNECT the server refused: its error packet is queued; close after it.
+                    # On a WebSocket it goes out at once. On long-polling, closing before a
+                    # poll has collected it would lose it (the next poll would find no
+                    # session): the close follows the poll that collects it.
                     self._settle(slot, failed=True)
-                    self._close(sid)
+                    if self._upgraded(sid):
+                        self._close(sid)
+                    else:
+                        with self._lock:
+                            self._closing[sid] = time.monotonic()
+                        # A poll may have collected it already (and ended) meanwhile.
+                        if self._collected(sid):
+                            with self._lock:
+                                mine = self._closing.pop(sid, None) is not None
+                            if mine:
+                                self._close(sid)
             return result
 
         def on_disconnect(sid: str, *args: Any) -> Any:
@@ -147,6 +166,15 @@ class SocketGate:
         manager = self.sio.manager
         sid = manager.sid_from_eio_sid(eio_sid, "/")
         return sid is not None and bool(manager.is_connected(sid, "/"))
+
+    def _collected(self, eio_sid: str) -> bool:
+        """Whether the client has taken every packet queued for it."""
+        socket = self.eio.sockets.get(eio_sid) if self.eio is not None else None
+        return socket is None or socket.queue.empty()
+
+    def _upgraded(self, eio_sid: str) -> bool:
+        socket = self.eio.sockets.get(eio_sid) if self.eio is not None else None
+        return bool(socket is not None and socket.upgraded)
 
     def _close(self, eio_sid: str) -> None:
         socket = self.eio.sockets.get(eio_sid) if self.eio is not None else None
@@ -180,7 +208,7 @@ class SocketGate:
 
     def has_pending(self) -> bool:
         with self._lock:
-            return self._handshakes > 0
+            return self._handshakes > 0 or bool(self._closing)
 
     def reap(self, now: float | None = None) -> int:
         """Close the sessions that have not signed in within the timeout; how many."""
@@ -195,7 +223,13 @@ class SocketGate:
             assert slot.sid is not None
             self._close(slot.sid)
             self._settle(slot, failed=True)  # already done if closing called the hook
-        return len(expired)
+        with self._lock:
+            abandoned = [s for s, at in self._closing.items() if now - at > CLOSE_GRACE_S]
+            for sid in abandoned:
+                del self._closing[sid]
+        for sid in abandoned:
+            self._close(sid)
+        return len(expired) + len(abandoned)
 
     # --- the middleware ------------------------------------------------------------------
 
@@ -227,6 +261,11 @@ class SocketGate:
                     slot.in_flight -= 1
                     if poll:
                         slot.polling = False
+            if poll:
+                with self._lock:
+                    collected = self._closing.pop(sid, None) is not None
+                if collected:  # the refused client has its error now
+                    self._close(sid)
 
     def _handshake(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         if environ.get("REQUEST_METHOD") != "GET":

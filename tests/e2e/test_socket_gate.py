@@ -216,6 +216,24 @@ def test_a_refused_socket_connect_closes_its_session_at_once(gated, auth):
     assert poll(gated, sid, address, timeout=3).status == 400
 
 
+def test_a_refused_connect_on_polling_keeps_its_error_for_the_next_poll_then_closes(gated):
+    """No long-poll waiting when the CONNECT is refused: the error is not lost with the
+    session; the next poll collects it, and the session closes right after."""
+    address = "203.0.113.22"
+    sid = handshake(gated, address).sid
+    assert send(gated, sid, address, "40").status == 200
+    time.sleep(0.3)
+    answer = poll(gated, sid, address, timeout=5)
+    assert answer.status == 200
+    assert answer.packets[0].startswith("44")
+    collected = time.monotonic()
+    closed = "1" in answer.packets
+    while not closed and time.monotonic() - collected < 3:
+        after = poll(gated, sid, address, timeout=3)
+        closed = after.status == 400 or "1" in after.packets
+    assert closed and time.monotonic() - collected < 1.0
+
+
 def test_repeated_failed_connects_from_one_address_are_refused_for_a_while(gated):
     address = "203.0.113.30"
     for _ in range(FAILED_CONNECTS):
