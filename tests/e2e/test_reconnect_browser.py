@@ -496,7 +496,7 @@ def test_board_reloads_when_the_server_restores_a_backup(
         restartable_app.cli("restore", str(backup), "--yes")
 
         # Reloaded: the marker set on the old document is gone, and so is the later card.
-        w.page.wait_for_function("window.__sameDocument !== true", timeout=5_000)
+        w.page.wait_for_function("() => window.__sameDocument !== true", timeout=5_000)
         expect(w.page.locator(f"#initiative-{later['id']}")).to_have_count(0)
         expect(w.page.locator(f"#initiative-{w.initiative_id}")).to_have_count(1)
         expect(w.page.locator("#connection-state")).to_have_text("Live")
