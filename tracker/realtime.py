@@ -196,6 +196,7 @@ def init_app(app: Flask) -> None:
         connect_timeout=float(app.config.get("SOCKETIO_CONNECT_TIMEOUT", 10)),
         failures=app.config.get("SOCKETIO_FAILED_CONNECTS_PER_ADDRESS", "30 per minute"),
         storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
+        max_body=app.config.get("SOCKETIO_MAX_MESSAGE_BYTES", 16 * 1024),
         logger=app.logger,
     )
     gate.attach(socketio.server)

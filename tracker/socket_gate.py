@@ -35,6 +35,7 @@ disconnect events:
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -87,9 +88,11 @@ class SocketGate:
         connect_timeout: float = 10.0,
         failures: str = "30 per minute",
         storage_uri: str = "memory://",
+        max_body: int = 16 * 1024,
         logger: Any = None,
     ) -> None:
         self.wsgi_app = wsgi_app
+        self.max_body = max_body
         self.path = path
         self.signed_in = signed_in
         self.on_pending = on_pending
@@ -161,6 +164,19 @@ class SocketGate:
         eio.on("connect", on_connect)
         eio.on("message", on_message)
         eio.on("disconnect", on_disconnect)
+
+        def disconnect_without_waiting(sid: str | None = None) -> None:
+            # Engine.IO ends a session it cannot go on with (a packet too long or unreadable)
+            # by closing it and *waiting* until the client has collected what is queued; a
+            # long-polling client that never polls again held that thread for good. Close
+            # without waiting: its next poll finds the session gone.
+            for one in [sid] if sid is not None else list(eio.sockets):
+                socket = eio.sockets.get(one)
+                if socket is not None:
+                    socket.close(wait=False, abort=False, reason=eio.reason.SERVER_DISCONNECT)
+                eio.sockets.pop(one, None)
+
+        eio.disconnect = disconnect_without_waiting
 
     def _connected(self, eio_sid: str) -> bool:
         manager = self.sio.manager
@@ -236,6 +252,14 @@ class SocketGate:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if not (environ.get("PATH_INFO") or "").startswith(self.path):
             return self.wsgi_app(environ, start_response)
+        too_long = self._body_too_long(environ)
+        if too_long:
+            return _refuse(
+                start_response,
+                "too_large",
+                f"A message may be at most {self.max_body} bytes.",
+                status="413 Content Too Large",
+            )
         sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
         if sid is None:
             return self._handshake(environ, start_response)
@@ -266,6 +290,27 @@ class SocketGate:
                     collected = self._closing.pop(sid, None) is not None
                 if collected:  # the refused client has its error now
                     self._close(sid)
+
+    def _body_too_long(self, environ: WSGIEnvironment) -> bool:
+        """Whether a request's body is over the largest message a socket may send. A body
+        sent without a length (chunked) is read up to one byte past the limit and handed on
+        with its length, so Engine.IO reads exactly what was checked; a longer one is
+        refused here, before Engine.IO (which would end the session on it) sees it."""
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            stream, parts, size = environ["wsgi.input"], [], 0
+            while size <= self.max_body:
+                data = stream.read(min(64 * 1024, self.max_body + 1 - size))
+                if not data:
+                    break
+                parts.append(data)
+                size += len(data)
+            environ["wsgi.input"] = io.BytesIO(b"".join(parts))
+            environ["CONTENT_LENGTH"] = str(size)
+            del environ["HTTP_TRANSFER_ENCODING"]
+        try:
+            return int(environ.get("CONTENT_LENGTH") or 0) > self.max_body
+        except ValueError:
+            return True
 
     def _handshake(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         if environ.get("REQUEST_METHOD") != "GET":
@@ -316,15 +361,18 @@ class SocketGate:
 
 
 def _refuse(
-    start_response: StartResponse, code: str, message: str, retry_after: int = 10
+    start_response: StartResponse,
+    code: str,
+    message: str,
+    retry_after: int = 10,
+    status: str = "429 Too Many Requests",
 ) -> list[bytes]:
     body = json.dumps({"error": {"code": code, "message": message, "fields": {}}}).encode()
-    start_response(
-        "429 Too Many Requests",
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Retry-After", str(max(1, retry_after))),
-        ],
-    )
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    if status.startswith("429"):
+        headers.append(("Retry-After", str(max(1, retry_after))))
+    else:
+        # The unread body is left behind: the connection cannot carry another request.
+        headers.append(("Connection", "close"))
+    start_response(status, headers)
     return [body]

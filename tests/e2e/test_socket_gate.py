@@ -280,3 +280,32 @@ def test_anonymous_websockets_are_bounded_and_closed_when_they_do_not_sign_in(ga
     finally:
         for sock in sockets:
             sock.close()
+
+
+def test_a_socket_message_over_the_limit_is_413_and_holds_no_thread(gated):
+    """A POST longer than the largest message (16 KiB) — declared or chunked — is answered
+    413 at once; before, Engine.IO ended the session and then waited for ever for a poll
+    that never came: no answer, and a server thread held per attempt."""
+    for i in range(12):
+        address = f"203.0.113.{100 + i}"
+        sid = handshake(gated, address).sid
+        body = b"4" + b"x" * 20_000
+        data: Any = iter([body[:10_000], body[10_000:]]) if i % 2 else body  # odd: chunked
+        refused = _call("POST", f"{gated.url}{POLLING}&sid={sid}", address, data=data, timeout=5)
+        assert refused.status == 413, refused.body
+        assert json.loads(refused.body)["error"]["code"] == "too_large"
+        assert refused.seconds < 2
+    assert requests.get(gated.url + "/healthz", timeout=5).status_code == 200
+
+
+def test_a_session_engineio_ends_on_a_bad_packet_is_answered_at_once(gated):
+    """A packet Engine.IO cannot read ends its session with 400, answered at once (the
+    server no longer waits for the client to collect the close), and the session is gone."""
+    for i in range(6):
+        address = f"203.0.113.{120 + i}"
+        sid = handshake(gated, address).sid
+        bad = send(gated, sid, address, "9not a packet")
+        assert bad.status == 400
+        assert bad.seconds < 2
+        assert poll(gated, sid, address, timeout=5).status == 400
+    assert requests.get(gated.url + "/healthz", timeout=5).status_code == 200
