@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import AuthActions
@@ -154,6 +155,35 @@ def test_create_user_refuses_short_password_and_bad_role(runner, app):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 0
 
 
+def test_create_user_finds_the_organisation_whatever_its_case_and_creates_none_by_mistake(
+    runner, app
+):
+    first = ["--role", "admin", "--password", "a-long-password-1"]
+    assert (
+        runner.invoke(
+            args=["create-user", "a@example.org", "--org", "Hertfordshire LEP", *first]
+        ).exit_code
+        == 0
+    )
+    same = runner.invoke(
+        args=["create-user", "b@example.org", "--org", "  hertfordshire  lep ", *first]
+    )
+    assert same.exit_code == 0, same.output
+    assert "(Hertfordshire LEP)" in same.output
+    typo = runner.invoke(
+        args=["create-user", "c@example.org", "--org", "Hertfordshire LPE", *first]
+    )
+    assert typo.exit_code != 0
+    assert "no organisation is called “Hertfordshire LPE”" in typo.output
+    assert "Hertfordshire LEP" in typo.output and "--new-org" in typo.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 1
+    new = runner.invoke(
+        args=["create-user", "c@example.org", "--org", "BRE Group", "--new-org", *first]
+    )
+    assert new.exit_code == 0, new.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 2
+
+
 def test_create_token_command_prints_a_working_token(runner, client, users):
     result = runner.invoke(args=["create-token", users["envoy"].email])
     assert result.exit_code == 0, result.output
@@ -201,3 +231,12 @@ def test_setting_a_password_from_a_link_ends_every_session_and_says_how_to_sign_
     assert "Sign in with your e-mail address and your new password." in page
     ended = elsewhere.get("/account", follow_redirects=True).get_data(as_text=True)
     assert "because your password was set again" in ended
+
+
+@pytest.mark.parametrize("initiative_id", ["9223372036854775808", "2147483648", "0"])
+def test_comment_command_refuses_ids_out_of_range(runner, users, initiative_id):
+    result = runner.invoke(
+        args=["comment", "--as", users["envoy"].email, "--", initiative_id, "note"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "INITIATIVE_ID" in result.output and "Traceback" not in result.output

@@ -1256,3 +1256,11 @@ def test_choosing_another_lead_role_is_not_served_from_a_report_cached_before(
     again = json.loads(_get(client, the_board.id, token, "json").data)
     assert {r["lead"] for r in again["time_in_stage"]} == {""}  # the Partner claim was released
     assert len(builds) == 2
+
+
+@pytest.mark.parametrize("board", ["9223372036854775808", "0", "-1", "2147483648"])
+def test_export_weekly_command_refuses_ids_out_of_range_with_exit_code_2(runner, board, tmp_path):
+    args = ["export-weekly", "--board", board, "--week", "2026-W48", "--format", "csv"]
+    result = runner.invoke(args=[*args, "--output", str(tmp_path / "x.csv")])
+    assert result.exit_code == 2, result.output
+    assert "--board" in result.output and "Traceback" not in result.output

@@ -314,8 +314,11 @@ def create_user(
     role: str,
     password: str | None,
     name: str | None = None,
+    new_organisation: bool = False,
 ) -> User:
-    """Create an account in an existing (or, for the first account, new) organisation."""
+    """Create an account in an existing organisation (its name matched whatever its case).
+    A new organisation is made only for the very first account, or when `new_organisation`
+    says so: a mistyped name must not quietly start a second "Hertfordshire LEP"."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise Invalid({"email": "must be an e-mail address"})
@@ -323,11 +326,22 @@ def create_user(
         raise Invalid({"role": "must be one of admin, envoy, member, viewer"})
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise Invalid({"email": "an account with this e-mail already exists"})
+    wanted = " ".join(organisation_name.split())
     organisation = db.session.scalar(
-        sa.select(Organisation).where(Organisation.name == organisation_name.strip())
+        sa.select(Organisation).where(sa.func.lower(Organisation.name) == wanted.lower())
     )
     if organisation is None:
-        organisation = Organisation(name=organisation_name.strip())
+        existing = db.session.scalars(sa.select(Organisation.name).order_by(Organisation.name))
+        names = list(existing)
+        if names and not new_organisation:
+            raise Invalid(
+                {
+                    "organisation": f"no organisation is called “{wanted}” (there are: "
+                    f"{', '.join(names[:20])}{' …' if len(names) > 20 else ''}); to add it, "
+                    "say so (tracker create-user … --new-org) or add it in Administration"
+                }
+            )
+        organisation = Organisation(name=wanted)
         db.session.add(organisation)
     password_hash = None
     if password is not None:

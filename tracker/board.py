@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from tracker import events, policy, text
+from tracker import events, limits, policy, text
 from tracker.errors import Conflict, Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import (
@@ -157,16 +157,22 @@ def _text(value: Any, field: str, *, max_len: int, required: bool = False) -> st
 
 
 def _date(value: Any, field: str) -> date | None:
+    """A date as YYYY-MM-DD (or a `date`), within the years the tracker serves."""
     if value is None or value == "":
         return None
+    day: date | None = None
     if isinstance(value, date):
-        return value
-    if isinstance(value, str):
+        day = value
+    elif isinstance(value, str):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
-            pass
-    raise Invalid({field: "must be a date as YYYY-MM-DD"})
+            day = None
+    if day is None:
+        raise Invalid({field: "must be a date as YYYY-MM-DD"})
+    if not limits.day_in_range(day):
+        raise Invalid({field: limits.DAY_RANGE})
+    return day
 
 
 def _rag(value: Any) -> str:

@@ -10,11 +10,15 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from tracker import accounts, demo, text
+from tracker import accounts, demo, limits, text
 from tracker.admin import common
 from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import NAME_MAX, Board, User
+
+# Ids as every other entry point bounds them: a larger one is a usage error (exit 2), never
+# an OverflowError from the database driver.
+ID = click.IntRange(1, limits.MAX_ID)
 
 
 def init_app(app: Flask) -> None:
@@ -44,10 +48,21 @@ def main() -> None:
 @click.option("--role", type=click.Choice(["admin", "envoy", "member", "viewer"]), required=True)
 @click.option("--name", default=None, help="Display name (default: the e-mail's local part).")
 @click.option("--password", default=None, help="Prompted for (hidden) when not given.")
+@click.option(
+    "--new-org",
+    is_flag=True,
+    help="Create the organisation too (needed unless it is the database's first account).",
+)
 def create_user_command(
-    email: str, organisation: str, role: str, name: str | None, password: str | None
+    email: str,
+    organisation: str,
+    role: str,
+    name: str | None,
+    password: str | None,
+    new_org: bool,
 ) -> None:
-    """Create an account. The organisation is created when it does not exist yet."""
+    """Create an account in an existing organisation (any case); the first account of an
+    empty database, or --new-org, creates its organisation."""
     try:
         # The text rule for names, before anyone is asked for a password.
         text.clean(email, "EMAIL")
@@ -60,7 +75,12 @@ def create_user_command(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.create_user(
-            email, organisation_name=organisation, role=role, password=password, name=name
+            email,
+            organisation_name=organisation,
+            role=role,
+            password=password,
+            name=name,
+            new_organisation=new_org,
         )
     except Invalid as error:
         db.session.rollback()
@@ -110,7 +130,7 @@ if __name__ == "__main__":
 
 
 @click.command("export-weekly")
-@click.option("--board", "board_id", type=int, required=True, help="Board id.")
+@click.option("--board", "board_id", type=ID, required=True, help="Board id.")
 @click.option("--week", required=True, help="ISO week, e.g. 2026-W48 (Monday–Sunday, London).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "html"]), required=True)
 @click.option(
@@ -152,7 +172,7 @@ def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> N
 
 
 @click.command("comment")
-@click.argument("initiative_id", type=int)
+@click.argument("initiative_id", type=ID)
 @click.argument("body")
 @click.option("--as", "email", required=True, help="The account the note is written as.")
 def comment_command(initiative_id: int, body: str, email: str) -> None:

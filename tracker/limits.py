@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from typing import Any
 
 import flask
@@ -29,6 +30,27 @@ from tracker.extensions import socketio
 # Ids are 32-bit on every database we support (SQLite would take 64, PostgreSQL's integer
 # columns do not): a larger id cannot exist, and must not reach a query (OverflowError).
 MAX_ID = 2**31 - 1
+
+# Dates people give (due dates, the as-of day, audit ranges): the years the tracker serves, as
+# for report weeks. Outside them a date breaks date arithmetic (9999-12-31 plus a day) and
+# browsers' date inputs (a year before 1000 is shown as "1-01-01" and lost on the next save).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+DAY_RANGE = "must be a date from 2000 to 2100"
+
+
+def day_in_range(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+def number_arg(value: str | None) -> int | None:
+    """A whole number a request may carry in a query string or a hidden field (ASCII digits,
+    at most MAX_ID), or None."""
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
+
 
 # Our deepest request is two levels ({"board_id": …}); nothing legitimate nests further.
 # Refusing early keeps a 1 MiB "[[[[…" from reaching code that recurses over it.

@@ -23,11 +23,13 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    ValidationError,
 )
 
 from tracker.accounts import MIN_PASSWORD_LENGTH
 from tracker.admin.common import COUNT_MAX, LABEL_MAX
 from tracker.admin.links import PASSWORD_MAX
+from tracker.limits import day_in_range
 from tracker.models import NAME_MAX
 from tracker.web.forms import Form, options
 
@@ -102,6 +104,12 @@ class SetPasswordForm(Form):
     )
 
 
+def within_years_served(form: Form, field: DateField) -> None:
+    """A date from 2000 to 2100 (`limits.FIRST_DAY`…`LAST_DAY`), as everywhere else."""
+    if field.data is not None and not day_in_range(field.data):
+        raise ValidationError("Enter a date from 2000 to 2100.")
+
+
 class AuditFilterForm(Form):
     """Read from the query string; changes nothing, so no CSRF token."""
 
@@ -112,5 +120,5 @@ class AuditFilterForm(Form):
     actor = SelectField("Who", default="")
     target = SelectField("What it concerned", default="")
     q = StringField("Text contains", validators=[Optional(), Length(max=200)])
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    since = DateField("From", validators=[Optional(), within_years_served])
+    until = DateField("To", validators=[Optional(), within_years_served])

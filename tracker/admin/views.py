@@ -28,7 +28,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import orm
 
-from tracker import policy
+from tracker import limits, policy
 from tracker.admin import audit, boards, mail, organisations, people, tokens
 from tracker.admin import bp as admin_bp
 from tracker.admin.common import Done, commit
@@ -823,15 +823,14 @@ def audit_page() -> ResponseReturnValue:
         actor = form.actor.data or ""
         filters = audit.Filters(
             action=form.action.data or "",
-            actor_id=int(actor) if actor.isdigit() else None,
+            actor_id=limits.number_arg(actor),
             target_type=form.target.data or "",
             text=(form.q.data or "").strip(),
             since=form.since.data,
             until=form.until.data,
         )
-    page_number = request.args.get("page", "1")
     result = audit.search(
-        filters, zone=_zone(), page=int(page_number) if page_number.isdigit() else 1
+        filters, zone=_zone(), page=limits.number_arg(request.args.get("page")) or 1
     )
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(

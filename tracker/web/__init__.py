@@ -28,7 +28,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
-from tracker import accounts, board, events, policy, realtime, security, text, visits
+from tracker import accounts, board, events, limits, policy, realtime, security, text, visits
 from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import Board, Claim, Initiative, Organisation, User, utcnow
@@ -204,6 +204,8 @@ def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
         day = date.fromisoformat(text)
     except ValueError:
         raise Invalid({"as_of": "must be a date as YYYY-MM-DD"}) from None
+    if not limits.day_in_range(day):
+        raise Invalid({"as_of": limits.DAY_RANGE})
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     moment = datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC)
     replay = board_at(board_id, moment)
@@ -354,8 +356,9 @@ def propose_page(board_id: int) -> ResponseReturnValue:
     form = _initiative_form(the_board, user)
     if request.method == "GET":
         form.proposing_organisation_id.data = user.organisation_id
-        if "stage_id" in request.args and request.args["stage_id"].isdigit():
-            form.stage_id.data = int(request.args["stage_id"])
+        stage_id = limits.number_arg(request.args.get("stage_id"))
+        if stage_id is not None:
+            form.stage_id.data = stage_id
     if form.validate_on_submit():
         fields = {name: getattr(form, name).data for name in _EDIT_FIELDS}
         fields["stage_id"] = form.stage_id.data
@@ -391,7 +394,8 @@ def edit_page(initiative_id: int) -> ResponseReturnValue:
         form.version.data = str(initiative.version)
     if form.validate_on_submit():
         changes = {name: getattr(form, name).data for name in _EDIT_FIELDS}
-        version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        version = limits.number_arg(form.version.data)
+        version = -1 if version is None else version
         try:
             change = board.edit(user, initiative_id, version, changes)
         except DomainError as error:
