@@ -512,6 +512,43 @@ def test_stale_edit_sending_back_unchanged_fields_is_no_conflict(
         assert change.event is None and change.value.version == 2
 
 
+THEIR_CHANGES = {
+    "set the RAG status with a reason": {"rag": "red", "rag_reason": "Funding fell through"},
+    "edited the summary": {"summary": "Their summary"},
+    "set the due date": {"next_step_due": "2026-12-01"},
+    "moved it to another Grand Challenge": {"grand_challenge_id": "Clean Growth"},
+}
+
+
+@pytest.mark.parametrize("theirs", THEIR_CHANGES.values(), ids=THEIR_CHANGES.keys())
+def test_stale_full_form_keeps_the_fields_someone_else_changed_and_applies_mine(
+    the_board, users, theirs
+):
+    """The edit form sends every field as loaded. Fields the client left as they were must
+    not undo someone else's change to them, nor conflict with it: theirs stands, mine
+    (the title) applies."""
+    initiative = make_initiative(the_board, users["envoy"], title="Original")
+    form = {
+        "title": "Original",
+        "summary": "",
+        "grand_challenge_id": initiative.grand_challenge_id,
+        "rag": "not_set",
+        "rag_reason": "",
+        "next_step": "",
+        "next_step_due": None,
+        "barriers": "",
+    }
+    their = dict(theirs)
+    if "grand_challenge_id" in their:
+        their["grand_challenge_id"] = challenge(the_board, their["grand_challenge_id"])
+    commit(board.edit(users["admin"], initiative.id, 1, their))
+    change = commit(board.edit(users["envoy"], initiative.id, 1, {**form, "title": "Mine"}))
+    assert change.value.title == "Mine"
+    for name, value in their.items():
+        assert str(getattr(change.value, name)) == str(value), name
+    assert set(change.event.data["changes"]) == {"title"}
+
+
 def test_a_field_changed_and_changed_back_since_is_no_conflict(the_board, users):
     initiative = make_initiative(the_board, users["envoy"], title="Original")
     commit(board.edit(users["envoy"], initiative.id, 1, {"title": "Interim"}))

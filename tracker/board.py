@@ -377,7 +377,7 @@ def edit(
         elif name == "grand_challenge_id":
             clean[name] = _challenge_on(initiative.board_id, value).id
 
-    _check_version(initiative, version, clean)
+    clean = _check_version(initiative, version, clean, merge=True)
 
     diff = {
         name: {"from": _json_value(getattr(initiative, name)), "to": _json_value(value)}
@@ -458,18 +458,26 @@ def values_at_version(initiative_id: int, version: int) -> dict[str, Any]:
     return before
 
 
-def _check_version(initiative: Initiative, version: int, wanted: dict[str, Any]) -> None:
-    """Field-level optimistic concurrency.
+def _check_version(
+    initiative: Initiative, version: int, wanted: dict[str, Any], *, merge: bool = False
+) -> dict[str, Any]:
+    """Field-level optimistic concurrency, as a three-way merge of the value at the client's
+    `version`, the current value and the value the client asks for (`wanted`: field → value
+    as the model holds it). Returns what to apply.
 
-    A change made from an older version still applies unless it would overwrite someone
-    else's change: a field conflicts only when the client wants a value other than the
-    current one *and* the current value differs from the value at the client's version
-    (sending back an unchanged field, or a field changed and changed back, is no conflict).
-    A conflict is refused naming each such field and its current value, with the current
-    initiative. `wanted`: field → the value the client asks for (as the model holds it).
+    For each field someone else changed since `version`:
+    - with `merge` (an edit, whose form sends every field), the client sent it back as it was
+      at `version` (it did not touch it): theirs stands, and the field is left out of what is
+      applied. Without (a move or an archive, which asks for a place or a state outright),
+      that is a conflict like any other;
+    - the client asks for the value it has now: nothing to do;
+    - the client asks for yet another value: both changed it, a conflict. Every such field
+      is named with its current value, and the current initiative goes with the refusal.
+    Fields nobody else changed apply as asked; a field changed and changed back since counts
+    as unchanged.
     """
     if version == initiative.version:
-        return
+        return wanted
     if version > initiative.version:
         raise Conflict(
             f"Version {version} does not exist yet (the initiative is at version "
@@ -478,14 +486,18 @@ def _check_version(initiative: Initiative, version: int, wanted: dict[str, Any])
             current=initiative,
         )
     then = values_at_version(initiative.id, version)
-    overlap = sorted(
-        name
-        for name, value in wanted.items()
-        if name in then
-        and _json_value(value) != _json_value(getattr(initiative, name))
-        and then[name] != _json_value(getattr(initiative, name))
-    )
+    apply: dict[str, Any] = {}
+    overlap: list[str] = []
+    for name, value in wanted.items():
+        now = _json_value(getattr(initiative, name))
+        if name not in then or then[name] == now:
+            apply[name] = value
+        elif merge and _json_value(value) == then[name]:
+            continue  # left as the client saw it: the other change stands
+        elif _json_value(value) != now:
+            overlap.append(name)
     if overlap:
+        overlap.sort()
         reasons = {
             name: f"changed by someone else since version {version}; now "
             f"{_json_value(getattr(initiative, name))!r}"
@@ -497,6 +509,7 @@ def _check_version(initiative: Initiative, version: int, wanted: dict[str, Any])
             reasons,
             current=initiative,
         )
+    return apply
 
 
 def _versioned_update(initiative: Initiative, version: int, values: dict[str, Any]) -> None:
