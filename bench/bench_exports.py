@@ -241,6 +241,7 @@ def bench_database(path: Path, n_initiatives: int, n_events: int) -> dict[str, A
                 organisation_name=f"Bench {role}s",
                 role=role,
                 password=None,
+                new_organisation=True,
             )
             tokens[role] = accounts.create_token(person, "bench")
         db.session.commit()

@@ -126,6 +126,7 @@ def measure(sizes: list[int], repeat: int) -> dict[int, dict[str, dict[str, floa
                 organisation_name="Bench viewers",
                 role="viewer",
                 password=PASSWORD,
+                new_organisation=True,
             )
             organisations = [Organisation(name=f"Bench partner {i}") for i in range(12)]
             db.session.add_all(organisations)

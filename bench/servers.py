@@ -96,6 +96,7 @@ def prepare_database(path: Path) -> dict[str, Any]:
                 organisation_name=f"Bench organisation {i}",
                 role="viewer",
                 password=None,
+                new_organisation=True,
             )
             tokens.append(accounts.create_token(viewer, "bench"))
         writer_token = accounts.create_token(envoy, "bench writer")

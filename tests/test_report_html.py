@@ -630,3 +630,24 @@ def test_footnote_of_a_running_week_says_later_changes_will_count(app, history, 
         "Changes made later this week will be in the report when it is produced again."
     )
     assert "says the same" not in note
+
+
+@pytest.mark.time_machine(datetime(2026, 11, 30, 12, tzinfo=UTC), tick=False)
+def test_a_week_that_has_not_begun_is_refused_everywhere(client, auth, runner, the_board, users):
+    """A future week's report showed today's figures as that week's, as if it were running."""
+    auth.login(users["viewer"])
+    page = client.get(f"/boards/{the_board.id}/reports?week=2027-W10")
+    assert page.status_code == 422
+    assert "2027-W10 has not begun yet" in page.get_data(as_text=True)
+    api = client.get(f"/api/v1/boards/{the_board.id}/reports/weekly?week=2027-W10&format=json")
+    assert api.status_code == 422
+    assert api.get_json()["error"]["fields"] == {"week": "2027-W10 has not begun yet"}
+    cli = runner.invoke(
+        args=[
+            *("export-weekly", "--board", str(the_board.id), "--week", "2027-W10"),
+            *("--format", "csv", "--output", "-"),
+        ]
+    )
+    assert cli.exit_code == 2 and "has not begun yet" in cli.output
+    # The running week is still served.
+    assert client.get(f"/boards/{the_board.id}/reports?week=2026-W49").status_code == 200

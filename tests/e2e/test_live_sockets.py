@@ -108,6 +108,7 @@ def _accounts(database_url: str) -> dict[str, str]:
                 organisation_name=f"Racer organisation {i}",
                 role="member",
                 password=None,
+                new_organisation=True,
             )
             made[f"racer{i}"] = accounts.create_token(member)
         db.session.commit()

@@ -523,6 +523,7 @@ def _make_accounts(database_url: str) -> tuple[dict[str, str], dict[str, str]]:
                 organisation_name=f"Racer organisation {i}",
                 role="member",
                 password=None,
+                new_organisation=True,
             )
             tokens[f"racer{i}"] = accounts.create_token(member)
             emails[f"racer{i}"] = member.email

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 
 from tracker import board as ops
+from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import Event, Organisation, utcnow
 from tracker.reports import cache
@@ -147,8 +148,11 @@ def produce(board_id: int, week_text: Any, fmt: str, *, builder: int | None) -> 
     all taken). The HTML formats need a request context (they are page templates).
     """
     week = Week.parse(week_text)
-    inputs = _inputs(board_id)
     now = utcnow()
+    if week.start > now:
+        # Nothing has happened in it yet: a report would show today's figures as that week's.
+        raise Invalid({"week": f"{week} has not begun yet"})
+    inputs = _inputs(board_id)
     seq, at = _last_event(board_id, week.end)
     # A finished week's report never changes. A running one is measured at the time it is
     # built; within a bucket of REPORT_CACHE_RUNNING_SECONDS, the one built first is served.

@@ -66,13 +66,13 @@ def weekly_page(board_id: int) -> ResponseReturnValue:
     context: dict[str, Any] = {"board": the_board, "this_week": this_week, "week_text": text}
     try:
         week = this_week if text is None else Week.parse(text.strip())
+        # The report itself comes from the cache, or is built within the user's build slots.
+        produced = reports.produce(board_id, str(week), reports.PAGE, builder=_me().id)
     except Invalid as error:
         context["week_error"] = error.fields.get("week", error.message)
         if not text or not text.strip():
             context["week_error"] = "Enter an ISO week, such as 2026-W48"
         return render_template("reports/page.html", **context), 422
-    # The report itself comes from the cache, or is built within the user's build slots.
-    produced = reports.produce(board_id, str(week), reports.PAGE, builder=_me().id)
     context.update(
         report_html=Markup(produced.body.decode("utf-8")),
         week=week,
