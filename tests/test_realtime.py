@@ -410,3 +410,22 @@ def test_a_board_whose_history_was_replaced_sends_a_resync(
     assert [m for m in got if m["name"] == "board_event"] == []
     (resync,) = [m["args"][0] for m in got if m["name"] == "resync"]
     assert resync["last_seq"] == seen + 1 + extra
+
+
+@pytest.mark.parametrize("reserved", ["disconnect", "connect"])
+def test_a_client_cannot_send_connect_or_disconnect_as_an_event(
+    app, client, the_board, users, reserved
+):
+    """`connect`/`disconnect` are the server's own events: sent by a client they would run
+    those handlers (forgetting the socket while it stays in the board's room, so signing
+    out would no longer reach it)."""
+    auth = AuthActions(client)
+    auth.login(users["member"])
+    sock = socketio.test_client(app, flask_test_client=client)
+    sock.emit("join", {"board_id": the_board.id, "since": last_seq(the_board.id)}, callback=True)
+    sock.get_received()
+    ack = sock.emit(reserved, {"token": make_token(users["envoy"])}, callback=True)
+    assert ack["error"]["code"] == "bad_request"
+    assert sock.is_connected()
+    auth.logout()
+    assert not sock.is_connected()

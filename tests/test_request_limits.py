@@ -296,6 +296,20 @@ def test_socket_deep_packet_without_an_acknowledgement_is_dropped_quietly(
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
 
 
+@pytest.mark.parametrize("event", ["move", "claim", "x" * 500, "board_event", "presence"])
+def test_socket_event_without_a_handler_gets_an_error_acknowledgement(
+    sockets: Any, event: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sender, other = sockets
+    ack = sender.emit(event, {"board_id": 1}, callback=True)
+    assert ack["error"]["code"] == "not_found"
+    assert ack["error"]["fields"] == {"event": "no such event"}
+    assert len(ack["error"]["message"]) < 80
+    assert sender.is_connected()
+    assert other.get_received() == []
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
 # --- request size -------------------------------------------------------------------------
 
 

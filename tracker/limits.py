@@ -58,6 +58,8 @@ JSON_MAX_DEPTH = 32
 
 # The event a socket packet we cannot read becomes (see SocketPacket).
 MALFORMED_EVENT = "tracker:malformed"
+# The server's own events (python-socketio's `reserved_events`), never a client's.
+RESERVED_EVENTS = frozenset({"connect", "disconnect"})
 
 
 # --- JSON ---------------------------------------------------------------------------------
@@ -172,6 +174,12 @@ class SocketPacket(socketio_packet.Packet):
             isinstance(self.data, list) and self.data and isinstance(self.data[0], str)
         ):
             return self._malformed("An event must be a list: its name, then its payload.")
+        if self.packet_type in (socketio_packet.EVENT, socketio_packet.BINARY_EVENT) and (
+            self.data[0] in RESERVED_EVENTS
+        ):
+            # python-socketio would run the server's own connect/disconnect handler for it:
+            # a "disconnect" would forget a socket that stays in its rooms.
+            return self._malformed(f"“{self.data[0]}” is not an event a client may send.")
         return count or 0
 
     def _malformed(self, reason: str) -> int:
@@ -188,6 +196,21 @@ def on_malformed(reason: Any = None) -> dict[str, Any]:
     """The error acknowledgement for a packet that could not be read."""
     message = reason if isinstance(reason, str) else "The packet is not valid."
     return {"error": {"code": "bad_request", "message": message, "fields": {"payload": message}}}
+
+
+@socketio.on("*")
+def on_unknown_event(event: Any, *_args: Any) -> dict[str, Any]:
+    """The error acknowledgement for an event the server has no handler for: a client that
+    asked for an acknowledgement is told, rather than left waiting for one."""
+    name = str(event)
+    shown = name if len(name) <= 40 else name[:40] + "…"
+    return {
+        "error": {
+            "code": "not_found",
+            "message": f"There is no event called “{shown}”.",
+            "fields": {"event": "no such event"},
+        }
+    }
 
 
 # --- ids in URLs --------------------------------------------------------------------------
