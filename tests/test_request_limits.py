@@ -384,6 +384,43 @@ def test_page_form_over_the_limit_is_413_as_a_page(
     assert snapshot(world.board.id) == before
 
 
+# --- character set ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["form", "query"])
+def test_a_form_or_address_that_is_not_utf8_is_refused_and_nothing_is_stored(
+    client: FlaskClient, world: World, where: str
+) -> None:
+    auth = AuthActions(client)
+    auth.login(world.users["envoy"])
+    token = auth.csrf_token("/account")
+    url = f"/initiatives/{world.foreign}/comments"
+    form = "application/x-www-form-urlencoded"
+    before = snapshot(world.board.id)
+    if where == "form":
+        data = f"csrf_token={token}&body=".encode() + b"caf%E9+%FF%FE"
+        response = client.post(url, data=data, content_type=form)
+    else:
+        response = client.post(url + "?note=%FF", data={"csrf_token": token, "body": "café"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "bytes that are not UTF-8" in page
+    assert snapshot(world.board.id) == before
+    # The same text in UTF-8 is stored as typed.
+    data = f"csrf_token={token}&body=".encode() + b"caf%C3%A9+%E2%82%AC"
+    assert client.post(url, data=data, content_type=form).status_code in (302, 303)
+    assert snapshot(world.board.id) != before
+
+
+def test_api_query_that_is_not_utf8_is_a_400_in_the_error_shape(
+    client: FlaskClient, envoy: dict[str, str], world: World
+) -> None:
+    response = client.get(f"/api/v1/boards/{world.board.id}/initiatives?q=%C3", headers=envoy)
+    assert_error_shape(response, 400)
+    assert "not UTF-8" in response.get_json()["error"]["message"]
+
+
 @pytest.fixture
 def limited_app(database_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     """An app configured through the environment, as an operator would."""

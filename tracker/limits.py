@@ -14,6 +14,7 @@ import io
 import json
 from datetime import date
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import flask
 from flask import Flask, current_app, request
@@ -22,7 +23,7 @@ from socketio import packet as socketio_packet
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from tracker.extensions import socketio
@@ -304,9 +305,37 @@ class ChunkedBodyLimit:
         return self.wsgi_app(environ, start_response)
 
 
+# --- character set of forms and query strings ---------------------------------------------
+
+
+def _not_utf8(encoded: bytes) -> bool:
+    """Whether a URL-encoded string (`a=1&b=%C3%A9`) holds bytes that are not UTF-8."""
+    try:
+        unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _forms_are_utf8() -> None:
+    """A query string or form that is not UTF-8 is a 400 before any view runs.
+
+    Werkzeug would decode the bytes leniently and hand on U+FFFD in their place, to be
+    stored as if typed (a browser always sends UTF-8, so only a broken or hostile client
+    does this). JSON bodies are refused by their own parser."""
+    query = request.query_string
+    form = request.mimetype == "application/x-www-form-urlencoded"
+    if _not_utf8(query) or (form and _not_utf8(request.get_data(cache=True))):
+        raise BadRequest(
+            "The request could not be read: the tracker takes text in UTF-8, and this "
+            f"{'address' if _not_utf8(query) else 'form'} holds bytes that are not UTF-8."
+        )
+
+
 def init_app(app: Flask) -> None:
     """Before any blueprint is registered: their routes take the id converter."""
     app.json = JSONProvider(app)
+    app.before_request(_forms_are_utf8)
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]
     app.url_map.converters["int"] = IdConverter
     app.url_value_preprocessor(_ids_in_range)
