@@ -386,3 +386,50 @@ def test_card_fragment_needs_sign_in_and_an_existing_initiative(client, auth, se
     assert "/login" in anonymous.headers["Location"]
     auth.login(users["viewer"])
     assert client.get("/initiatives/99999/card").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("action", "form", "message"),
+    [
+        ("move", {"version": "99999999999"}, "This page is out of date"),
+        ("move", {"version": "abc"}, "This page is out of date"),
+        ("move", {"version": "1", "stage_id": ""}, "Choose a stage to move to."),
+        ("archive", {"version": "99999999999", "archived": "1"}, "This page is out of date"),
+        ("archive", {"version": "0", "archived": "1"}, "This page is out of date"),
+        ("claims", {"role_type_id": "x"}, "Choose a role and an organisation"),
+    ],
+)
+def test_a_refused_action_form_says_why(client, auth, the_board, users, action, form, message):
+    initiative = make_initiative(the_board, users["envoy"])
+    auth.login(users["envoy"])
+    data = {
+        "stage_id": stage(the_board, "Pilot"),
+        "organisation_id": users["envoy"].organisation_id,
+        "csrf_token": auth.csrf_token("/account"),
+        **form,
+    }
+    before = last_seq(the_board.id)
+    response = client.post(f"/initiatives/{initiative.id}/{action}", data=data)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert message in page
+    assert last_seq(the_board.id) == before
+
+
+@pytest.mark.parametrize("action", ["move", "archive", "claims", "comments", "edit"])
+@pytest.mark.parametrize("token", ["", "stale", None])
+def test_a_form_without_a_valid_token_says_it_expired_in_plain_words(
+    client, auth, the_board, users, action, token
+):
+    initiative = make_initiative(the_board, users["envoy"])
+    auth.login(users["envoy"])
+    data = {"version": "1", "stage_id": stage(the_board, "Pilot"), "body": "A note"}
+    if token is not None:
+        data["csrf_token"] = token
+    before = last_seq(the_board.id)
+    response = client.post(f"/initiatives/{initiative.id}/{action}", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "The form has expired, or was not sent from the tracker" in page
+    assert "CSRF" not in page
+    assert last_seq(the_board.id) == before

@@ -9,7 +9,7 @@ from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_smorest import Api, Blueprint
-from flask_wtf.csrf import validate_csrf
+from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import HTTPException
 
 from tracker import accounts, limits
@@ -37,6 +37,12 @@ def error_body(
     return {"error": {"code": code, "message": message, "fields": fields or {}}}, status
 
 
+FORM_EXPIRED_PAGE = (
+    "The form has expired, or was not sent from the tracker's own page, so nothing was "
+    "changed. Go back, reload the page and try again."
+)
+
+
 class TrackerApi(Api):  # type: ignore[misc]
     """flask-smorest's Api, answering every API error with the brief's error shape."""
 
@@ -46,6 +52,9 @@ class TrackerApi(Api):  # type: ignore[misc]
         if error.code == 413:
             error = limits.too_large()  # says what the limit is
         if not request.path.startswith(API_PREFIX + "/"):
+            if isinstance(error, CSRFError):
+                # Flask-WTF's reason ("The CSRF session token is missing.") is for developers.
+                error = CSRFError(FORM_EXPIRED_PAGE)
             if error.code is not None and 400 <= error.code < 500:
                 # Pages get the site's own error page (header, a way back), not Werkzeug's.
                 return render_template("web/error.html", error=error), error.code

@@ -43,6 +43,7 @@ from tracker.web.forms import (
     LoginForm,
     MoveForm,
     options,
+    refusal,
 )
 from tracker.web.history import describe
 
@@ -442,7 +443,7 @@ def move_action(initiative_id: int) -> ResponseReturnValue:
     form.stage_id.choices = options((s.id, s.name) for s in the_board.stages)
     back = _back(url_for("web.board_page", board_id=the_board.id))
     if not form.validate_on_submit():
-        flash("Choose a stage to move to.", "error")
+        flash(refusal(form, "Choose a stage to move to."), "error")
         return redirect(back)
     try:
         change = board.move(
@@ -480,7 +481,7 @@ def claim_action(initiative_id: int) -> ResponseReturnValue:
     )
     back = _back(url_for("web.initiative_page", initiative_id=initiative_id))
     if not form.validate_on_submit():
-        flash("Choose a role and an organisation you can act for.", "error")
+        flash(refusal(form, "Choose a role and an organisation you can act for."), "error")
         return redirect(back)
     try:
         change = board.claim(user, initiative_id, form.role_type_id.data, form.organisation_id.data)
@@ -549,7 +550,7 @@ def archive_action(initiative_id: int) -> ResponseReturnValue:
     archived = request.form.get("archived", "1") == "1"
     back = url_for("web.initiative_page", initiative_id=initiative_id)
     if not form.validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(refusal(form, "Reload the page and try again."), "error")
         return redirect(back)
     try:
         change = board.archive(me(), initiative_id, form.version.data, archived)

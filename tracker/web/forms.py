@@ -140,3 +140,21 @@ class CommentForm(Form):
 
 class ArchiveForm(Form):
     version = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
+
+
+FORM_EXPIRED = "The form expired; please try again."
+OUT_OF_DATE = (
+    "This page is out of date: it sent a version this initiative has never had. "
+    "Reload the page and try again."
+)
+
+
+def refusal(form: FlaskForm, otherwise: str) -> str:
+    """What to tell a person whose small action form (move, claim, archive) was refused:
+    an expired form and a stale page are said as such; anything else is `otherwise`, which
+    says what the form needs."""
+    if "csrf_token" in form.errors:
+        return FORM_EXPIRED
+    if "version" in form.errors:
+        return OUT_OF_DATE
+    return otherwise
