@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -481,6 +483,35 @@ def test_production_needs_a_long_configured_key(database_path, key):
     settings = {**_config(database_path), "SECRET_KEY": key, "PRODUCTION": True}
     with pytest.raises(RuntimeError, match="TRACKER_SECRET_KEY must be set"):
         create_app(settings)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("TRACKER_SECRET_KEY", PUBLIC_KEY, "The configured secret key is public"),
+        ("TRACKER_SESSION_IDLE_MINUTES", "0", "TRACKER_SESSION_IDLE_MINUTES must be a number"),
+    ],
+)
+def test_the_command_line_says_what_is_wrong_with_the_configuration(
+    tmp_path, variable, value, said
+):
+    env = {
+        **os.environ,
+        "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 'tracker.sqlite3'}",
+        variable: value,
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("tracker")), "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"Error: {said}")
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "tracker.sqlite3").exists()
 
 
 def test_the_generated_key_is_never_committed():

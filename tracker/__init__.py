@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from tracker.errors import ConfigurationError
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -96,7 +98,7 @@ def _configure_secret_key(app: Flask) -> None:
 
     key = app.config.get("SECRET_KEY") or ""
     if key in PUBLIC_SECRET_KEYS:
-        raise RuntimeError(
+        raise ConfigurationError(
             "The configured secret key is public (it was published with the tracker's code), "
             "so anyone could sign session cookies with it. Remove it to have a key generated "
             "into the instance folder, or set TRACKER_SECRET_KEY to a long random value "
@@ -105,7 +107,7 @@ def _configure_secret_key(app: Flask) -> None:
     production = bool(app.config.get("PRODUCTION"))
     if production and len(key) < 32:
         # Every server of a deployment must sign with the same key, so none is generated.
-        raise RuntimeError(
+        raise ConfigurationError(
             "TRACKER_SECRET_KEY must be set to a long random value in production "
             '(at least 32 characters: python -c "import secrets; print(secrets.token_hex(32))").'
         )
@@ -132,7 +134,9 @@ def _instance_secret_key(path: Path) -> str:
         path.chmod(0o600)  # copied in with looser permissions: nobody else may read it
     key = path.read_text().strip()
     if len(key) < 32:
-        raise RuntimeError(f"{path} holds no usable secret key; delete it to have one generated.")
+        raise ConfigurationError(
+            f"{path} holds no usable secret key; delete it to have one generated."
+        )
     return key
 
 

@@ -24,7 +24,7 @@ from flask import Flask, current_app, flash, g, redirect, request, session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_url, login_user, logout_user
 
-from tracker.errors import Invalid
+from tracker.errors import ConfigurationError, Invalid
 from tracker.extensions import db, login_manager
 from tracker.models import AccountRole, ApiToken, LoginSession, Organisation, User, utcnow
 
@@ -75,7 +75,9 @@ def _check_lifetimes(app: Flask) -> tuple[timedelta, timedelta]:
     for name, unit in (("SESSION_IDLE_MINUTES", "minutes"), ("SESSION_MAX_DAYS", "days")):
         value = app.config.get(name)
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise RuntimeError(f"TRACKER_{name} must be a number of {unit} above 0, not {value!r}.")
+            raise ConfigurationError(
+                f"TRACKER_{name} must be a number of {unit} above 0, not {value!r}."
+            )
         values[name] = value
     return (
         timedelta(minutes=values["SESSION_IDLE_MINUTES"]),

@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup
 
 from tracker import accounts, demo, limits, text
 from tracker.admin import common
-from tracker.errors import DomainError, Invalid
+from tracker.errors import ConfigurationError, DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import NAME_MAX, Board, User
 
@@ -34,7 +34,12 @@ def init_app(app: Flask) -> None:
 def _create_app() -> Flask:
     from tracker import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigurationError as error:
+        # What to fix, not a traceback: exit 1 before any command runs.
+        click.secho(f"Error: {error}", err=True, fg="red")
+        sys.exit(1)
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app)

@@ -47,3 +47,8 @@ class Invalid(DomainError):
         if message is None:
             message = "; ".join(f"{name}: {reason}" for name, reason in fields.items())
         super().__init__(message, fields)
+
+
+class ConfigurationError(RuntimeError):
+    """The tracker's configuration cannot be used (a public secret key, a limit that is not
+    a number): raised by `create_app`, said in one line by the command line."""
