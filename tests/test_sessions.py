@@ -242,7 +242,11 @@ def test_idle_session_is_refused_by_pages_api_and_sockets_and_says_why(
     assert open_sock.is_connected()
     time_machine.shift(timedelta(hours=8, seconds=1))
     copy = session_cookie(client)
-    assert propose(browser_with(app, copy), the_board.id, csrf).status_code == 401
+    refused = propose(browser_with(app, copy), the_board.id, csrf)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["message"] == (
+        "You were signed out after 8 hours without activity. Please sign in again."
+    )
     assert not socket_for(app, browser_with(app, copy)).is_connected()
     ack = open_sock.emit("join", {"board_id": the_board.id, "since": 0}, callback=True)
     assert ack["error"]["code"] == "unauthenticated"

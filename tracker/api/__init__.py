@@ -139,9 +139,14 @@ def _authenticate() -> ResponseReturnValue | None:
         g.actor = user
         return None
     if not current_user.is_authenticated:
-        body, status = error_body(
-            401, "unauthenticated", "Sign in, or send Authorization: Bearer TOKEN."
+        # A browser whose login session ended is told why (idle, disabled, …), as pages are.
+        reason = accounts.signed_out_reason()
+        message = (
+            accounts.signed_out_message(reason)
+            if reason is not None
+            else "Sign in, or send Authorization: Bearer TOKEN."
         )
+        body, status = error_body(401, "unauthenticated", message)
         return jsonify(body), status, {"WWW-Authenticate": "Bearer"}
     if request.method in UNSAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
         try:
