@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, current_app, g, jsonify, render_template, re
 from flask.typing import ResponseReturnValue
 from flask_login import AnonymousUserMixin
 
+from tracker.errors import error_body
 from tracker.extensions import db
 
 bp = Blueprint("health", __name__)
@@ -51,7 +52,7 @@ def readyz() -> ResponseReturnValue:
             problems["queue"] = _reason(error)
     if problems:
         message = "Not ready: " + "; ".join(f"{k} {v}" for k, v in problems.items())
-        return jsonify(error={"code": "not_ready", "message": message, "fields": problems}), 503
+        return jsonify(error_body("not_ready", message, problems)), 503
     return jsonify(body)
 
 
@@ -66,7 +67,7 @@ def _database_unavailable(error: Exception) -> ResponseReturnValue:
     message = "The database is unavailable at the moment; please try again shortly."
     if request.path.startswith("/api/"):
         return (
-            jsonify(error={"code": "database_unavailable", "message": message, "fields": {}}),
+            jsonify(error_body("database_unavailable", message)),
             503,
             {"Retry-After": "5"},
         )

@@ -26,6 +26,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
+from tracker.errors import error_body
 from tracker.extensions import socketio
 
 # Ids are 32-bit on every database we support (SQLite would take 64, PostgreSQL's integer
@@ -196,7 +197,7 @@ class SocketPacket(socketio_packet.Packet):
 def on_malformed(reason: Any = None) -> dict[str, Any]:
     """The error acknowledgement for a packet that could not be read."""
     message = reason if isinstance(reason, str) else "The packet is not valid."
-    return {"error": {"code": "bad_request", "message": message, "fields": {"payload": message}}}
+    return error_body("bad_request", message, {"payload": message})
 
 
 @socketio.on("*")
@@ -205,13 +206,9 @@ def on_unknown_event(event: Any, *_args: Any) -> dict[str, Any]:
     asked for an acknowledgement is told, rather than left waiting for one."""
     name = str(event)
     shown = name if len(name) <= 40 else name[:40] + "…"
-    return {
-        "error": {
-            "code": "not_found",
-            "message": f"There is no event called “{shown}”.",
-            "fields": {"event": "no such event"},
-        }
-    }
+    return error_body(
+        "not_found", f"There is no event called “{shown}”.", {"event": "no such event"}
+    )
 
 
 # --- ids in URLs --------------------------------------------------------------------------

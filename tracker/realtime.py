@@ -40,6 +40,7 @@ from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_
 
 from tracker import accounts, limits, policy
 from tracker import events as event_log
+from tracker.errors import error_body
 from tracker.extensions import db, socketio
 from tracker.models import Board, Event, Initiative, Organisation, User
 from tracker.socket_gate import SocketGate
@@ -558,7 +559,7 @@ def _forget(sid: str) -> set[int]:
 
 
 def _error(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return error_body(code, message, fields)
 
 
 def _board_id(payload: Any) -> int | dict[str, Any]:

@@ -49,6 +49,8 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from tracker.errors import error_body
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -367,7 +369,7 @@ def _refuse(
     retry_after: int = 10,
     status: str = "429 Too Many Requests",
 ) -> list[bytes]:
-    body = json.dumps({"error": {"code": code, "message": message, "fields": {}}}).encode()
+    body = json.dumps(error_body(code, message)).encode()
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     if status.startswith("429"):
         headers.append(("Retry-After", str(max(1, retry_after))))

@@ -75,12 +75,6 @@ def _admins_only() -> ResponseReturnValue | None:
     return None
 
 
-@bp.errorhandler(DomainError)
-def _domain_error(error: DomainError) -> ResponseReturnValue:
-    db.session.rollback()
-    return render_template("web/error.html", error=error), error.status
-
-
 def _refused(form: FlaskForm | None, error: DomainError) -> int:
     """Put a refusal's reasons on the form's fields (a message when no field matches);
     the status to answer with."""

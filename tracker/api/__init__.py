@@ -12,9 +12,9 @@ from flask_smorest import Api, Blueprint
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import HTTPException
 
-from tracker import accounts, limits
+from tracker import accounts, errors, limits
 from tracker.api.schemas import ErrorSchema, InitiativeSchema
-from tracker.errors import DomainError
+from tracker.errors import error_body
 from tracker.extensions import csrf, db
 from tracker.models import User
 
@@ -29,12 +29,6 @@ bp = Blueprint(
 )
 # Reads JSON bodies with tracker.limits.loads: too deep or unreadable is a 400.
 bp.ARGUMENTS_PARSER = limits.ArgumentsParser()
-
-
-def error_body(
-    status: int, code: str, message: str, fields: dict[str, str] | None = None
-) -> tuple[dict[str, Any], int]:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}, status
 
 
 FORM_EXPIRED_PAGE = (
@@ -65,14 +59,8 @@ class TrackerApi(Api):  # type: ignore[misc]
         messages = data.get("messages") or data.get("errors")
         if messages:
             fields = _flatten(messages)
-            return jsonify(
-                error_body(
-                    400 if code == 400 else 422,
-                    "invalid",
-                    "; ".join(f"{k}: {v}" for k, v in fields.items()),
-                    fields,
-                )[0]
-            ), (400 if code == 400 else 422)
+            message = "; ".join(f"{k}: {v}" for k, v in fields.items())
+            return jsonify(error_body("invalid", message, fields)), (400 if code == 400 else 422)
         status_codes = {
             400: "bad_request",
             401: "unauthenticated",
@@ -84,13 +72,12 @@ class TrackerApi(Api):  # type: ignore[misc]
             415: "unsupported_media_type",
             422: "invalid",
         }
-        body, status = error_body(
-            code,
+        body = error_body(
             status_codes.get(code, "error"),
             data.get("message") or error.description or error.name,
             data.get("fields"),
         )
-        return jsonify(body), status, data.get("headers", {})
+        return jsonify(body), code, data.get("headers", {})
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, str]:
@@ -134,8 +121,8 @@ def _authenticate() -> ResponseReturnValue | None:
             else None
         )
         if user is None:
-            body, status = error_body(401, "unauthenticated", "The API token is not valid.")
-            return jsonify(body), status, {"WWW-Authenticate": "Bearer"}
+            body = error_body("unauthenticated", "The API token is not valid.")
+            return jsonify(body), 401, {"WWW-Authenticate": "Bearer"}
         g.actor = user
         return None
     if not current_user.is_authenticated:
@@ -146,33 +133,19 @@ def _authenticate() -> ResponseReturnValue | None:
             if reason is not None
             else "Sign in, or send Authorization: Bearer TOKEN."
         )
-        body, status = error_body(401, "unauthenticated", message)
-        return jsonify(body), status, {"WWW-Authenticate": "Bearer"}
+        return jsonify(error_body("unauthenticated", message)), 401, {"WWW-Authenticate": "Bearer"}
     if request.method in UNSAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except Exception as error:  # flask_wtf raises ValidationError with a reason
-            body, status = error_body(
-                400,
+            body = error_body(
                 "csrf_failed",
                 f"The CSRF token is missing or invalid ({error}). Send it in X-CSRFToken.",
                 {"X-CSRFToken": "missing or invalid"},
             )
-            return jsonify(body), status
+            return jsonify(body), 400
     g.actor = current_user._get_current_object()
     return None
-
-
-def _domain_error(error: DomainError) -> ResponseReturnValue:
-    db.session.rollback()
-    if not request.path.startswith(API_PREFIX + "/"):
-        # A page (of any blueprint) answers with a page: the JSON shape is the API's alone.
-        return render_template("web/error.html", error=error), error.status
-    body, status = error_body(error.status, error.code, error.message, error.fields)
-    if error.current is not None:
-        db.session.refresh(error.current)
-        body["current"] = InitiativeSchema().dump(error.current)
-    return jsonify(body), status
 
 
 def init_api(app: Flask, blueprint: Blueprint) -> None:
@@ -193,4 +166,4 @@ def init_api(app: Flask, blueprint: Blueprint) -> None:
     api.init_app(app)
     api.register_blueprint(blueprint)
     csrf.exempt(blueprint)  # checked in _authenticate, only for cookie-authenticated calls
-    app.register_error_handler(DomainError, _domain_error)
+    errors.init_app(app, api_prefix=API_PREFIX, current_as_json=InitiativeSchema().dump)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, jsonify
+from flask import Response
 from flask.typing import ResponseReturnValue
 
 from tracker import board, events, reports
-from tracker.api import actor, bp, error_body
+from tracker.api import actor, bp
 from tracker.api.schemas import (
     MAX_INT,
     ArchiveSchema,
@@ -35,7 +35,6 @@ from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Board, Claim, Comment, Initiative, Organisation
 from tracker.realtime import commit_and_publish
-from tracker.reports.cache import Busy
 
 ERRORS = (400, 401, 403, 404, 409, 422)
 
@@ -261,11 +260,7 @@ def weekly_report(board_id: int, week: str, format: str) -> Any:
     A finished week's report is served from a cache after the first request; each user may
     have a few reports being built at a time (429 with `Retry-After` beyond that)."""
     _check_id(board_id, "Board")
-    try:
-        produced = reports.produce(board_id, week, format, builder=actor().id)
-    except Busy as error:
-        body, status = error_body(error.status, error.code, error.message)
-        return jsonify(body), status, {"Retry-After": str(error.retry_after)}
+    produced = reports.produce(board_id, week, format, builder=actor().id)
     headers = {}
     if format != "json":
         headers["Content-Disposition"] = f'attachment; filename="{produced.filename}"'

@@ -62,6 +62,10 @@ class Busy(DomainError):
         super().__init__(message)
         self.retry_after = retry_after
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("REPORT_CACHE_DIR", str(Path(app.instance_path) / "cache" / "reports"))

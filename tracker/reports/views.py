@@ -16,8 +16,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from tracker import board, policy, reports
-from tracker.errors import DomainError, Invalid
-from tracker.extensions import db
+from tracker.errors import Invalid
 from tracker.models import User, utcnow
 from tracker.reports import cache
 from tracker.reports.weekly import LONDON, Week
@@ -40,13 +39,6 @@ def init_app(app: Flask) -> None:
 
 def _me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-@bp.errorhandler(DomainError)
-def _domain_error(error: DomainError) -> ResponseReturnValue:
-    db.session.rollback()
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, cache.Busy) else {}
-    return render_template("web/error.html", error=error), error.status, headers
 
 
 def current_week() -> Week:

@@ -77,12 +77,6 @@ def me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-@bp.errorhandler(DomainError)
-def _domain_error(error: DomainError) -> ResponseReturnValue:
-    db.session.rollback()
-    return render_template("web/error.html", error=error), error.status
-
-
 # --- accounts -----------------------------------------------------------------------------
 
 
