@@ -45,7 +45,6 @@ def create_app(
     from tracker.api import init_api
     from tracker.extensions import csrf, db, login_manager, migrate
     from tracker.reports import views as reports_views
-    from tracker.web import bp as web_bp
     from tracker.web import init_web
 
     limits.init_app(app)  # ids in URLs, JSON parsing: before any route can run
@@ -54,7 +53,6 @@ def create_app(
     login_manager.init_app(app)
     csrf.init_app(app)
     accounts.init_app(app)
-    app.register_blueprint(web_bp)
     init_web(app)
     init_api(app, api_bp)
     realtime.init_app(app)

@@ -26,7 +26,8 @@ from flask_login import current_user, login_url, login_user, logout_user
 
 from tracker.errors import ConfigurationError, Invalid
 from tracker.extensions import db, login_manager
-from tracker.models import AccountRole, ApiToken, LoginSession, Organisation, User, utcnow
+from tracker.models import ApiToken, LoginSession, Organisation, User, utcnow
+from tracker.vocabulary import AccountRole
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
 _hasher = PasswordHasher()
@@ -230,6 +231,13 @@ def current_login_session() -> str | None:
     if not current_user.is_authenticated:
         return None
     return g.get(_LOGIN_SESSION)
+
+
+def actor() -> User:
+    """Who acts in this request: the API token's user where the API authenticated one
+    (`g.actor`), otherwise the signed-in user (views behind `login_required`)."""
+    user = g.get("actor")
+    return user if user is not None else current_user._get_current_object()
 
 
 def signed_out_reason() -> str | None:

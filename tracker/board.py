@@ -34,12 +34,12 @@ from tracker.models import (
     GrandChallenge,
     Initiative,
     Organisation,
-    Rag,
     RoleType,
     Stage,
     User,
     utcnow,
 )
+from tracker.vocabulary import Rag, field_list
 
 # Event types, as they appear in the log, the API and over Socket.IO.
 INITIATIVE_CREATED = "initiative_created"
@@ -66,30 +66,6 @@ EDITABLE_FIELDS = (
     "next_step_due",
     "barriers",
 )
-
-# What people call each field, in sentences ("Someone else changed the next step …").
-FIELD_LABELS = {
-    "title": "title",
-    "summary": "summary",
-    "grand_challenge_id": "Grand Challenge",
-    "stage_id": "stage",
-    "position": "position in its column",
-    "rag": "RAG status",
-    "rag_reason": "RAG reason",
-    "next_step": "next step",
-    "next_step_due": "next step due date",
-    "barriers": "barriers",
-    "archived": "archived state",
-}
-
-
-def field_list(names: Any) -> str:
-    """Field names as a sentence: "title, next step and RAG status"."""
-    labels = [FIELD_LABELS.get(name, name.replace("_", " ")) for name in names]
-    if len(labels) <= 1:
-        return "".join(labels)
-    return f"{', '.join(labels[:-1])} and {labels[-1]}"
-
 
 T = TypeVar("T")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
+
+from tracker.vocabulary import RAG_VALUES, Rag
 
 # Field limits from the brief, shared by the domain checks, the API schemas and the forms.
 TITLE_MAX = 120
@@ -62,20 +63,6 @@ class Base(DeclarativeBase):
         metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime(), dict[str, Any]: sa.JSON()},
     )
-
-
-class AccountRole(enum.StrEnum):
-    ADMIN = "admin"
-    ENVOY = "envoy"
-    MEMBER = "member"
-    VIEWER = "viewer"
-
-
-class Rag(enum.StrEnum):
-    RED = "red"
-    AMBER = "amber"
-    GREEN = "green"
-    NOT_SET = "not_set"
 
 
 class Organisation(Base):
@@ -263,7 +250,7 @@ class Initiative(Base):
     )
 
     __table_args__ = (
-        sa.CheckConstraint("rag in ('red', 'amber', 'green', 'not_set')", name="rag_known"),
+        sa.CheckConstraint(f"rag in ({', '.join(map(repr, RAG_VALUES))})", name="rag_known"),
         sa.CheckConstraint("position >= 0", name="position_not_negative"),
     )
 

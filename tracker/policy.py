@@ -17,7 +17,8 @@
 from __future__ import annotations
 
 from tracker.errors import Forbidden
-from tracker.models import AccountRole, Claim, Initiative, User
+from tracker.models import Claim, Initiative, User
+from tracker.vocabulary import AccountRole
 
 ADMIN, ENVOY, MEMBER, VIEWER = (
     AccountRole.ADMIN,

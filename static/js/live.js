@@ -18,18 +18,11 @@ const CLOCK = new Intl.DateTimeFormat("en-GB", {
   second: "2-digit",
 });
 
-export const FIELD_LABELS = {
-  title: "title",
-  summary: "summary",
-  grand_challenge_id: "Grand Challenge",
-  rag: "RAG status",
-  rag_reason: "RAG reason",
-  next_step: "next step",
-  next_step_due: "next step due date",
-  barriers: "barriers",
-};
-
-export const RAG_LABELS = { red: "Red", amber: "Amber", green: "Green", not_set: "Not set" };
+// The words people read for field names and RAG values come from the server (one definition,
+// `tracker/vocabulary.py`), in a JSON element every page carries.
+const VOCABULARY = JSON.parse(document.getElementById("tracker-vocabulary")?.textContent || "{}");
+export const FIELD_LABELS = VOCABULARY.field_labels || {};
+export const RAG_LABELS = VOCABULARY.rag_labels || {};
 
 // The live connection's timing (ms). The bound it serves: within 5 s of the network (or the
 // server) coming back, the page is live again and has caught up.

@@ -14,7 +14,8 @@ from tracker.admin import audit, links
 from tracker.admin.common import Done, require_admin, text
 from tracker.errors import Invalid, NotFound
 from tracker.extensions import db
-from tracker.models import NAME_MAX, AccountRole, Organisation, User
+from tracker.models import NAME_MAX, Organisation, User
+from tracker.vocabulary import AccountRole
 
 ROLES = [r.value for r in AccountRole]
 

@@ -16,7 +16,6 @@ from tracker import accounts, errors, limits
 from tracker.api.schemas import ErrorSchema, InitiativeSchema
 from tracker.errors import error_body
 from tracker.extensions import csrf, db
-from tracker.models import User
 
 API_PREFIX = "/api/v1"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -103,10 +102,6 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, str]:
 
 
 api = TrackerApi()
-
-
-def actor() -> User:
-    return g.actor  # type: ignore[no-any-return]
 
 
 @bp.before_request

@@ -16,10 +16,10 @@ from tracker.models import (
     SUMMARY_MAX,
     TITLE_MAX,
 )
+from tracker.vocabulary import RAG_VALUES
 
 # Ids and versions fit a 32-bit integer on every database we support.
 MAX_INT = MAX_ID
-RAGS = ("red", "amber", "green", "not_set")
 
 
 def _id(**kwargs: object) -> fields.Integer:
@@ -82,7 +82,7 @@ class InitiativeFieldsSchema(ma.Schema):
     title = _text("title", TITLE_MAX, min_len=1)
     summary = _text("summary", SUMMARY_MAX)
     grand_challenge_id = _id()
-    rag = fields.String(validate=validate.OneOf(RAGS))
+    rag = fields.String(validate=validate.OneOf(RAG_VALUES))
     rag_reason = _text("rag_reason", RAG_REASON_MAX)
     next_step = _text("next_step", NEXT_STEP_MAX)
     next_step_due = fields.Date(allow_none=True)
@@ -207,7 +207,7 @@ class InitiativeSchema(ma.Schema):
     grand_challenge_id = fields.Integer(required=True)
     stage_id = fields.Integer(required=True)
     position = fields.Integer(required=True)
-    rag = fields.String(required=True, validate=validate.OneOf(RAGS))
+    rag = fields.String(required=True, validate=validate.OneOf(RAG_VALUES))
     rag_reason = fields.String(required=True)
     next_step = fields.String(required=True)
     next_step_due = fields.Date(required=True, allow_none=True)

@@ -9,7 +9,8 @@ from flask import Response
 from flask.typing import ResponseReturnValue
 
 from tracker import board, events, reports
-from tracker.api import actor, bp
+from tracker.accounts import actor
+from tracker.api import bp
 from tracker.api.schemas import (
     MAX_INT,
     ArchiveSchema,

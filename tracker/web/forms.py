@@ -44,6 +44,7 @@ from tracker.models import (
     SUMMARY_MAX,
     TITLE_MAX,
 )
+from tracker.vocabulary import Rag
 
 
 def typed_text(field_class: type[Field]) -> bool:
@@ -109,9 +110,8 @@ class InitiativeForm(Form):
     stage_id = SelectField("Stage", coerce=int)
     rag = SelectField(
         "RAG status",
-        choices=options(
-            [("not_set", "Not set"), ("green", "Green"), ("amber", "Amber"), ("red", "Red")]
-        ),
+        # From unrated to worst: the reverse of the reports' order.
+        choices=options((r.value, r.label) for r in reversed(Rag)),
     )
     rag_reason = TextAreaField("Reason for the RAG status", validators=[Length(max=RAG_REASON_MAX)])
     next_step = StringField("Next step", validators=[Length(max=NEXT_STEP_MAX)])

@@ -6,6 +6,7 @@ from typing import Any
 
 from tracker import board
 from tracker.reports import printable
+from tracker.vocabulary import RAG_LABELS, field_list
 
 
 def describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
@@ -31,9 +32,9 @@ def _describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str
         text = f"{text}: {reason}" if reason else text
         # Other fields saved with the RAG change are named too.
         others = [name for name in data["changes"] if name not in ("rag", "rag_reason")]
-        return f"{text}; also edited the {board.field_list(others)}" if others else text
+        return f"{text}; also edited the {field_list(others)}" if others else text
     if kind == board.INITIATIVE_EDITED:
-        return f"edited the {board.field_list(data['changes'])}"
+        return f"edited the {field_list(data['changes'])}"
     if kind == board.ROLE_CLAIMED:
         return f"claimed {data['role']} for {data['organisation']}"
     if kind == board.ROLE_RELEASED:
@@ -48,4 +49,4 @@ def _describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str
 
 
 def _rag(value: str) -> str:
-    return "not set" if value == "not_set" else value
+    return RAG_LABELS.get(value, value).lower()

@@ -1,0 +1,144 @@
+"""The board page (live, or as it stood at the end of a day) and one card as it renders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import (
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from tracker import board, events, limits, policy, visits
+from tracker.accounts import actor
+from tracker.errors import Invalid
+from tracker.extensions import db
+from tracker.models import Board, Initiative, utcnow
+from tracker.reports.replay import board_at
+from tracker.web import bp
+from tracker.web.forms import (
+    MoveForm,
+)
+from tracker.web.history import describe
+
+
+@bp.route("/")
+@login_required
+def index() -> ResponseReturnValue:
+    first = db.session.scalar(sa.select(Board.id).order_by(Board.id).limit(1))
+    if first is None:
+        return render_template("web/no_board.html")
+    return redirect(url_for("web.board_page", board_id=first))
+
+
+@bp.route("/boards/<int:board_id>")
+@login_required
+def board_page(board_id: int) -> ResponseReturnValue:
+    if "as_of" in request.args:
+        return _board_as_of(board_id, request.args["as_of"])
+    # Note the visit first: its commit would otherwise expire every card loaded below.
+    last_seq = db.session.scalar(sa.select(Board.last_seq).where(Board.id == board_id))
+    if last_seq is None:
+        abort(404)
+    visit = visits.record_visit(actor().id, board_id, last_seq)
+    db.session.commit()
+    the_board = board.load_board(board_id)
+    cards = board.board_initiatives(board_id)
+    cells: dict[tuple[int, int], list[Initiative]] = defaultdict(list)
+    per_stage: dict[int, int] = defaultdict(int)
+    for card in cards:
+        cells[(card.stage_id, card.grand_challenge_id)].append(card)
+        per_stage[card.stage_id] += 1
+    for cell in cells.values():
+        cell.sort(key=lambda c: (c.position, c.id))
+    user = actor()
+    since_count, since_events = (
+        (0, []) if visit.first else visits.changes_since(board_id, visit.baseline_seq, user.id)
+    )
+    names = names_on(the_board)
+    return render_template(
+        "web/board.html",
+        board=the_board,
+        cells=cells,
+        per_stage=per_stage,
+        now=utcnow(),
+        may_edit={card.id: policy.may_edit(user, card) for card in cards},
+        may_propose=policy.may(user, "propose"),
+        move_form=MoveForm(),
+        lead=_lead_organisations(cards),
+        first_visit=visit.first,
+        since_count=since_count,
+        since_events=[(e, describe(events.envelope(e), names)) for e in since_events],
+        titles={card.id: card.title for card in cards},
+    )
+
+
+def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
+    """The board rebuilt from its events as it stood at the end of a day (London), read-only."""
+    the_board = board.load_board(board_id)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise Invalid({"as_of": "must be a date as YYYY-MM-DD"}) from None
+    if not limits.day_in_range(day):
+        raise Invalid({"as_of": limits.DAY_RANGE})
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    moment = datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC)
+    replay = board_at(board_id, moment)
+    cells: dict[tuple[int, int], list[Any]] = defaultdict(list)
+    per_stage: dict[int, int] = defaultdict(int)
+    for card in replay.live():
+        cells[(card.stage_id, card.grand_challenge_id)].append(card)
+        per_stage[card.stage_id] += 1
+    return render_template(
+        "web/board_as_of.html",
+        board=the_board,
+        cells=cells,
+        per_stage=per_stage,
+        as_of=day,
+        moment=min(moment, utcnow()),
+    )
+
+
+@bp.route("/initiatives/<int:initiative_id>/card")
+@login_required
+def card_fragment(initiative_id: int) -> ResponseReturnValue:
+    """One board card, exactly as the board page renders it for this viewer (a drag handle
+    and a Move… form only where they may edit). The board's script fetches it to apply a live
+    change, so cards never hold a copy of the permission rules."""
+    card = board.get_initiative(initiative_id)
+    the_board = board.load_board(card.board_id)
+    return render_template(
+        "web/_card.html",
+        card=card,
+        board=the_board,
+        now=utcnow(),
+        may_edit={card.id: policy.may_edit(actor(), card)},
+        lead=_lead_organisations([card]),
+    )
+
+
+def _lead_organisations(cards: list[Initiative]) -> dict[int, str]:
+    lead: dict[int, str] = {}
+    for card in cards:
+        for claim in card.claims:
+            if claim.role_type.is_lead:
+                lead[card.id] = claim.organisation.name
+    return lead
+
+
+def names_on(the_board: Board) -> dict[str, dict[int, str]]:
+    return {
+        "stages": {s.id: s.name for s in the_board.stages},
+        "grand_challenges": {g.id: g.name for g in the_board.grand_challenges},
+    }
