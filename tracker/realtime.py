@@ -29,7 +29,7 @@ import hashlib
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,8 +44,6 @@ from tracker.errors import error_body
 from tracker.extensions import db, socketio
 from tracker.models import Board, Event, Initiative, Organisation, User
 from tracker.socket_gate import SocketGate
-
-Publisher = Callable[[list[dict[str, Any]]], None]
 
 
 def room(board_id: int) -> str:
@@ -160,7 +158,6 @@ def _registry() -> Registry:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["tracker.publishers"] = [_socket_publisher]
     queue = app.config.get("MESSAGE_QUEUE") or None
     app.extensions["tracker.registry"] = Registry(
         RedisSequencer(queue) if queue else LocalSequencer()
@@ -218,19 +215,15 @@ def _handshake_signed_in(app: Flask, environ: dict[str, Any]) -> bool:
         return False
 
 
-def add_publisher(app: Flask, publisher: Publisher) -> None:
-    app.extensions["tracker.publishers"].append(publisher)
-
-
 # --- publishing ---------------------------------------------------------------------------
 
 
 def publish(envelopes: list[dict[str, Any]]) -> None:
-    """Hand envelopes of committed events to every publisher."""
-    if not envelopes:
-        return
-    for publisher in current_app.extensions["tracker.publishers"]:
-        publisher(envelopes)
+    """Send envelopes of committed events to their boards' rooms: each board is flushed from
+    just before the first of its events here, so the room gets them all, in order."""
+    for board_id in sorted({e["board_id"] for e in envelopes}):
+        first = min(e["seq"] for e in envelopes if e["board_id"] == board_id)
+        flush_board(board_id, first - 1)
 
 
 def commit_and_publish(*events: Event | None) -> None:
@@ -238,12 +231,6 @@ def commit_and_publish(*events: Event | None) -> None:
     envelopes = [event_log.envelope(e) for e in events if e is not None]
     db.session.commit()
     publish(envelopes)
-
-
-def _socket_publisher(envelopes: list[dict[str, Any]]) -> None:
-    for board_id in sorted({e["board_id"] for e in envelopes}):
-        first = min(e["seq"] for e in envelopes if e["board_id"] == board_id)
-        flush_board(board_id, first - 1)
 
 
 def flush_board(board_id: int, known_before: int | None = None) -> None:
