@@ -154,7 +154,7 @@ class Registry:
 
 
 def _registry() -> Registry:
-    return current_app.extensions["tracker.registry"]  # type: ignore[no-any-return]
+    return current_app.extensions["tracker.registry"]
 
 
 def init_app(app: Flask) -> None:
@@ -545,16 +545,14 @@ def _forget(sid: str) -> set[int]:
 # --- handlers -----------------------------------------------------------------------------
 
 
-def _error(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
-    return error_body(code, message, fields)
-
-
 def _board_id(payload: Any) -> int | dict[str, Any]:
     if not isinstance(payload, dict):
-        return _error("invalid", "The payload must be an object.", {"payload": "not an object"})
+        return error_body("invalid", "The payload must be an object.", {"payload": "not an object"})
     value = payload.get("board_id")
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
-        return _error("invalid", "board_id must be a positive integer.", {"board_id": "invalid"})
+        return error_body(
+            "invalid", "board_id must be a positive integer.", {"board_id": "invalid"}
+        )
     return value
 
 
@@ -622,20 +620,20 @@ def on_join(payload: Any = None) -> dict[str, Any]:
     the client reloads the board's state."""
     conn = _current_connection()
     if conn is None:
-        return _error("unauthenticated", "Your session has ended; sign in again.")
+        return error_body("unauthenticated", "Your session has ended; sign in again.")
     board_id = _board_id(payload)
     if isinstance(board_id, dict):
         return board_id
     since = payload.get("since", 0)
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
-        return _error(
+        return error_body(
             "invalid", "since must be a sequence number (0 or more).", {"since": "invalid"}
         )
     user = db.session.get(User, conn.user_id)
     if user is None or not policy.may(user, "view"):
-        return _error("forbidden", "You may not see this board.")
+        return error_body("forbidden", "You may not see this board.")
     if db.session.get(Board, board_id) is None:
-        return _error(
+        return error_body(
             "not_found", f"Board {board_id} does not exist.", {"board_id": "no such board"}
         )
 
@@ -662,7 +660,7 @@ def on_join(payload: Any = None) -> dict[str, Any]:
         try:
             join_room(room(board_id))
         except (KeyError, ValueError):  # the client left before its join was handled
-            return _error("gone", "The connection closed before joining.")
+            return error_body("gone", "The connection closed before joining.")
         with registry.lock:
             conn.boards.add(board_id)
         ensure_poller(current_app._get_current_object())  # type: ignore[attr-defined]
@@ -690,7 +688,7 @@ def on_join(payload: Any = None) -> dict[str, Any]:
 def on_leave(payload: Any = None) -> dict[str, Any]:
     conn = _current_connection()
     if conn is None:
-        return _error("unauthenticated", "Your session has ended; sign in again.")
+        return error_body("unauthenticated", "Your session has ended; sign in again.")
     board_id = _board_id(payload)
     if isinstance(board_id, dict):
         return board_id
@@ -709,16 +707,16 @@ def on_editing(payload: Any = None) -> dict[str, Any]:
     may edit it; otherwise an error acknowledgement, and presence stays as it was."""
     conn = _current_connection()
     if conn is None:
-        return _error("unauthenticated", "Your session has ended; sign in again.")
+        return error_body("unauthenticated", "Your session has ended; sign in again.")
     board_id = _board_id(payload)
     if isinstance(board_id, dict):
         return board_id
     if board_id not in conn.boards:
-        return _error("invalid", "Join the board first.", {"board_id": "not joined"})
+        return error_body("invalid", "Join the board first.", {"board_id": "not joined"})
     initiative_id = payload.get("initiative_id")
     if initiative_id is not None:
         if isinstance(initiative_id, bool) or not isinstance(initiative_id, int):
-            return _error(
+            return error_body(
                 "invalid",
                 "initiative_id must be an integer or null.",
                 {"initiative_id": "invalid"},
@@ -729,14 +727,14 @@ def on_editing(payload: Any = None) -> dict[str, Any]:
             else None
         )
         if initiative is None or initiative.board_id != board_id:
-            return _error(
+            return error_body(
                 "not_found",
                 f"Initiative {initiative_id} is not on board {board_id}.",
                 {"initiative_id": "no such initiative on this board"},
             )
         user = db.session.get(User, conn.user_id)
         if user is None or not policy.may_edit(user, initiative):
-            return _error(
+            return error_body(
                 "forbidden",
                 "You cannot edit this initiative, so you cannot be shown editing it.",
                 {"initiative_id": "you may not edit this initiative"},
