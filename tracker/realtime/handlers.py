@@ -2,7 +2,7 @@
 
 Flask-SocketIO's handlers run with the request context of the connect, where Flask-Login's
 `login_required` does not work: `connect` authenticates (and refuses anyone else), and every
-later event checks again that the connection's user may still use it (`current_connection`).
+later event checks again that the connection's user may still use it (`_current_connection`).
 Handlers never write to the session.
 
 Client → server events, each acknowledged with a result or the error shape
@@ -14,6 +14,7 @@ Client → server events, each acknowledged with a result or the error shape
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
 from flask import current_app, request, session
@@ -83,6 +84,32 @@ def on_join(payload: Any = None) -> dict[str, Any]:
     conn = _current_connection()
     if conn is None:
         return error_body("unauthenticated", SESSION_ENDED)
+    asked = _join_request(payload)
+    if isinstance(asked, dict):
+        return asked
+    board_id, since = asked
+    refused = _may_not_view(conn, board_id)
+    if refused is not None:
+        return refused
+    with ExitStack() as stack:
+        locked = _hold_board(stack, board_id)
+        last_seq = board_last_seq(board_id) or 0
+        # Replay only what the room has been sent; what comes after reaches this client live.
+        upto = min(max(_sent_to_room(board_id, last_seq, locked=locked), 0), last_seq)
+        try:
+            join_room(room(board_id))
+        except (KeyError, ValueError):  # the client left before its join was handled
+            return error_body("gone", "The connection closed before joining.")
+        with current_registry().lock:
+            conn.boards.add(board_id)
+        ensure_poller(current_app._get_current_object())  # type: ignore[attr-defined]
+        ack = _catch_up(conn.sid, board_id, since, upto=upto, last_seq=last_seq)
+    broadcast_presence(board_id)
+    return ack
+
+
+def _join_request(payload: Any) -> tuple[int, int] | dict[str, Any]:
+    """`(board_id, since)` from a `join` payload, or the error acknowledgement."""
     board_id = _board_id(payload)
     if isinstance(board_id, dict):
         return board_id
@@ -91,6 +118,11 @@ def on_join(payload: Any = None) -> dict[str, Any]:
         return error_body(
             "invalid", "since must be a sequence number (0 or more).", {"since": "invalid"}
         )
+    return board_id, since
+
+
+def _may_not_view(conn: Connection, board_id: int) -> dict[str, Any] | None:
+    """The error acknowledgement when the user may not see the board (or it does not exist)."""
     user = db.session.get(User, conn.user_id)
     if user is None or not policy.may(user, "view"):
         return error_body("forbidden", "You may not see this board.")
@@ -98,54 +130,50 @@ def on_join(payload: Any = None) -> dict[str, Any]:
         return error_body(
             "not_found", f"Board {board_id} does not exist.", {"board_id": "no such board"}
         )
+    return None
 
-    registry = current_registry()
-    limit = current_app.config.get("REPLAY_LIMIT", 1000)
+
+def _hold_board(stack: ExitStack, board_id: int) -> bool:
+    """Hold the board's sequencer lock until `stack` closes, so no event is sent to the room
+    while this client catches up; False when the queue is unreachable (then the replay is
+    what the database holds, without the lock)."""
     try:
-        guard = registry.sequencer.board(board_id)
-        guard.__enter__()
-    except Exception:  # queue unreachable: replay what the database holds, without the lock
-        guard = None
+        stack.enter_context(current_registry().sequencer.board(board_id))
+    except Exception:  # the queue is unreachable (Redis timed out or refused)
+        return False
+    return True
+
+
+def _sent_to_room(board_id: int, last_seq: int, *, locked: bool) -> int:
+    """The last seq the board's room has been sent. Nothing sent yet: the room starts at
+    `last_seq` (recorded, with its fingerprint, when the lock is held). Without the lock, or
+    with the queue failing, the database's `last_seq`."""
+    sequencer = current_registry().sequencer
     try:
-        last_seq = board_last_seq(board_id) or 0
-        try:
-            sent = registry.sequencer.sent(board_id) if guard else None
-            if sent is None:
-                sent = last_seq
-                if guard:
-                    fingerprint = fingerprint_at(board_id, sent)
-                    registry.sequencer.set_sent(board_id, sent, fingerprint)
-        except Exception:
+        sent = sequencer.sent(board_id) if locked else None
+        if sent is None:
             sent = last_seq
-        # Replay only what the room has been sent; what comes after reaches this client live.
-        upto = min(max(sent, 0), last_seq)
-        try:
-            join_room(room(board_id))
-        except (KeyError, ValueError):  # the client left before its join was handled
-            return error_body("gone", "The connection closed before joining.")
-        with registry.lock:
-            conn.boards.add(board_id)
-        ensure_poller(current_app._get_current_object())  # type: ignore[attr-defined]
-        if since > last_seq or upto - since > limit:
-            ack = {"last_seq": upto, "resync": True}
-        elif since > upto:
-            # The page is newer than what the room has been sent (a push still on its way):
-            # nothing to replay; the live events after `since` follow.
-            ack = {"last_seq": since}
-        else:
-            for row in events_from(board_id, since + 1):
-                if row.seq > upto:
-                    break
-                # Straight to this client, not through the queue.
-                socketio.emit(
-                    "board_event", event_log.envelope(row), to=conn.sid, ignore_queue=True
-                )
-            ack = {"last_seq": upto}
-    finally:
-        if guard is not None:
-            guard.__exit__(None, None, None)
-    broadcast_presence(board_id)
-    return ack
+            if locked:
+                sequencer.set_sent(board_id, sent, fingerprint_at(board_id, sent))
+    except Exception:
+        sent = last_seq
+    return sent
+
+
+def _catch_up(sid: str, board_id: int, since: int, *, upto: int, last_seq: int) -> dict[str, Any]:
+    """Send the client the events after `since` up to `upto`; the `join` acknowledgement."""
+    if since > last_seq or upto - since > current_app.config.get("REPLAY_LIMIT", 1000):
+        return {"last_seq": upto, "resync": True}
+    if since > upto:
+        # The page is newer than what the room has been sent (a push still on its way):
+        # nothing to replay; the live events after `since` follow.
+        return {"last_seq": since}
+    for row in events_from(board_id, since + 1):
+        if row.seq > upto:
+            break
+        # Straight to this client, not through the queue.
+        socketio.emit("board_event", event_log.envelope(row), to=sid, ignore_queue=True)
+    return {"last_seq": upto}
 
 
 @socketio.on("leave")
@@ -182,34 +210,41 @@ def on_editing(payload: Any = None) -> dict[str, Any]:
         return error_body("invalid", "Join the board first.", {"board_id": "not joined"})
     initiative_id = payload.get("initiative_id")
     if initiative_id is not None:
-        if isinstance(initiative_id, bool) or not isinstance(initiative_id, int):
-            return error_body(
-                "invalid",
-                "initiative_id must be an integer or null.",
-                {"initiative_id": "invalid"},
-            )
-        initiative = (
-            db.session.get(Initiative, initiative_id)
-            if 1 <= initiative_id <= limits.MAX_ID
-            else None
-        )
-        if initiative is None or initiative.board_id != board_id:
-            return error_body(
-                "not_found",
-                f"Initiative {initiative_id} is not on board {board_id}.",
-                {"initiative_id": "no such initiative on this board"},
-            )
-        user = db.session.get(User, conn.user_id)
-        if user is None or not policy.may_edit(user, initiative):
-            return error_body(
-                "forbidden",
-                "You cannot edit this initiative, so you cannot be shown editing it.",
-                {"initiative_id": "you may not edit this initiative"},
-            )
+        refused = _may_not_edit(conn, board_id, initiative_id)
+        if refused is not None:
+            return refused
     with current_registry().lock:
         conn.editing[board_id] = initiative_id
     broadcast_presence(board_id)
     return {"ok": True}
+
+
+def _may_not_edit(conn: Connection, board_id: int, initiative_id: Any) -> dict[str, Any] | None:
+    """The error acknowledgement when `initiative_id` is not an initiative on the board that
+    the connection's user may edit."""
+    if isinstance(initiative_id, bool) or not isinstance(initiative_id, int):
+        return error_body(
+            "invalid",
+            "initiative_id must be an integer or null.",
+            {"initiative_id": "invalid"},
+        )
+    initiative = (
+        db.session.get(Initiative, initiative_id) if 1 <= initiative_id <= limits.MAX_ID else None
+    )
+    if initiative is None or initiative.board_id != board_id:
+        return error_body(
+            "not_found",
+            f"Initiative {initiative_id} is not on board {board_id}.",
+            {"initiative_id": "no such initiative on this board"},
+        )
+    user = db.session.get(User, conn.user_id)
+    if user is None or not policy.may_edit(user, initiative):
+        return error_body(
+            "forbidden",
+            "You cannot edit this initiative, so you cannot be shown editing it.",
+            {"initiative_id": "you may not edit this initiative"},
+        )
+    return None
 
 
 def _board_id(payload: Any) -> int | dict[str, Any]:
