@@ -238,6 +238,8 @@ class SocketGate:
     # --- housekeeping --------------------------------------------------------------------
 
     def has_pending(self) -> bool:
+        """Whether anything is left for `reap()`: sessions not signed in, or refused ones
+        still to close (the poller keeps running while there are)."""
         with self._lock:
             return self._handshakes > 0 or bool(self._closing)
 
@@ -265,6 +267,8 @@ class SocketGate:
     # --- the middleware ------------------------------------------------------------------
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Engine.IO requests pass the gate (body size, handshake bounds, one poll at a time
+        per pending session); every other request goes straight through."""
         if not (environ.get("PATH_INFO") or "").startswith(self.path):
             return self.wsgi_app(environ, start_response)
         too_long = self._body_too_long(environ)

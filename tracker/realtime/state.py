@@ -64,13 +64,16 @@ class LocalSequencer:
             yield
 
     def mark(self, board_id: int) -> Mark | None:
+        """The last event sent to the board's room (None: nothing sent from here yet)."""
         return self._sent.get(board_id)
 
     def sent(self, board_id: int) -> int | None:
+        """The seq of the last event sent to the board's room."""
         mark = self._sent.get(board_id)
         return mark[0] if mark else None
 
     def set_sent(self, board_id: int, seq: int, fingerprint: str | None = None) -> None:
+        """Remember the last event sent to the board's room."""
         self._sent[board_id] = (seq, fingerprint)
 
 
@@ -98,6 +101,7 @@ class RedisSequencer:
                 lock.release()
 
     def mark(self, board_id: int) -> Mark | None:
+        """As `LocalSequencer.mark`; raises when Redis does not answer."""
         # "SEQ" or "SEQ FINGERPRINT" (an older worker wrote the seq alone).
         value = self._redis.get(f"tracker:board:{board_id}:sent")
         if value is None:
@@ -107,10 +111,12 @@ class RedisSequencer:
         return int(seq), fingerprint or None
 
     def sent(self, board_id: int) -> int | None:
+        """As `LocalSequencer.sent`."""
         mark = self.mark(board_id)
         return mark[0] if mark else None
 
     def set_sent(self, board_id: int, seq: int, fingerprint: str | None = None) -> None:
+        """As `LocalSequencer.set_sent`."""
         value = f"{seq} {fingerprint}" if fingerprint else str(seq)
         self._redis.set(f"tracker:board:{board_id}:sent", value)
 
@@ -129,6 +135,7 @@ class Registry:
         self.poller: Any = None
 
     def watched_boards(self) -> set[int]:
+        """The boards some socket of this process has joined."""
         with self.lock:
             return {b for conn in self.connections.values() for b in conn.boards}
 
