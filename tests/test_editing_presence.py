@@ -13,9 +13,9 @@ from flask import Flask
 from tests import factories
 from tests.conftest import AuthActions
 from tests.test_permissions import World, make_world
-from tracker import realtime
 from tracker.extensions import db, socketio
 from tracker.models import Board, User
+from tracker.realtime.presence import presence_payload
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def joined(app: Flask, world: World) -> Iterator[Callable[[str], Any]]:
 
 
 def editing_of(board_id: int) -> dict[str, Any]:
-    return {v["user"]: v["editing"] for v in realtime._presence(board_id)["viewers"]}
+    return {v["user"]: v["editing"] for v in presence_payload(board_id)["viewers"]}
 
 
 REFUSED: list[Any] = [

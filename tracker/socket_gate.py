@@ -116,7 +116,8 @@ class SocketGate:
     # --- hooks on the Socket.IO server ---------------------------------------------------
 
     def attach(self, sio_server: Any) -> None:
-        """Wrap the Engine.IO event handlers that python-socketio registered."""
+        """Wrap the Engine.IO event handlers that python-socketio registered: each runs first,
+        then the gate settles the session's slot."""
         self.sio = sio_server
         self.eio = eio = sio_server.eio
         connect = eio.handlers.get("connect")
@@ -124,36 +125,12 @@ class SocketGate:
         disconnect = eio.handlers.get("disconnect")
 
         def on_connect(sid: str, environ: dict[str, Any]) -> Any:
-            slot = environ.get(SLOT)
-            if isinstance(slot, _Pending):
-                with self._lock:
-                    slot.sid = sid
-                    self._pending[sid] = slot
+            self._opened(sid, environ)
             return connect(sid, environ) if connect else None
 
         def on_message(sid: str, data: Any) -> Any:
             result = message(sid, data) if message else None
-            slot = self._pending.get(sid)
-            if slot is not None:
-                if self._connected(sid):
-                    self._settle(slot, failed=False)
-                elif isinstance(data, str) and data.startswith("0"):
-                    # A CONNECT the server refused: its error packet is queued; close after it.
-                    # On a WebSocket it goes out at once. On long-polling, closing before a
-                    # poll has collected it would lose it (the next poll would find no
-                    # session): the close follows the poll that collects it.
-                    self._settle(slot, failed=True)
-                    if self._upgraded(sid):
-                        self._close(sid)
-                    else:
-                        with self._lock:
-                            self._closing[sid] = time.monotonic()
-                        # A poll may have collected it already (and ended) meanwhile.
-                        if self._collected(sid):
-                            with self._lock:
-                                mine = self._closing.pop(sid, None) is not None
-                            if mine:
-                                self._close(sid)
+            self._after_message(sid, data)
             return result
 
         def on_disconnect(sid: str, *args: Any) -> Any:
@@ -166,19 +143,55 @@ class SocketGate:
         eio.on("connect", on_connect)
         eio.on("message", on_message)
         eio.on("disconnect", on_disconnect)
+        eio.disconnect = self._disconnect_without_waiting
 
-        def disconnect_without_waiting(sid: str | None = None) -> None:
-            # Engine.IO ends a session it cannot go on with (a packet too long or unreadable)
-            # by closing it and *waiting* until the client has collected what is queued; a
-            # long-polling client that never polls again held that thread for good. Close
-            # without waiting: its next poll finds the session gone.
-            for one in [sid] if sid is not None else list(eio.sockets):
-                socket = eio.sockets.get(one)
-                if socket is not None:
-                    socket.close(wait=False, abort=False, reason=eio.reason.SERVER_DISCONNECT)
-                eio.sockets.pop(one, None)
+    def _opened(self, sid: str, environ: dict[str, Any]) -> None:
+        """Engine.IO opened a session for a handshake the gate let through: track it by sid."""
+        slot = environ.get(SLOT)
+        if isinstance(slot, _Pending):
+            with self._lock:
+                slot.sid = sid
+                self._pending[sid] = slot
 
-        eio.disconnect = disconnect_without_waiting
+    def _after_message(self, sid: str, data: Any) -> None:
+        """A pending session's packet was handled: a CONNECT that succeeded settles it; one
+        the server refused settles it as failed and closes it once the error has gone out."""
+        slot = self._pending.get(sid)
+        if slot is None:
+            return
+        if self._connected(sid):
+            self._settle(slot, failed=False)
+        elif isinstance(data, str) and data.startswith("0"):
+            self._settle(slot, failed=True)
+            self._close_after_error(sid)
+
+    def _close_after_error(self, sid: str) -> None:
+        """Close a refused session after its queued error packet. On a WebSocket it goes out
+        at once. On long-polling, closing before a poll has collected it would lose it (the
+        next poll would find no session): the close follows the poll that collects it."""
+        if self._upgraded(sid):
+            self._close(sid)
+            return
+        with self._lock:
+            self._closing[sid] = time.monotonic()
+        # A poll may have collected it already (and ended) meanwhile.
+        if self._collected(sid):
+            with self._lock:
+                mine = self._closing.pop(sid, None) is not None
+            if mine:
+                self._close(sid)
+
+    def _disconnect_without_waiting(self, sid: str | None = None) -> None:
+        """Replaces `eio.disconnect`. Engine.IO ends a session it cannot go on with (a packet
+        too long or unreadable) by closing it and *waiting* until the client has collected
+        what is queued; a long-polling client that never polls again held that thread for
+        good. Close without waiting: its next poll finds the session gone."""
+        eio = self.eio
+        for one in [sid] if sid is not None else list(eio.sockets):
+            socket = eio.sockets.get(one)
+            if socket is not None:
+                socket.close(wait=False, abort=False, reason=eio.reason.SERVER_DISCONNECT)
+            eio.sockets.pop(one, None)
 
     def _connected(self, eio_sid: str) -> bool:
         manager = self.sio.manager
@@ -225,6 +238,8 @@ class SocketGate:
     # --- housekeeping --------------------------------------------------------------------
 
     def has_pending(self) -> bool:
+        """Whether anything is left for `reap()`: sessions not signed in, or refused ones
+        still to close (the poller keeps running while there are)."""
         with self._lock:
             return self._handshakes > 0 or bool(self._closing)
 
@@ -252,6 +267,8 @@ class SocketGate:
     # --- the middleware ------------------------------------------------------------------
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Engine.IO requests pass the gate (body size, handshake bounds, one poll at a time
+        per pending session); every other request goes straight through."""
         if not (environ.get("PATH_INFO") or "").startswith(self.path):
             return self.wsgi_app(environ, start_response)
         too_long = self._body_too_long(environ)

@@ -661,7 +661,7 @@ class Api:
 
 
 class Viewer:
-    """A python-socketio client that follows the protocol in tracker/realtime.py the way the
+    """A python-socketio client that follows the protocol in tracker/realtime/ the way the
     browser does: join with the last seq it applied; apply events strictly in sequence
     (ignoring ones already applied, holding ones that arrive early); on a gap or a reconnect,
     join again from the last applied. It keeps counts for the report: duplicates received,
