@@ -685,7 +685,7 @@ def test_pages_render_every_control_character_stored_in_events(
 
 
 def test_printable_replaces_every_control_character_but_tab_and_line_breaks():
-    from tracker.reports import printable
+    from tracker.reports.printable import printable
 
     shown = printable({"a": [f"x{EVERY_C0}\ud800y"], "n": 3})
     assert shown["n"] == 3

@@ -4,7 +4,6 @@ user's build slots (`cache.py`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import Event, Organisation, utcnow
 from tracker.reports import cache
+from tracker.reports.printable import printable
 from tracker.reports.weekly import Week, as_json, weekly_report
 
 FORMATS = ("json", "csv", "xlsx", "html")
@@ -28,28 +28,6 @@ MEDIA_TYPES = {
 }
 # Besides the files: the report as a fragment of the reports page.
 PAGE = "page"
-
-# Characters no report may carry, whatever the event log holds: C0 and C1 controls other than
-# tab, line feed and carriage return (XML 1.0 — XLSX, the SVG charts — forbids most of them,
-# and none of them shows), lone surrogates (they cannot be encoded) and the non-characters
-# U+FFFE and U+FFFF (XML forbids them too).
-UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# Shown in their place: the Unicode replacement character, which every format carries and
-# every font draws, and which tells the reader something was there (a "?" would pass for a
-# real question mark, and dropping the character would silently join the text around it).
-REPLACEMENT = "\ufffd"
-
-
-def printable(value: Any) -> Any:
-    """`value` (a report, or any part of it) with every unprintable character in its text
-    replaced by U+FFFD."""
-    if isinstance(value, str):
-        return UNPRINTABLE.sub(REPLACEMENT, value) if UNPRINTABLE.search(value) else value
-    if isinstance(value, dict):
-        return {k: printable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [printable(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)

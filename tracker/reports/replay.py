@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from tracker import board as ops
 from tracker.extensions import db
 from tracker.models import Event
+from tracker.reports.printable import printable
 
 
 @dataclass
@@ -258,8 +259,6 @@ class BoardReplay:
 def board_at(board_id: int, moment: datetime) -> BoardReplay:
     """The board as it stood just before `moment`, its text printable (events written before
     the entry points refused control characters may hold them; a page must still render)."""
-    from tracker.reports import printable
-
     replay = BoardReplay().apply_all(load_events(board_id, before=moment))
     replay.number_positions()
     for card in replay.initiatives.values():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracker import board
-from tracker.reports import printable
+from tracker.reports.printable import printable
 
 
 def describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
