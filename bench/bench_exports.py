@@ -45,7 +45,7 @@ from tracker import accounts, create_app, demo
 from tracker.extensions import db
 from tracker.models import Event, Initiative, Organisation, User
 from tracker.reports import render, service
-from tracker.reports.weekly import Week
+from tracker.reports.week import Week
 
 
 def build_history(board, n_initiatives: int, n_events: int, start: datetime) -> Week:

@@ -23,7 +23,7 @@ from tracker import board as ops
 from tracker.extensions import db
 from tracker.reports import render
 from tracker.reports import service as reports
-from tracker.reports.weekly import Week
+from tracker.reports.week import Week
 
 
 def at(text: str):

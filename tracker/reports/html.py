@@ -19,7 +19,7 @@ from typing import Any
 from flask import current_app, render_template
 
 from tracker.reports import charts
-from tracker.reports.weekly import LONDON
+from tracker.reports.week import LONDON
 
 RAG_LABELS = {"red": "Red", "amber": "Amber", "green": "Green", "not_set": "Not set"}
 STATUS_LABELS = {"overdue": "Overdue", "due": "Due at week end", "due soon": "Due soon"}

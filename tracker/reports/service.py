@@ -22,7 +22,8 @@ from tracker.extensions import db
 from tracker.models import Board, Event, Organisation, utcnow
 from tracker.reports import cache, html
 from tracker.reports.printable import printable
-from tracker.reports.weekly import Week, weekly_report
+from tracker.reports.week import Week
+from tracker.reports.weekly import weekly_report
 
 FORMATS = ("json", "csv", "xlsx", "html")
 MEDIA_TYPES = {

@@ -20,7 +20,7 @@ from tracker.errors import Invalid
 from tracker.models import User, utcnow
 from tracker.reports import bp
 from tracker.reports.service import PAGE, file_name, produce
-from tracker.reports.weekly import LONDON, Week
+from tracker.reports.week import LONDON, Week
 
 # (format, what a person calls it, what it holds), in the order the page offers them.
 DOWNLOADS = (

@@ -7,80 +7,18 @@ report for a past week, generated today, says exactly what it said then.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tracker import board as ops
-from tracker.errors import Invalid
 from tracker.models import utcnow
 from tracker.reports.replay import BoardReplay, InitiativeState, load_events
+from tracker.reports.week import Week, in_days, london
 
-LONDON = ZoneInfo("Europe/London")
 STALE_AFTER_DAYS = 14
 DUE_WITHIN_DAYS = 14
 FLOW_WEEKS = 12
 RAGS = ("red", "amber", "green", "not_set")
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
-@dataclass(frozen=True)
-class Week:
-    year: int
-    number: int
-
-    @classmethod
-    def parse(cls, text: Any) -> Week:
-        match = WEEK_PATTERN.match(text) if isinstance(text, str) else None
-        if not match:
-            raise Invalid({"week": "must be an ISO week such as 2026-W48"})
-        year, number = int(match[1]), int(match[2])
-        if not 2000 <= year <= 2100:
-            raise Invalid({"week": "must be a week of a year from 2000 to 2100"})
-        try:
-            date.fromisocalendar(year, number, 1)
-        except ValueError:
-            raise Invalid({"week": f"{text} does not exist"}) from None
-        return cls(year, number)
-
-    @classmethod
-    def containing(cls, day: date) -> Week:
-        year, number, _ = day.isocalendar()
-        return cls(year, number)
-
-    def __str__(self) -> str:
-        return f"{self.year}-W{self.number:02d}"
-
-    @property
-    def monday(self) -> date:
-        return date.fromisocalendar(self.year, self.number, 1)
-
-    @property
-    def sunday(self) -> date:
-        return self.monday + timedelta(days=6)
-
-    @property
-    def start(self) -> datetime:
-        """Monday 00:00 in London, as UTC."""
-        return datetime.combine(self.monday, datetime.min.time(), LONDON).astimezone(UTC)
-
-    @property
-    def end(self) -> datetime:
-        """The next Monday 00:00 in London, as UTC: the end of Sunday."""
-        return self.shifted(1).start
-
-    def shifted(self, weeks: int) -> Week:
-        return Week.containing(self.monday + timedelta(weeks=weeks))
-
-
-def _local(moment: datetime) -> datetime:
-    return moment.astimezone(LONDON)
-
-
-def _days(span: timedelta) -> float:
-    return round(span.total_seconds() / 86400, 2)
 
 
 def weekly_report(
@@ -158,8 +96,8 @@ def weekly_report(
             "initiative_id": c.id,
             "initiative": c.title,
             "stage": stage_names.get(c.stage_id, str(c.stage_id)),
-            "last_update": _local(c.last_activity or c.created_at),
-            "days_without_update": _days(end - (c.last_activity or c.created_at)),
+            "last_update": london(c.last_activity or c.created_at),
+            "days_without_update": in_days(end - (c.last_activity or c.created_at)),
         }
         for c in live
         if (c.last_activity or c.created_at) <= end - timedelta(days=STALE_AFTER_DAYS)
@@ -168,7 +106,7 @@ def weekly_report(
 
     # Due and overdue are counted from the report's day: today for a running week (a step
     # due on Thursday is not overdue on Monday), the Sunday for a finished one.
-    today = _local(end).date() if running else week.sunday
+    today = london(end).date() if running else week.sunday
     next_steps = []
     for c in live:
         if c.next_step_due is None:
@@ -199,8 +137,8 @@ def weekly_report(
             "initiative": c.title,
             "grand_challenge": lane_names.get(c.grand_challenge_id, ""),
             "stage": stage_names.get(c.stage_id, str(c.stage_id)),
-            "entered": _local(c.stage_entered_at),
-            "days_in_stage": _days(end - c.stage_entered_at),
+            "entered": london(c.stage_entered_at),
+            "days_in_stage": in_days(end - c.stage_entered_at),
             "rag": c.rag,
             "lead": next(
                 (cl.organisation for cl in c.claims.values() if cl.role_type_id in lead_roles), ""
@@ -226,12 +164,12 @@ def weekly_report(
         "board": {"id": board.id, "name": board.name},
         "week": {
             "week": str(week),
-            "starts": _local(week.start),
-            "ends": _local(week.end),
+            "starts": london(week.start),
+            "ends": london(week.end),
             "last_seq": replay.last_seq,
-            "last_at": _local(replay.last_at) if replay.last_at else None,
+            "last_at": london(replay.last_at) if replay.last_at else None,
             # The instant the report is measured at, and the day due dates are counted from.
-            "as_of": _local(end),
+            "as_of": london(end),
             "as_of_day": today,
             "running": running,
         },
@@ -254,7 +192,7 @@ def _stage_durations(
     spans: dict[int, list[float]] = {sid: [] for sid in stage_names}
     for card in replay.initiatives.values():
         for stage_id, entered, left in card.stints:
-            spans.setdefault(stage_id, []).append(_days((left or end) - entered))
+            spans.setdefault(stage_id, []).append(in_days((left or end) - entered))
     rows = []
     for sid, name in stage_names.items():
         days = spans.get(sid, [])
@@ -278,7 +216,7 @@ def _change_row(
     card: InitiativeState | None = replay.initiatives.get(event.initiative_id or 0)
     title = title_before or (card.title if card else "")
     base = {
-        "at": _local(event.at),
+        "at": london(event.at),
         "seq": event.seq,
         "initiative_id": event.initiative_id,
         "initiative": title,
