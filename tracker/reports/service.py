@@ -22,6 +22,7 @@ from tracker.extensions import db
 from tracker.models import Board, Event, Organisation, utcnow
 from tracker.reports import cache, html
 from tracker.reports.printable import printable
+from tracker.reports.shapes import WeeklyReport
 from tracker.reports.week import Week
 from tracker.reports.weekly import weekly_report
 
@@ -69,8 +70,8 @@ def _inputs(board_id: int) -> Inputs:
     )
 
 
-def _compute(inputs: Inputs, week: Week) -> dict[str, Any]:
-    report: dict[str, Any] = printable(
+def _compute(inputs: Inputs, week: Week) -> WeeklyReport:
+    report: WeeklyReport = printable(
         weekly_report(
             inputs.board,
             week,
@@ -82,7 +83,7 @@ def _compute(inputs: Inputs, week: Week) -> dict[str, Any]:
     return report
 
 
-def build(board_id: int, week_text: Any) -> dict[str, Any]:
+def build(board_id: int, week_text: Any) -> WeeklyReport:
     """The report for a board and an ISO week such as "2026-W48", its text printable."""
     week = Week.parse(week_text)
     return _compute(_inputs(board_id), week)
@@ -92,7 +93,7 @@ def file_name(board_id: int, week: Week | str, fmt: str) -> str:
     return f"weekly-status-board{board_id}-{week}.{fmt}"
 
 
-def render_page_fragment(report: dict[str, Any]) -> str:
+def render_page_fragment(report: WeeklyReport) -> str:
     """The report as it sits inside the reports page (links to initiatives, level-2 heading)."""
     return render_template(
         "reports/_report.html", **html.report_context(report, heading_level=2, links=True)
@@ -126,7 +127,7 @@ def _cache_key(inputs: Inputs, week: Week, fmt: str, now: datetime) -> str:
     return cache.cache_key([fmt, str(week), seq, at, bucket, *inputs.fingerprint()])
 
 
-def _render(report: dict[str, Any], fmt: str) -> bytes:
+def _render(report: WeeklyReport, fmt: str) -> bytes:
     if fmt == PAGE:
         return render_page_fragment(report).encode("utf-8")
     # Imported on first use: it loads openpyxl, a quarter of a second that a process which
