@@ -32,7 +32,7 @@ DOWNLOADS = (
 
 
 def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def current_week() -> Week:
