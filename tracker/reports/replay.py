@@ -56,6 +56,32 @@ class InitiativeState:
     # (stage_id, entered, left or None): every stint in a stage, for time-in-stage.
     stints: list[tuple[int, datetime, datetime | None]] = field(default_factory=list)
 
+    @classmethod
+    def created(cls, event: LoggedEvent) -> InitiativeState:
+        """The initiative as its creation event describes it (`data["initiative"]`: the row's
+        fields), in its first stage since the event."""
+        snap = event.data["initiative"]
+        return cls(
+            id=snap["id"],
+            title=snap["title"],
+            summary=snap["summary"],
+            grand_challenge_id=snap["grand_challenge_id"],
+            stage_id=snap["stage_id"],
+            rag=snap["rag"],
+            rag_reason=snap["rag_reason"],
+            next_step=snap["next_step"],
+            next_step_due=_due(snap["next_step_due"]),
+            barriers=snap["barriers"],
+            proposing_organisation_id=snap["proposing_organisation_id"],
+            archived=snap["archived"],
+            version=snap["version"],
+            created_at=event.at,
+            updated_at=event.at,
+            stage_entered_at=event.at,
+            stints=[(snap["stage_id"], event.at, None)],
+            last_activity=event.at,
+        )
+
 
 class LoggedEvent(NamedTuple):
     """An event row, read without the ORM (a report may replay 100,000 of them)."""
@@ -140,27 +166,7 @@ class BoardReplay:
             handler(self, card, event)
 
     def _created(self, event: LoggedEvent) -> None:
-        snap = event.data["initiative"]
-        card = InitiativeState(
-            id=snap["id"],
-            title=snap["title"],
-            summary=snap["summary"],
-            grand_challenge_id=snap["grand_challenge_id"],
-            stage_id=snap["stage_id"],
-            rag=snap["rag"],
-            rag_reason=snap["rag_reason"],
-            next_step=snap["next_step"],
-            next_step_due=_due(snap["next_step_due"]),
-            barriers=snap["barriers"],
-            proposing_organisation_id=snap["proposing_organisation_id"],
-            archived=snap["archived"],
-            version=snap["version"],
-            created_at=event.at,
-            updated_at=event.at,
-            stage_entered_at=event.at,
-            stints=[(snap["stage_id"], event.at, None)],
-            last_activity=event.at,
-        )
+        card = InitiativeState.created(event)
         self.initiatives[card.id] = card
         self._cell(card).append(card.id)
 
