@@ -2,6 +2,9 @@
 
     service.py    what the entry points call: `produce` a format (cached, slot-limited), `build`
     weekly.py     the report, one function per section, from one pass over the event log
+    shapes.py     what each section holds (typed rows) and the units of its values
+    changes.py    the week's changes: which events are listed, and in what words
+    week.py       an ISO week in London time
     replay.py     the board as it was: events applied one by one
     render.py     CSV, XLSX and JSON; html.py the HTML report; charts.py its SVG geometry
     cache.py      built files kept on disk; each user's concurrent builds bounded
