@@ -7,7 +7,7 @@ Builds a scratch SQLite database (migrated with the real migrations), writes a s
 valid event history spread over 20 weeks straight into the tables, then times the report for
 the last week: computing it (the replay, which every export does once) and rendering each
 format from it, the median of `--repeat` runs each. An export's time is compute + render.
-Then, through `reports.produce` (what the API, the page and the command line call), each
+Then, through `service.produce` (what the API, the page and the command line call), each
 format's first build (compute, render, store) beside its repeat (served from the report cache).
 
 `measure_storm` serves that database with `tracker run` and measures what one user can cost
@@ -41,11 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask_migrate import upgrade
 
 from bench.servers import BOARD, TrackerServer, quiet_upgrade
-from tracker import accounts, create_app, demo, reports
+from tracker import accounts, create_app, demo
 from tracker.extensions import db
 from tracker.models import Event, Initiative, Organisation, User
-from tracker.reports import render
-from tracker.reports.weekly import Week
+from tracker.reports import render, service
+from tracker.reports.week import Week
 
 
 def build_history(board, n_initiatives: int, n_events: int, start: datetime) -> Week:
@@ -254,7 +254,7 @@ def bench_database(path: Path, n_initiatives: int, n_events: int) -> dict[str, A
 def measure(n_initiatives: int, n_events: int, repeat: int, storm: int = 0) -> dict[str, Any]:
     """Seconds per export: `compute` (the report built once, as every export builds it) and,
     per format, compute + render, each the median of `repeat` runs; `render` the rendering
-    alone and `bytes` the file's size; `first` a build through `reports.produce` with an empty
+    alone and `bytes` the file's size; `first` a build through `service.produce` with an empty
     cache and `cached` the same request again. The history is built first (not timed). With
     `storm`, `result["storm"]` is `measure_storm` on the same database."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -274,7 +274,7 @@ def measure(n_initiatives: int, n_events: int, repeat: int, storm: int = 0) -> d
             for _ in range(repeat):
                 with app.test_request_context():
                     t0 = time.perf_counter()
-                    report = reports.build(board_id, str(week))
+                    report = service.build(board_id, str(week))
                     computes.append(time.perf_counter() - t0)
                     for fmt in FORMATS:
                         t0 = time.perf_counter()
@@ -287,7 +287,7 @@ def measure(n_initiatives: int, n_events: int, repeat: int, storm: int = 0) -> d
                     times = []
                     for _ in range(2):  # the first builds and stores, the second is a hit
                         t0 = time.perf_counter()
-                        answer = reports.produce(board_id, str(week), fmt, builder=None)
+                        answer = service.produce(board_id, str(week), fmt, builder=None)
                         times.append(time.perf_counter() - t0)
                         db.session.remove()
                     assert answer.from_cache

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 
 from tests.factories import make_initiative, role_type
 from tracker import board as ops
-from tracker import reports
 from tracker.admin import boards
 from tracker.extensions import db
 from tracker.models import RoleType
 from tracker.reports import render
+from tracker.reports import service as reports
 
 WEEK = "2026-W45"
 frozen = pytest.mark.time_machine(datetime(2026, 11, 4, 12, tzinfo=UTC), tick=False)

@@ -3,6 +3,8 @@ board through the same domain operations as the API."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -433,3 +435,19 @@ def test_a_form_without_a_valid_token_says_it_expired_in_plain_words(
     assert "The form has expired, or was not sent from the tracker" in page
     assert "CSRF" not in page
     assert last_seq(the_board.id) == before
+
+
+def test_pages_hand_their_scripts_the_labels_people_read(client, auth, the_board, users):
+    """The scripts' RAG and field labels come from the server's one vocabulary."""
+    import html as html_module
+    import json
+
+    from tracker.vocabulary import FIELD_LABELS, RAG_LABELS
+
+    auth.login(users["viewer"])
+    page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+    attribute = re.search(r"<body data-vocabulary='([^']*)'>", page)
+    assert attribute is not None
+    vocabulary = json.loads(html_module.unescape(attribute.group(1)))
+    assert vocabulary == {"rag_labels": RAG_LABELS, "field_labels": FIELD_LABELS}
+    assert vocabulary["rag_labels"]["not_set"] == "Not set"

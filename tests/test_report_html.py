@@ -20,9 +20,9 @@ import time_machine
 
 from tests.factories import make_organisation, role_type, stage
 from tracker import board as ops
-from tracker import reports
 from tracker.extensions import db
 from tracker.reports import charts
+from tracker.reports import service as reports
 from tracker.reports.html import to_html
 
 WEEK = "2026-W45"

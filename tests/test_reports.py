@@ -20,10 +20,10 @@ import time_machine
 from tests.conftest import AuthActions
 from tests.factories import make_organisation, role_type, stage
 from tracker import board as ops
-from tracker import reports
 from tracker.extensions import db
 from tracker.reports import render
-from tracker.reports.weekly import Week
+from tracker.reports import service as reports
+from tracker.reports.week import Week
 
 
 def at(text: str):
@@ -685,7 +685,7 @@ def test_pages_render_every_control_character_stored_in_events(
 
 
 def test_printable_replaces_every_control_character_but_tab_and_line_breaks():
-    from tracker.reports import printable
+    from tracker.reports.printable import printable
 
     shown = printable({"a": [f"x{EVERY_C0}\ud800y"], "n": 3})
     assert shown["n"] == 3

@@ -40,11 +40,10 @@ def create_app(
     _configure_database(app)
     _configure_secret_key(app)
 
-    from tracker import accounts, admin, cli, health, limits, realtime, security
+    from tracker import accounts, admin, cli, health, limits, realtime, reports, security
     from tracker.api import bp as api_bp
     from tracker.api import init_api
     from tracker.extensions import csrf, db, login_manager, migrate
-    from tracker.reports import views as reports_views
     from tracker.web import init_web
 
     limits.init_app(app)  # ids in URLs, JSON parsing: before any route can run
@@ -56,7 +55,7 @@ def create_app(
     init_web(app)
     init_api(app, api_bp)
     realtime.init_app(app)
-    reports_views.init_app(app)
+    reports.init_app(app)
     admin.init_app(app)
     security.init_app(app)  # after the socket middleware, so ProxyFix wraps sockets too
     health.init_app(app)

@@ -87,7 +87,7 @@ def _check_lifetimes(app: Flask) -> tuple[timedelta, timedelta]:
 
 
 def _lifetimes() -> tuple[timedelta, timedelta]:
-    return _check_lifetimes(current_app)  # type: ignore[arg-type]
+    return _check_lifetimes(current_app)
 
 
 def _load_user_first() -> None:

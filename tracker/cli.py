@@ -148,7 +148,7 @@ def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> N
     """Write the weekly status report for a scheduled job (from the report cache when it holds
     it). Exit code 2, with a message, for anything wrong with what was asked: the week, the
     board, the output path."""
-    from tracker import reports
+    from tracker.reports.service import produce
 
     if str(output) == "-" and fmt == "xlsx":
         raise click.UsageError("xlsx cannot be written to standard output; give a file.")
@@ -157,7 +157,7 @@ def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> N
         raise click.UsageError(f"{output.parent} {what}.")
     try:
         with current_app.test_request_context():  # the HTML report is a page template
-            produced = reports.produce(board_id, week, fmt, builder=None)
+            produced = produce(board_id, week, fmt, builder=None)
     except DomainError as error:
         raise click.UsageError(error.message) from error
     except sa.exc.DBAPIError as error:

@@ -172,16 +172,15 @@ class SocketPacket(socketio_packet.Packet):
         except (ValueError, RecursionError) as error:
             reason = error.msg if isinstance(error, BadJSON) else "The packet is not valid."
             return self._malformed(reason)
-        if self.packet_type in (socketio_packet.EVENT, socketio_packet.BINARY_EVENT) and not (
-            isinstance(self.data, list) and self.data and isinstance(self.data[0], str)
-        ):
+        if self.packet_type not in (socketio_packet.EVENT, socketio_packet.BINARY_EVENT):
+            return count or 0
+        data = self.data
+        if not (isinstance(data, list) and data and isinstance(data[0], str)):
             return self._malformed("An event must be a list: its name, then its payload.")
-        if self.packet_type in (socketio_packet.EVENT, socketio_packet.BINARY_EVENT) and (
-            self.data[0] in RESERVED_EVENTS
-        ):
+        if data[0] in RESERVED_EVENTS:
             # python-socketio would run the server's own connect/disconnect handler for it:
             # a "disconnect" would forget a socket that stays in its rooms.
-            return self._malformed(f"“{self.data[0]}” is not an event a client may send.")
+            return self._malformed(f"“{data[0]}” is not an event a client may send.")
         return count or 0
 
     def _malformed(self, reason: str) -> int:

@@ -93,7 +93,7 @@ class User(UserMixin, Base):
     )
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active and self.organisation.active
 
 

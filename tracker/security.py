@@ -108,7 +108,7 @@ def init_app(app: Flask) -> None:
 
 
 def _limiter() -> Limiter:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION]
 
 
 def _signin_keys(email: str) -> list[tuple[Any, tuple[str, ...]]]:

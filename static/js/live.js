@@ -19,8 +19,8 @@ const CLOCK = new Intl.DateTimeFormat("en-GB", {
 });
 
 // The words people read for field names and RAG values come from the server (one definition,
-// `tracker/vocabulary.py`), in a JSON element every page carries.
-const VOCABULARY = JSON.parse(document.getElementById("tracker-vocabulary")?.textContent || "{}");
+// `tracker/vocabulary.py`), as JSON in the body's data-vocabulary on every page.
+const VOCABULARY = JSON.parse(document.body.dataset.vocabulary || "{}");
 export const FIELD_LABELS = VOCABULARY.field_labels || {};
 export const RAG_LABELS = VOCABULARY.rag_labels || {};
 

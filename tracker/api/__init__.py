@@ -36,7 +36,7 @@ FORM_EXPIRED_PAGE = (
 )
 
 
-class TrackerApi(Api):  # type: ignore[misc]
+class TrackerApi(Api):
     """flask-smorest's Api, answering every API error with the brief's error shape."""
 
     ERROR_SCHEMA = ErrorSchema

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Response
 from flask.typing import ResponseReturnValue
 
-from tracker import board, events, reports
+from tracker import board, events
 from tracker.accounts import actor
 from tracker.api import bp
 from tracker.api.schemas import (
@@ -36,6 +36,7 @@ from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Board, Claim, Comment, Initiative, Organisation
 from tracker.realtime import commit_and_publish
+from tracker.reports.service import produce
 
 ERRORS = (400, 401, 403, 404, 409, 422)
 
@@ -261,7 +262,7 @@ def weekly_report(board_id: int, week: str, format: str) -> Any:
     A finished week's report is served from a cache after the first request; each user may
     have a few reports being built at a time (429 with `Retry-After` beyond that)."""
     _check_id(board_id, "Board")
-    produced = reports.produce(board_id, week, format, builder=actor().id)
+    produced = produce(board_id, week, format, builder=actor().id)
     headers = {}
     if format != "json":
         headers["Content-Disposition"] = f'attachment; filename="{produced.filename}"'

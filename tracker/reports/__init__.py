@@ -1,197 +1,29 @@
-"""Weekly status report: compute once (`weekly.py`, from the event log), render as CSV, XLSX,
-JSON or HTML (`render.py`); `produce` serves a format from the cache or builds it within the
-user's build slots (`cache.py`)."""
+"""The weekly status report: computed once from the event log, rendered many ways.
+
+    service.py    what the entry points call: `produce` a format (cached, slot-limited), `build`
+    weekly.py     the report, one function per section, from one pass over the event log
+    shapes.py     what each section holds (typed rows) and the units of its values
+    changes.py    the week's changes: which events are listed, and in what words
+    week.py       an ISO week in London time
+    replay.py     the board as it was: events applied one by one
+    render.py     CSV, XLSX and JSON; html.py the HTML report; charts.py its SVG geometry
+    cache.py      built files kept on disk; each user's concurrent builds bounded
+    printable.py  the text rule every report and the as-of board apply
+    views.py      the reports page
+
+This module only makes the blueprint (`views` adds the page to it).
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from flask import Blueprint, Flask
 
-import sqlalchemy as sa
-from flask import current_app, render_template
-
-from tracker import board as ops
-from tracker.errors import Invalid
-from tracker.extensions import db
-from tracker.models import Event, Organisation, utcnow
-from tracker.reports import cache
-from tracker.reports.weekly import Week, as_json, weekly_report
-
-FORMATS = ("json", "csv", "xlsx", "html")
-MEDIA_TYPES = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "html": "text/html; charset=utf-8",
-}
-# Besides the files: the report as a fragment of the reports page.
-PAGE = "page"
-
-# Characters no report may carry, whatever the event log holds: C0 and C1 controls other than
-# tab, line feed and carriage return (XML 1.0 — XLSX, the SVG charts — forbids most of them,
-# and none of them shows), lone surrogates (they cannot be encoded) and the non-characters
-# U+FFFE and U+FFFF (XML forbids them too).
-UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# Shown in their place: the Unicode replacement character, which every format carries and
-# every font draws, and which tells the reader something was there (a "?" would pass for a
-# real question mark, and dropping the character would silently join the text around it).
-REPLACEMENT = "\ufffd"
+bp = Blueprint("reports", __name__)
 
 
-def printable(value: Any) -> Any:
-    """`value` (a report, or any part of it) with every unprintable character in its text
-    replaced by U+FFFD."""
-    if isinstance(value, str):
-        return UNPRINTABLE.sub(REPLACEMENT, value) if UNPRINTABLE.search(value) else value
-    if isinstance(value, dict):
-        return {k: printable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [printable(v) for v in value]
-    return value
+def init_app(app: Flask) -> None:
+    # Imported here: `views` imports `bp` from this module.
+    from tracker.reports import cache, views  # noqa: F401  (views registers the page on bp)
 
-
-@dataclass(frozen=True)
-class Inputs:
-    """What a report is computed from besides the events: the board and the names it shows."""
-
-    board: Any
-    stage_names: dict[int, str]
-    lane_names: dict[int, str]
-    organisation_names: dict[int, str]
-
-    def fingerprint(self) -> list[Any]:
-        """Everything here a report shows or decides by (which role leads, for one)."""
-        return [
-            self.board.id,
-            self.board.name,
-            sorted(self.stage_names.items()),
-            sorted(self.lane_names.items()),
-            sorted(self.organisation_names.items()),
-            sorted((r.id, r.name, r.is_lead) for r in self.board.role_types),
-        ]
-
-
-def _inputs(board_id: int) -> Inputs:
-    board = ops.load_board(board_id)
-    organisations = dict(db.session.execute(sa.select(Organisation.id, Organisation.name)).all())
-    return Inputs(
-        board=board,
-        stage_names={s.id: s.name for s in board.stages},
-        lane_names={g.id: g.name for g in board.grand_challenges},
-        organisation_names=organisations,
-    )
-
-
-def _compute(inputs: Inputs, week: Week) -> dict[str, Any]:
-    report = weekly_report(
-        inputs.board,
-        week,
-        stage_names=inputs.stage_names,
-        lane_names=inputs.lane_names,
-        organisation_names=inputs.organisation_names,
-    )
-    return printable(report)  # type: ignore[no-any-return]
-
-
-def build(board_id: int, week_text: Any) -> dict[str, Any]:
-    """The report for a board and an ISO week such as "2026-W48", its text printable."""
-    week = Week.parse(week_text)
-    return _compute(_inputs(board_id), week)
-
-
-def filename(report: dict[str, Any], fmt: str) -> str:
-    return file_name(report["board"]["id"], report["week"]["week"], fmt)
-
-
-def file_name(board_id: int, week: Week | str, fmt: str) -> str:
-    return f"weekly-status-board{board_id}-{week}.{fmt}"
-
-
-def render_page_fragment(report: dict[str, Any]) -> str:
-    """The report as it sits inside the reports page (links to initiatives, level-2 heading)."""
-    from tracker.reports import html
-
-    return render_template(
-        "reports/_report.html", **html.report_context(report, heading_level=2, links=True)
-    )
-
-
-def _last_event(board_id: int, before: datetime) -> tuple[int, str]:
-    """The sequence number and time of the board's last event before `before` (0 and ""
-    when none): the last event a report for a week ending then reads. Its time is part of the
-    cache key too, so that a database restored from a backup, whose later events reuse the
-    same numbers, never meets the files made before the restore."""
-    row = db.session.execute(
-        sa.select(Event.seq, Event.at)
-        .where(Event.board_id == board_id, Event.at < before)
-        .order_by(Event.seq.desc())
-        .limit(1)
-    ).first()
-    return (row[0], row[1].isoformat()) if row else (0, "")
-
-
-@dataclass(frozen=True)
-class Produced:
-    body: bytes
-    filename: str
-    media_type: str
-    from_cache: bool
-
-
-def produce(board_id: int, week_text: Any, fmt: str, *, builder: int | None) -> Produced:
-    """One format of a report (`FORMATS`, or `PAGE`), from the cache when it holds it, else
-    built within `builder`'s build slots (`None`: the command line, not limited) and stored.
-
-    Raises `Invalid` (week), `NotFound` (board) or `cache.Busy` (429: the user's slots are
-    all taken). The HTML formats need a request context (they are page templates).
-    """
-    week = Week.parse(week_text)
-    now = utcnow()
-    if week.start > now:
-        # Nothing has happened in it yet: a report would show today's figures as that week's.
-        raise Invalid({"week": f"{week} has not begun yet"})
-    inputs = _inputs(board_id)
-    seq, at = _last_event(board_id, week.end)
-    # A finished week's report never changes. A running one is measured at the time it is
-    # built; within a bucket of REPORT_CACHE_RUNNING_SECONDS, the one built first is served.
-    bucket = None
-    if now < week.end:
-        seconds = max(int(current_app.config["REPORT_CACHE_RUNNING_SECONDS"]), 1)
-        bucket = int(now.timestamp()) // seconds
-    key = cache.cache_key([fmt, str(week), seq, at, bucket, *inputs.fingerprint()])
-    name = file_name(board_id, week, fmt)
-    media = MEDIA_TYPES.get(fmt, "text/html; charset=utf-8")
-    body = cache.cache_get(key)
-    if body is not None:
-        return Produced(body, name, media, from_cache=True)
-    with cache.one_build(key) as waited:
-        body = cache.cache_get(key) if waited else None
-        if body is not None:
-            return Produced(body, name, media, from_cache=True)
-        with cache.build_slot(builder):
-            report = _compute(inputs, week)
-            if fmt == PAGE:
-                body = render_page_fragment(report).encode("utf-8")
-            else:
-                from tracker.reports import render
-
-                body = render.render_bytes(report, fmt)
-        cache.cache_put(key, body)
-    return Produced(body, name, media, from_cache=False)
-
-
-__all__ = [
-    "FORMATS",
-    "MEDIA_TYPES",
-    "PAGE",
-    "Produced",
-    "Week",
-    "as_json",
-    "build",
-    "file_name",
-    "filename",
-    "printable",
-    "produce",
-]
+    cache.init_app(app)
+    app.register_blueprint(bp)

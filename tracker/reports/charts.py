@@ -13,8 +13,11 @@ caption, a legend and a data table.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from tracker.reports.shapes import FlowWeek, StageDuration
 
 # One colour per stage, in board order, repeating after eight. Each has at least 3:1 contrast
 # against white (WCAG 1.4.11, graphical objects); neighbours differ in hue and lightness, and
@@ -93,7 +96,7 @@ def nice_ticks(maximum: float, target: int = 5) -> list[float]:
     return [int(t) if float(t).is_integer() else t for t in ticks]
 
 
-def stack(series: list[list[float]]) -> list[list[tuple[float, float]]]:
+def stack(series: Sequence[Sequence[float]]) -> list[list[tuple[float, float]]]:
     """Stack per-layer values: for each layer and each point, its (base, top) sums. Layer 0 sits
     on zero; each next layer starts where the one before ended, so bands never overlap."""
     if not series:
@@ -110,7 +113,7 @@ def stack(series: list[list[float]]) -> list[list[tuple[float, float]]]:
     return stacked
 
 
-def cumulative_flow(flow: list[dict[str, Any]], frame: Frame = FLOW_FRAME) -> dict[str, Any]:
+def cumulative_flow(flow: list[FlowWeek], frame: Frame = FLOW_FRAME) -> dict[str, Any]:
     """Geometry of the cumulative flow diagram from `report["cumulative_flow"]`.
 
     One band per stage, stacked in reverse board order so that, read from the top, the bands
@@ -170,7 +173,7 @@ def duration_frame(rows: int) -> Frame:
     )
 
 
-def stage_durations(durations: list[dict[str, Any]], frame: Frame | None = None) -> dict[str, Any]:
+def stage_durations(durations: list[StageDuration], frame: Frame | None = None) -> dict[str, Any]:
     """Geometry of the time-in-stage chart from `report["stage_durations"]`: one horizontal
     bar per stage, its length the mean days, with a mark at the longest stint. Bars and marks
     share one scale (zero at the plot's left edge), so lengths are proportional to days."""

@@ -14,14 +14,15 @@ import base64
 import hashlib
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from flask import current_app, render_template
 
 from tracker.reports import charts
-from tracker.reports.weekly import LONDON
+from tracker.reports.shapes import Change, WeeklyReport
+from tracker.reports.week import LONDON
+from tracker.vocabulary import RAG_LABELS
 
-RAG_LABELS = {"red": "Red", "amber": "Amber", "green": "Green", "not_set": "Not set"}
 STATUS_LABELS = {"overdue": "Overdue", "due": "Due at week end", "due soon": "Due soon"}
 # While the week is running, due dates are counted from today.
 RUNNING_STATUS_LABELS = {**STATUS_LABELS, "due": "Due today"}
@@ -88,7 +89,7 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def change_value(row: dict[str, Any], side: str) -> str:
+def change_value(row: Change, side: Literal["from", "to"]) -> str:
     """The from / to cell of a change: RAG values by their names, everything else as is."""
     value = row[side]
     if row["change"] == "RAG changed":
@@ -107,7 +108,7 @@ def style_hash(css: str) -> str:
     return base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
 
 
-def report_context(report: dict[str, Any], *, heading_level: int, links: bool) -> dict[str, Any]:
+def report_context(report: WeeklyReport, *, heading_level: int, links: bool) -> dict[str, Any]:
     """What `_report.html` needs besides the report: chart geometry, formatting helpers, the
     level of the report's own heading (1 in the standalone document, 2 inside the page) and
     whether initiative names link to their pages (not in a file read away from the app)."""
@@ -150,7 +151,7 @@ def report_context(report: dict[str, Any], *, heading_level: int, links: bool) -
     }
 
 
-def to_html(report: dict[str, Any]) -> str:
+def to_html(report: WeeklyReport) -> str:
     """The report as one standalone HTML document: stylesheet inside, no scripts, nothing
     fetched. Reproducible for a past week: it holds no generation time, only the last event
     it was computed from."""

@@ -1,5 +1,5 @@
-"""Renderings of a computed weekly report. Each takes the dict from `weekly.weekly_report`
-(through `reports.build`, which has already made its text printable).
+"""Renderings of a computed weekly report. Each takes the `WeeklyReport` from
+`weekly.weekly_report` (through `service.build`, which has already made its text printable).
 
 CSV and XLSX show what people read: RAG as Red / Amber / Green / Not set, changes and due
 dates in words ("3 days overdue"); the JSON keeps the codes."""
@@ -9,21 +9,34 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from tracker.reports.html import RAG_LABELS, due_in_words, sentence
-from tracker.reports.weekly import as_json
+from tracker.reports.html import due_in_words, sentence
+from tracker.reports.shapes import WeeklyReport
+from tracker.vocabulary import RAG_LABELS
 
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+# The sections shown as tables (the week and the flow chart's figures are not).
+Table = Literal[
+    "stage_counts",
+    "rag_counts",
+    "changes",
+    "stale",
+    "next_steps",
+    "time_in_stage",
+    "stage_durations",
+]
+
 # (sheet / section key, title, columns as (key, header)).
-SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
+SECTIONS: list[tuple[Table, str, list[tuple[str, str]]]] = [
     (
         "stage_counts",
         "Stages",
@@ -118,7 +131,7 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def readable(report: dict[str, Any], key: str, row: dict[str, Any]) -> dict[str, Any]:
+def readable(report: WeeklyReport, key: Table, row: Mapping[str, Any]) -> dict[str, Any]:
     """A section's row with codes turned into the words people read (dates and numbers stay
     typed): RAG statuses, the kind of change, a due date's status."""
     shown = dict(row)
@@ -135,11 +148,22 @@ def readable(report: dict[str, Any], key: str, row: dict[str, Any]) -> dict[str,
     return shown
 
 
-def to_json(report: dict[str, Any]) -> str:
+def as_json(value: Any) -> Any:
+    """Dates and datetimes as ISO 8601 strings; everything else as it is."""
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_json(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def to_json(report: WeeklyReport) -> str:
     return json.dumps(as_json(report), ensure_ascii=False, indent=2, sort_keys=True)
 
 
-def to_csv(report: dict[str, Any]) -> str:
+def to_csv(report: WeeklyReport) -> str:
     """One file for Excel: UTF-8 with a byte-order mark (without it Excel on Windows reads
     "CafÃ©"). Each section is a header row ("Section", "Board", "Week", then the section's own
     column names) and its rows, whose first three cells name the section, board and week so
@@ -171,7 +195,7 @@ def _cell_text(value: Any) -> Any:
 HEADER_FONT = Font(bold=True)
 
 
-def to_xlsx(report: dict[str, Any]) -> bytes:
+def to_xlsx(report: WeeklyReport) -> bytes:
     """One sheet per section: a bold, frozen header row, typed dates and numbers, text cells
     typed as text (so "=1+1" or "-20% emissions" is shown as written and never run), fitted
     widths, printing landscape on A4, fitted to the page's width, with the header row on
@@ -223,7 +247,7 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def render(report: dict[str, Any], fmt: str) -> str | bytes:
+def render(report: WeeklyReport, fmt: str) -> str | bytes:
     if fmt == "json":
         return to_json(report)
     if fmt == "csv":
@@ -237,7 +261,7 @@ def render(report: dict[str, Any], fmt: str) -> str | bytes:
     raise ValueError(f"unknown format {fmt}")
 
 
-def render_bytes(report: dict[str, Any], fmt: str) -> bytes:
+def render_bytes(report: WeeklyReport, fmt: str) -> bytes:
     """`render`, as the bytes of the file (text formats in UTF-8)."""
     body = render(report, fmt)
     return body if isinstance(body, bytes) else body.encode("utf-8")

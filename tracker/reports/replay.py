@@ -7,16 +7,17 @@ tables held then. Cell order is rebuilt with the same rules the domain operation
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import sqlalchemy as sa
 
 from tracker import board as ops
 from tracker.extensions import db
 from tracker.models import Event
+from tracker.reports.printable import printable
 
 
 @dataclass
@@ -54,6 +55,32 @@ class InitiativeState:
     comments: int = 0
     # (stage_id, entered, left or None): every stint in a stage, for time-in-stage.
     stints: list[tuple[int, datetime, datetime | None]] = field(default_factory=list)
+
+    @classmethod
+    def created(cls, event: LoggedEvent) -> InitiativeState:
+        """The initiative as its creation event describes it (`data["initiative"]`: the row's
+        fields), in its first stage since the event."""
+        snap = event.data["initiative"]
+        return cls(
+            id=snap["id"],
+            title=snap["title"],
+            summary=snap["summary"],
+            grand_challenge_id=snap["grand_challenge_id"],
+            stage_id=snap["stage_id"],
+            rag=snap["rag"],
+            rag_reason=snap["rag_reason"],
+            next_step=snap["next_step"],
+            next_step_due=_due(snap["next_step_due"]),
+            barriers=snap["barriers"],
+            proposing_organisation_id=snap["proposing_organisation_id"],
+            archived=snap["archived"],
+            version=snap["version"],
+            created_at=event.at,
+            updated_at=event.at,
+            stage_entered_at=event.at,
+            stints=[(snap["stage_id"], event.at, None)],
+            last_activity=event.at,
+        )
 
 
 class LoggedEvent(NamedTuple):
@@ -127,86 +154,94 @@ class BoardReplay:
     def apply(self, event: LoggedEvent) -> None:
         self.last_seq = event.seq
         self.last_at = event.at
-        data = event.data
         if event.type == ops.INITIATIVE_CREATED:
-            snap = data["initiative"]
-            card = InitiativeState(
-                id=snap["id"],
-                title=snap["title"],
-                summary=snap["summary"],
-                grand_challenge_id=snap["grand_challenge_id"],
-                stage_id=snap["stage_id"],
-                rag=snap["rag"],
-                rag_reason=snap["rag_reason"],
-                next_step=snap["next_step"],
-                next_step_due=_due(snap["next_step_due"]),
-                barriers=snap["barriers"],
-                proposing_organisation_id=snap["proposing_organisation_id"],
-                archived=snap["archived"],
-                version=snap["version"],
-                created_at=event.at,
-                updated_at=event.at,
-                stage_entered_at=event.at,
-                stints=[(snap["stage_id"], event.at, None)],
-                last_activity=event.at,
-            )
-            self.initiatives[card.id] = card
-            self._cell(card).append(card.id)
+            self._created(event)
             return
-        existing = self.initiatives.get(event.initiative_id or 0)
-        if existing is None:
+        card = self.initiatives.get(event.initiative_id or 0)
+        if card is None:
             return
-        card = existing
         card.last_activity = event.at
-        if event.type in (ops.INITIATIVE_EDITED, ops.RAG_CHANGED):
-            changes = data["changes"]
-            if "grand_challenge_id" in changes:
-                self._leave_cell(card)
-            for name, change in changes.items():
-                value = change["to"]
-                setattr(card, name, _due(value) if name == "next_step_due" else value)
-            if "grand_challenge_id" in changes and not card.archived:
-                self._cell(card).append(card.id)
-            card.version = data["version"]
-            card.updated_at = event.at
-        elif event.type == ops.INITIATIVE_MOVED:
+        handler = self._HANDLERS.get(event.type)
+        if handler is not None:
+            handler(self, card, event)
+
+    def _created(self, event: LoggedEvent) -> None:
+        card = InitiativeState.created(event)
+        self.initiatives[card.id] = card
+        self._cell(card).append(card.id)
+
+    def _edited(self, card: InitiativeState, event: LoggedEvent) -> None:
+        """An edit or a RAG change: `data["changes"]` maps each field to its from/to."""
+        changes = event.data["changes"]
+        if "grand_challenge_id" in changes:
             self._leave_cell(card)
-            to = data["to"]
-            if to["stage_id"] != card.stage_id:
-                self._end_stint(card, event.at)
-                card.stints.append((to["stage_id"], event.at, None))
-                card.stage_entered_at = event.at
-            card.stage_id = to["stage_id"]
-            card.grand_challenge_id = to["grand_challenge_id"]
-            cell = self._cell(card)
-            cell.insert(min(to["position"], len(cell)), card.id)
-            card.version = data["version"]
-            card.updated_at = event.at
-        elif event.type == ops.INITIATIVE_ARCHIVED:
-            self._leave_cell(card)
-            self._end_stint(card, event.at)  # archived time is nobody's time in a stage
-            card.archived = True
-            card.version = data["version"]
-            card.updated_at = event.at
-        elif event.type == ops.INITIATIVE_RESTORED:
-            card.stints.append((card.stage_id, event.at, None))
-            card.archived = False
+        for name, change in changes.items():
+            value = change["to"]
+            setattr(card, name, _due(value) if name == "next_step_due" else value)
+        if "grand_challenge_id" in changes and not card.archived:
             self._cell(card).append(card.id)
-            card.version = data["version"]
-            card.updated_at = event.at
-        elif event.type == ops.ROLE_CLAIMED:
-            card.claims[data["claim_id"]] = ClaimState(
-                claim_id=data["claim_id"],
-                role_type_id=data["role_type_id"],
-                role=data["role"],
-                organisation_id=data["organisation_id"],
-                organisation=data["organisation"],
-                claimed_at=event.at,
-            )
-        elif event.type == ops.ROLE_RELEASED:
-            card.claims.pop(data["claim_id"], None)
-        elif event.type == ops.COMMENT_ADDED:
-            card.comments += 1
+        self._versioned(card, event)
+
+    def _moved(self, card: InitiativeState, event: LoggedEvent) -> None:
+        self._leave_cell(card)
+        to = event.data["to"]
+        if to["stage_id"] != card.stage_id:
+            self._end_stint(card, event.at)
+            card.stints.append((to["stage_id"], event.at, None))
+            card.stage_entered_at = event.at
+        card.stage_id = to["stage_id"]
+        card.grand_challenge_id = to["grand_challenge_id"]
+        cell = self._cell(card)
+        cell.insert(min(to["position"], len(cell)), card.id)
+        self._versioned(card, event)
+
+    def _archived(self, card: InitiativeState, event: LoggedEvent) -> None:
+        self._leave_cell(card)
+        self._end_stint(card, event.at)  # archived time is nobody's time in a stage
+        card.archived = True
+        self._versioned(card, event)
+
+    def _restored(self, card: InitiativeState, event: LoggedEvent) -> None:
+        card.stints.append((card.stage_id, event.at, None))
+        card.archived = False
+        self._cell(card).append(card.id)
+        self._versioned(card, event)
+
+    def _claimed(self, card: InitiativeState, event: LoggedEvent) -> None:
+        data = event.data
+        card.claims[data["claim_id"]] = ClaimState(
+            claim_id=data["claim_id"],
+            role_type_id=data["role_type_id"],
+            role=data["role"],
+            organisation_id=data["organisation_id"],
+            organisation=data["organisation"],
+            claimed_at=event.at,
+        )
+
+    def _released(self, card: InitiativeState, event: LoggedEvent) -> None:
+        card.claims.pop(event.data["claim_id"], None)
+
+    def _commented(self, card: InitiativeState, event: LoggedEvent) -> None:
+        card.comments += 1
+
+    @staticmethod
+    def _versioned(card: InitiativeState, event: LoggedEvent) -> None:
+        """Every change to the card's own fields carries its new version."""
+        card.version = event.data["version"]
+        card.updated_at = event.at
+
+    # What each event type does to an existing initiative; a type not listed (a future one)
+    # only counts as activity.
+    _HANDLERS: ClassVar[dict[str, Callable[[BoardReplay, InitiativeState, LoggedEvent], None]]] = {
+        ops.INITIATIVE_EDITED: _edited,
+        ops.RAG_CHANGED: _edited,
+        ops.INITIATIVE_MOVED: _moved,
+        ops.INITIATIVE_ARCHIVED: _archived,
+        ops.INITIATIVE_RESTORED: _restored,
+        ops.ROLE_CLAIMED: _claimed,
+        ops.ROLE_RELEASED: _released,
+        ops.COMMENT_ADDED: _commented,
+    }
 
     @staticmethod
     def _end_stint(card: InitiativeState, at: datetime) -> None:
@@ -230,8 +265,6 @@ class BoardReplay:
 def board_at(board_id: int, moment: datetime) -> BoardReplay:
     """The board as it stood just before `moment`, its text printable (events written before
     the entry points refused control characters may hold them; a page must still render)."""
-    from tracker.reports import printable
-
     replay = BoardReplay().apply_all(load_events(board_id, before=moment))
     replay.number_positions()
     for card in replay.initiatives.values():

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import login_required
 from markupsafe import Markup
 
-from tracker import board, policy, reports
+from tracker import board, policy
+from tracker.accounts import actor
 from tracker.errors import Invalid
-from tracker.models import User, utcnow
-from tracker.reports import cache
-from tracker.reports.weekly import LONDON, Week
-
-bp = Blueprint("reports", __name__)
+from tracker.models import utcnow
+from tracker.reports import bp
+from tracker.reports.service import PAGE, file_name, produce
+from tracker.reports.week import LONDON, Week
 
 # (format, what a person calls it, what it holds), in the order the page offers them.
 DOWNLOADS = (
@@ -30,15 +30,6 @@ DOWNLOADS = (
     ("html", "Printable report (HTML)", "this report with its charts, to keep or print"),
     ("json", "JSON", "for integrations; described in the API document"),
 )
-
-
-def init_app(app: Flask) -> None:
-    cache.init_app(app)
-    app.register_blueprint(bp)
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def current_week() -> Week:
@@ -51,7 +42,7 @@ def current_week() -> Week:
 def weekly_page(board_id: int) -> ResponseReturnValue:
     """The weekly status report for `?week=2026-W48` (default: this week, London time).
     A week that is not one comes back as the form with its reason, 422."""
-    policy.require(policy.may(_me(), "export"), "Your account cannot read reports.")
+    policy.require(policy.may(actor(), "export"), "Your account cannot read reports.")
     the_board = board.get_board(board_id)
     this_week = current_week()
     text = request.args.get("week")
@@ -59,7 +50,7 @@ def weekly_page(board_id: int) -> ResponseReturnValue:
     try:
         week = this_week if text is None else Week.parse(text.strip())
         # The report itself comes from the cache, or is built within the user's build slots.
-        produced = reports.produce(board_id, str(week), reports.PAGE, builder=_me().id)
+        produced = produce(board_id, str(week), PAGE, builder=actor().id)
     except Invalid as error:
         context["week_error"] = error.fields.get("week", error.message)
         if not text or not text.strip():
@@ -78,7 +69,7 @@ def weekly_page(board_id: int) -> ResponseReturnValue:
                 "format": fmt,
                 "label": label,
                 "hint": hint,
-                "filename": reports.file_name(board_id, week, fmt),
+                "filename": file_name(board_id, week, fmt),
                 "url": url_for("api.weekly_report", board_id=board_id, week=str(week), format=fmt),
             }
             for fmt, label, hint in DOWNLOADS

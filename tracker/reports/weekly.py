@@ -1,206 +1,257 @@
-"""The weekly status report, computed once from the event log and rendered many ways.
+"""The weekly status report, computed once from the event log: `weekly_report` composes one
+function per section (each section's shape is in `shapes.py`).
 
-A week is an ISO week, Monday 00:00 to the next Monday 00:00 in Europe/London (so a week with
-a clock change is 167 or 169 hours long). Only events before the week's end are read, so the
-report for a past week, generated today, says exactly what it said then.
+Only events before the week's end are read, so the report for a past week, generated today,
+says exactly what it said then. One pass over them (`read_log`) leaves the board as it stood at
+the week's end, the counts at each week boundary the report compares or charts, and the week's
+changes; every section is computed from those.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from tracker import board as ops
-from tracker.errors import Invalid
-from tracker.models import utcnow
+from tracker.models import Board, utcnow
+from tracker.reports.changes import change_row, title_before
 from tracker.reports.replay import BoardReplay, InitiativeState, load_events
+from tracker.reports.shapes import (
+    Change,
+    DueStatus,
+    FlowWeek,
+    NextStep,
+    RagCount,
+    ReportWeek,
+    StageCount,
+    StageDuration,
+    StaleInitiative,
+    TimeInStage,
+    WeeklyReport,
+)
+from tracker.reports.week import Week, in_days, london
+from tracker.vocabulary import RAG_VALUES
 
-LONDON = ZoneInfo("Europe/London")
 STALE_AFTER_DAYS = 14
 DUE_WITHIN_DAYS = 14
 FLOW_WEEKS = 12
-RAGS = ("red", "amber", "green", "not_set")
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
-@dataclass(frozen=True)
-class Week:
-    year: int
-    number: int
-
-    @classmethod
-    def parse(cls, text: Any) -> Week:
-        match = WEEK_PATTERN.match(text) if isinstance(text, str) else None
-        if not match:
-            raise Invalid({"week": "must be an ISO week such as 2026-W48"})
-        year, number = int(match[1]), int(match[2])
-        if not 2000 <= year <= 2100:
-            raise Invalid({"week": "must be a week of a year from 2000 to 2100"})
-        try:
-            date.fromisocalendar(year, number, 1)
-        except ValueError:
-            raise Invalid({"week": f"{text} does not exist"}) from None
-        return cls(year, number)
-
-    @classmethod
-    def containing(cls, day: date) -> Week:
-        year, number, _ = day.isocalendar()
-        return cls(year, number)
-
-    def __str__(self) -> str:
-        return f"{self.year}-W{self.number:02d}"
-
-    @property
-    def monday(self) -> date:
-        return date.fromisocalendar(self.year, self.number, 1)
-
-    @property
-    def sunday(self) -> date:
-        return self.monday + timedelta(days=6)
-
-    @property
-    def start(self) -> datetime:
-        """Monday 00:00 in London, as UTC."""
-        return datetime.combine(self.monday, datetime.min.time(), LONDON).astimezone(UTC)
-
-    @property
-    def end(self) -> datetime:
-        """The next Monday 00:00 in London, as UTC: the end of Sunday."""
-        return self.shifted(1).start
-
-    def shifted(self, weeks: int) -> Week:
-        return Week.containing(self.monday + timedelta(weeks=weeks))
-
-
-def _local(moment: datetime) -> datetime:
-    return moment.astimezone(LONDON)
-
-
-def _days(span: timedelta) -> float:
-    return round(span.total_seconds() / 86400, 2)
 
 
 def weekly_report(
-    board: Any,
+    board: Board,
     week: Week,
     *,
     stage_names: dict[int, str],
     lane_names: dict[int, str],
     organisation_names: dict[int, str],
-) -> dict[str, Any]:
-    """Compute every section for `board` (id and name) and `week`. Values are Python dates,
-    datetimes and numbers; `as_json` turns them into the JSON document."""
-    previous_end = week.start
+) -> WeeklyReport:
+    """Every section for `board` and `week`; the names are by id, stages in board order.
+    Values are Python dates, datetimes and numbers; `render.as_json` makes the JSON of them."""
     flow_weeks = [week.shifted(-i) for i in range(FLOW_WEEKS - 1, -1, -1)]
-    boundaries = [w.end for w in flow_weeks]
+    log = read_log(board.id, week, stage_names, [w.end for w in flow_weeks] + [week.start])
+    at_end, before = log.counts[week.end], log.counts[week.start]
+    live = log.replay.live()
+    instant = measure(week)
+    return {
+        "board": {"id": board.id, "name": board.name},
+        "week": week_section(week, log.replay, instant),
+        "stage_counts": stage_counts(stage_names, at_end, before),
+        "rag_counts": rag_counts(at_end, before),
+        "changes": log.changes,
+        "stale": stale(live, stage_names, instant),
+        "next_steps": next_steps(live, instant),
+        "time_in_stage": time_in_stage(
+            live, board, instant, stage_names, lane_names, organisation_names
+        ),
+        "cumulative_flow": cumulative_flow(flow_weeks, log.counts, stage_names),
+        "stage_durations": stage_durations(log.replay, stage_names, instant.at),
+    }
 
-    replay = BoardReplay()
-    snapshots: dict[datetime, dict[str, Any]] = {}
-    changes: list[dict[str, Any]] = []
-    pending = sorted(set(boundaries) | {previous_end})
 
-    def snapshot() -> dict[str, Any]:
-        live = [c for c in replay.initiatives.values() if not c.archived]
-        stages = {sid: 0 for sid in stage_names}
-        rags = dict.fromkeys(RAGS, 0)
-        for card in live:
+# --- one pass over the log ----------------------------------------------------------------
+
+
+class Counts(NamedTuple):
+    """Live initiatives at one instant: by stage id (every stage named, even when empty) and
+    by RAG code (every one of `RAG_VALUES`)."""
+
+    stages: dict[int, int]
+    rags: dict[str, int]
+
+
+def live_counts(replay: BoardReplay, stage_names: dict[int, str]) -> Counts:
+    stages = {sid: 0 for sid in stage_names}
+    rags = dict.fromkeys(RAG_VALUES, 0)
+    for card in replay.initiatives.values():
+        if not card.archived:
             stages[card.stage_id] = stages.get(card.stage_id, 0) + 1
             rags[card.rag] = rags.get(card.rag, 0) + 1
-        return {"stages": stages, "rags": rags}
+    return Counts(stages, rags)
 
-    week_start, week_end = week.start, week.end
-    for event in load_events(board.id, before=week_end):
+
+@dataclass(frozen=True)
+class Log:
+    """What one pass over the log up to the week's end leaves."""
+
+    replay: BoardReplay  # the board at the week's end
+    counts: dict[datetime, Counts]  # at each instant asked for
+    changes: list[Change]  # during the week, in event order
+
+
+def read_log(
+    board_id: int, week: Week, stage_names: dict[int, str], instants: list[datetime]
+) -> Log:
+    """Replay the board's events before the week's end, counting the live initiatives as they
+    stood at each of `instants` (the first event at or after it is not yet applied) and
+    describing each event of the week as the replay applies it."""
+    replay = BoardReplay()
+    counts: dict[datetime, Counts] = {}
+    changes: list[Change] = []
+    pending = sorted(set(instants))
+    for event in load_events(board_id, before=week.end):
         while pending and event.at >= pending[0]:
-            snapshots[pending.pop(0)] = snapshot()
-        title_before = (
-            replay.initiatives[event.initiative_id].title
-            if event.initiative_id in replay.initiatives
-            else None
-        )
+            counts[pending.pop(0)] = live_counts(replay, stage_names)
+        title = title_before(replay, event)
         replay.apply(event)
-        if event.at >= week_start:
-            row = _change_row(event, replay, title_before, stage_names)
+        if event.at >= week.start:
+            row = change_row(event, replay, title, stage_names)
             if row is not None:
                 changes.append(row)
     while pending:
-        snapshots[pending.pop(0)] = snapshot()
+        counts[pending.pop(0)] = live_counts(replay, stage_names)
+    return Log(replay, counts, changes)
 
-    end_counts, before_counts = snapshots[week.end], snapshots[previous_end]
-    stage_counts = [
+
+# --- the instant a report is measured at ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instant:
+    at: datetime  # UTC: the week's end, or now while the week runs
+    day: date  # the London day due dates are counted from
+    running: bool  # the week is not over
+
+
+def measure(week: Week) -> Instant:
+    # A week not yet over is measured to now, not to its future end.
+    at = min(week.end, utcnow())
+    running = at < week.end
+    # Due and overdue are counted from the report's day: today for a running week (a step
+    # due on Thursday is not overdue on Monday), the Sunday for a finished one.
+    day = london(at).date() if running else week.sunday
+    return Instant(at, day, running)
+
+
+# --- the sections -------------------------------------------------------------------------
+
+
+def week_section(week: Week, replay: BoardReplay, instant: Instant) -> ReportWeek:
+    return {
+        "week": str(week),
+        "starts": london(week.start),
+        "ends": london(week.end),
+        "last_seq": replay.last_seq,
+        "last_at": london(replay.last_at) if replay.last_at else None,
+        # The instant the report is measured at, and the day due dates are counted from.
+        "as_of": london(instant.at),
+        "as_of_day": instant.day,
+        "running": instant.running,
+    }
+
+
+def stage_counts(stage_names: dict[int, str], now: Counts, before: Counts) -> list[StageCount]:
+    return [
         {
             "stage_id": sid,
             "stage": name,
-            "count": end_counts["stages"].get(sid, 0),
-            "previous": before_counts["stages"].get(sid, 0),
-            "change": end_counts["stages"].get(sid, 0) - before_counts["stages"].get(sid, 0),
+            "count": now.stages.get(sid, 0),
+            "previous": before.stages.get(sid, 0),
+            "change": now.stages.get(sid, 0) - before.stages.get(sid, 0),
         }
         for sid, name in stage_names.items()
     ]
-    rag_counts = [
+
+
+def rag_counts(now: Counts, before: Counts) -> list[RagCount]:
+    return [
         {
             "rag": rag,
-            "count": end_counts["rags"][rag],
-            "previous": before_counts["rags"][rag],
-            "change": end_counts["rags"][rag] - before_counts["rags"][rag],
+            "count": now.rags[rag],
+            "previous": before.rags[rag],
+            "change": now.rags[rag] - before.rags[rag],
         }
-        for rag in RAGS
+        for rag in RAG_VALUES
     ]
 
-    live = [c for c in replay.live()]
-    # The report's instant: a week not yet over is measured to now, not to its future end.
-    end = min(week.end, utcnow())
-    running = end < week.end
-    stale = [
+
+def stale(
+    live: list[InitiativeState], stage_names: dict[int, str], instant: Instant
+) -> list[StaleInitiative]:
+    rows: list[StaleInitiative] = [
         {
             "initiative_id": c.id,
             "initiative": c.title,
             "stage": stage_names.get(c.stage_id, str(c.stage_id)),
-            "last_update": _local(c.last_activity or c.created_at),
-            "days_without_update": _days(end - (c.last_activity or c.created_at)),
+            "last_update": london(c.last_activity or c.created_at),
+            "days_without_update": in_days(instant.at - (c.last_activity or c.created_at)),
         }
         for c in live
-        if (c.last_activity or c.created_at) <= end - timedelta(days=STALE_AFTER_DAYS)
+        if (c.last_activity or c.created_at) <= instant.at - timedelta(days=STALE_AFTER_DAYS)
     ]
-    stale.sort(key=lambda r: (r["last_update"], r["initiative_id"]))
+    rows.sort(key=lambda r: (r["last_update"], r["initiative_id"]))
+    return rows
 
-    # Due and overdue are counted from the report's day: today for a running week (a step
-    # due on Thursday is not overdue on Monday), the Sunday for a finished one.
-    today = _local(end).date() if running else week.sunday
-    next_steps = []
+
+def due_status(due: date, day: date) -> DueStatus | None:
+    """Where a next step due on `due` stands on `day`; None when not due within
+    `DUE_WITHIN_DAYS` days."""
+    if due <= day:
+        return "overdue" if due < day else "due"
+    if due <= day + timedelta(days=DUE_WITHIN_DAYS):
+        return "due soon"
+    return None
+
+
+def next_steps(live: list[InitiativeState], instant: Instant) -> list[NextStep]:
+    rows: list[NextStep] = []
     for c in live:
         if c.next_step_due is None:
             continue
-        if c.next_step_due <= today:
-            status = "overdue" if c.next_step_due < today else "due"
-        elif c.next_step_due <= today + timedelta(days=DUE_WITHIN_DAYS):
-            status = "due soon"
-        else:
+        status = due_status(c.next_step_due, instant.day)
+        if status is None:
             continue
-        next_steps.append(
+        rows.append(
             {
                 "initiative_id": c.id,
                 "initiative": c.title,
                 "next_step": c.next_step,
                 "due": c.next_step_due,
                 "status": status,
-                "days_until_due": (c.next_step_due - today).days,
+                "days_until_due": (c.next_step_due - instant.day).days,
             }
         )
-    next_steps.sort(key=lambda r: (r["due"], r["initiative_id"]))
+    rows.sort(key=lambda r: (r["due"], r["initiative_id"]))
+    return rows
 
+
+def time_in_stage(
+    live: list[InitiativeState],
+    board: Board,
+    instant: Instant,
+    stage_names: dict[int, str],
+    lane_names: dict[int, str],
+    organisation_names: dict[int, str],
+) -> list[TimeInStage]:
     # Which role leads is the role type's flag, not its name (an admin may rename it).
     lead_roles = {r.id for r in board.role_types if r.is_lead}
-    in_stage = [
+    return [
         {
             "initiative_id": c.id,
             "initiative": c.title,
             "grand_challenge": lane_names.get(c.grand_challenge_id, ""),
             "stage": stage_names.get(c.stage_id, str(c.stage_id)),
-            "entered": _local(c.stage_entered_at),
-            "days_in_stage": _days(end - c.stage_entered_at),
+            "entered": london(c.stage_entered_at),
+            "days_in_stage": in_days(instant.at - c.stage_entered_at),
             "rag": c.rag,
             "lead": next(
                 (cl.organisation for cl in c.claims.values() if cl.role_type_id in lead_roles), ""
@@ -210,52 +261,33 @@ def weekly_report(
         for c in live
     ]
 
-    flow = [
+
+def cumulative_flow(
+    flow_weeks: list[Week], counts: dict[datetime, Counts], stage_names: dict[int, str]
+) -> list[FlowWeek]:
+    return [
         {
             "week": str(w),
             "week_ending": w.sunday,
             "stages": [
-                {"stage": name, "count": snapshots[w.end]["stages"].get(sid, 0)}
+                {"stage": name, "count": counts[w.end].stages.get(sid, 0)}
                 for sid, name in stage_names.items()
             ],
         }
         for w in flow_weeks
     ]
 
-    return {
-        "board": {"id": board.id, "name": board.name},
-        "week": {
-            "week": str(week),
-            "starts": _local(week.start),
-            "ends": _local(week.end),
-            "last_seq": replay.last_seq,
-            "last_at": _local(replay.last_at) if replay.last_at else None,
-            # The instant the report is measured at, and the day due dates are counted from.
-            "as_of": _local(end),
-            "as_of_day": today,
-            "running": running,
-        },
-        "stage_counts": stage_counts,
-        "rag_counts": rag_counts,
-        "changes": changes,
-        "stale": stale,
-        "next_steps": next_steps,
-        "time_in_stage": in_stage,
-        "cumulative_flow": flow,
-        "stage_durations": _stage_durations(replay, stage_names, end),
-    }
 
-
-def _stage_durations(
+def stage_durations(
     replay: BoardReplay, stage_names: dict[int, str], end: datetime
-) -> list[dict[str, Any]]:
+) -> list[StageDuration]:
     """Per stage: how many initiatives have spent time in it, and the mean and longest days
-    (a stint still going counts up to the week's end)."""
+    (a stint still going counts up to `end`, the report's instant)."""
     spans: dict[int, list[float]] = {sid: [] for sid in stage_names}
     for card in replay.initiatives.values():
         for stage_id, entered, left in card.stints:
-            spans.setdefault(stage_id, []).append(_days((left or end) - entered))
-    rows = []
+            spans.setdefault(stage_id, []).append(in_days((left or end) - entered))
+    rows: list[StageDuration] = []
     for sid, name in stage_names.items():
         days = spans.get(sid, [])
         rows.append(
@@ -267,77 +299,3 @@ def _stage_durations(
             }
         )
     return rows
-
-
-def _change_row(
-    event: Any,
-    replay: BoardReplay,
-    title_before: str | None,
-    stage_names: dict[int, str],
-) -> dict[str, Any] | None:
-    card: InitiativeState | None = replay.initiatives.get(event.initiative_id or 0)
-    title = title_before or (card.title if card else "")
-    base = {
-        "at": _local(event.at),
-        "seq": event.seq,
-        "initiative_id": event.initiative_id,
-        "initiative": title,
-        "actor": event.actor_name,
-        "organisation": event.actor_organisation_name,
-    }
-    data = event.data
-    if event.type == ops.INITIATIVE_CREATED:
-        stage = stage_names.get(data["initiative"]["stage_id"], "")
-        return {**base, "change": "created", "from": "", "to": stage, "detail": ""}
-    if event.type == ops.INITIATIVE_MOVED:
-        if data["from"]["stage_id"] == data["to"]["stage_id"]:
-            return None  # reordering within a column is not a stage move
-        return {
-            **base,
-            "change": "moved",
-            "from": data["from"]["stage"],
-            "to": data["to"]["stage"],
-            "detail": "",
-        }
-    if "changes" in data and "rag" in data["changes"]:
-        rag = data["changes"]["rag"]
-        reason = data["changes"].get("rag_reason", {}).get("to", "")
-        return {
-            **base,
-            "change": "RAG changed",
-            "from": rag["from"],
-            "to": rag["to"],
-            "detail": reason,
-        }
-    if event.type == ops.ROLE_CLAIMED:
-        return {
-            **base,
-            "change": "role claimed",
-            "from": "",
-            "to": data["organisation"],
-            "detail": data["role"],
-        }
-    if event.type == ops.ROLE_RELEASED:
-        return {
-            **base,
-            "change": "role released",
-            "from": data["organisation"],
-            "to": "",
-            "detail": data["role"],
-        }
-    if event.type == ops.INITIATIVE_ARCHIVED:
-        return {**base, "change": "archived", "from": "", "to": "", "detail": ""}
-    if event.type == ops.INITIATIVE_RESTORED:
-        return {**base, "change": "restored", "from": "", "to": "", "detail": ""}
-    return None
-
-
-def as_json(value: Any) -> Any:
-    """Dates and datetimes as ISO 8601 strings; everything else as it is."""
-    if isinstance(value, dict):
-        return {k: as_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_json(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value

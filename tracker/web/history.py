@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from tracker import board
-from tracker.reports import printable
+from tracker.reports.printable import printable
 from tracker.vocabulary import RAG_LABELS, field_list
 
 
 def describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
     """One sentence for an event; `names` maps stage and Grand Challenge ids to names. Any
     control character the event's text holds is shown as U+FFFD (as in the reports)."""
-    return printable(_describe(envelope, names))  # type: ignore[no-any-return]
+    return printable(_describe(envelope, names))
 
 
 def _describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
