@@ -170,7 +170,12 @@ class Viewer:
         self.joined.clear()
 
         def join() -> None:
-            ack = self.client.call("join", {"board_id": 1, "since": self.last_seq}, timeout=10)
+            try:
+                ack = self.client.call("join", {"board_id": 1, "since": self.last_seq}, timeout=10)
+            except socketio.exceptions.TimeoutError:
+                if not self.client.connected:
+                    return  # the connection dropped while waiting: the next connect joins
+                raise
             assert "last_seq" in ack, ack
             self.joined.set()
 
