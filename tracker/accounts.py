@@ -24,6 +24,7 @@ from flask import Flask, current_app, flash, g, redirect, request, session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_url, login_user, logout_user
 
+from tracker import unit_of_work
 from tracker.errors import ConfigurationError, Invalid
 from tracker.extensions import db, login_manager
 from tracker.models import ApiToken, LoginSession, Organisation, User, utcnow
@@ -179,7 +180,7 @@ def check_login_session(value: object, *, touch: bool = False) -> SessionCheck:
         return SessionCheck(None, reason=reason)
     if touch and now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-        db.session.commit()
+        unit_of_work.commit()
     return SessionCheck(user, key)
 
 
@@ -423,7 +424,7 @@ def user_for_token(token: str) -> User | None:
     # Coarse on purpose: a write per request would serialise every read on SQLite.
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
         row.last_used_at = now
-        db.session.commit()
+        unit_of_work.commit()
     return row.user
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from tracker import accounts, demo, limits, text
+from tracker import accounts, demo, limits, text, unit_of_work
 from tracker.admin import common
 from tracker.errors import ConfigurationError, DomainError, Invalid
 from tracker.extensions import db
@@ -90,7 +90,7 @@ def create_user_command(
     except Invalid as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error
-    db.session.commit()
+    unit_of_work.commit()
     click.echo(f"Created {role} {user.email} ({user.organisation.name}).")
 
 
@@ -107,7 +107,7 @@ def create_token_command(email: str, name: str) -> None:
     except Invalid as error:
         raise click.ClickException(error.message) from error
     token = accounts.create_token(user, name)
-    db.session.commit()
+    unit_of_work.commit()
     click.echo(token)
 
 
@@ -125,7 +125,7 @@ def seed_demo_command(if_empty: bool) -> None:
             click.echo("Database already holds data; demo not loaded.")
             return
         raise click.ClickException(str(error)) from error
-    db.session.commit()
+    unit_of_work.commit()
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Board))
     click.echo(f"Loaded the demo board '{board.name}' ({count} board(s) in the database).")
 
@@ -183,7 +183,6 @@ def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> N
 def comment_command(initiative_id: int, body: str, email: str) -> None:
     """Add a progress note from a script. It reaches open boards live, like any change."""
     from tracker import board as ops
-    from tracker.realtime import commit_and_publish
 
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:
@@ -193,7 +192,7 @@ def comment_command(initiative_id: int, body: str, email: str) -> None:
     except DomainError as error:
         db.session.rollback()
         raise click.UsageError(error.message) from error
-    commit_and_publish(change.event)
+    unit_of_work.commit(change.event)
     click.echo(f"Added note {change.value.id} to initiative {initiative_id}.")
 
 

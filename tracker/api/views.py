@@ -35,8 +35,8 @@ from tracker.api.schemas import (
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Board, Claim, Comment, Initiative, Organisation
-from tracker.realtime import commit_and_publish
 from tracker.reports.service import produce
+from tracker.unit_of_work import commit
 
 ERRORS = (400, 401, 403, 404, 409, 422)
 
@@ -112,7 +112,7 @@ def propose_initiative(fields: dict[str, Any], board_id: int) -> Any:
     """Propose an initiative."""
     _check_id(board_id, "Board")
     change = board.propose(actor(), board_id, fields)
-    commit_and_publish(change.event)
+    commit(change.event)
     return board.get_initiative(change.value.id)
 
 
@@ -135,7 +135,7 @@ def edit_initiative(fields: dict[str, Any], initiative_id: int) -> Any:
     _check_id(initiative_id, "Initiative")
     version = fields.pop("version")
     change = board.edit(actor(), initiative_id, version, fields)
-    commit_and_publish(change.event)
+    commit(change.event)
     return board.get_initiative(initiative_id)
 
 
@@ -155,7 +155,7 @@ def move_initiative(body: dict[str, Any], initiative_id: int) -> Any:
         body["position"],
         body.get("grand_challenge_id"),
     )
-    commit_and_publish(change.event)
+    commit(change.event)
     return board.get_initiative(initiative_id)
 
 
@@ -167,7 +167,7 @@ def archive_initiative(body: dict[str, Any], initiative_id: int) -> Any:
     """Archive (`archived: true`, the default) or restore an initiative. Envoys and admins."""
     _check_id(initiative_id, "Initiative")
     change = board.archive(actor(), initiative_id, body["version"], body["archived"])
-    commit_and_publish(change.event)
+    commit(change.event)
     return board.get_initiative(initiative_id)
 
 
@@ -183,7 +183,7 @@ def claim_role(body: dict[str, Any], initiative_id: int) -> Any:
         me, initiative_id, body["role_type_id"], body.get("organisation_id", me.organisation_id)
     )
     claim_id = change.value.id
-    commit_and_publish(change.event)
+    commit(change.event)
     return db.session.get(Claim, claim_id)
 
 
@@ -194,7 +194,7 @@ def release_claim(claim_id: int) -> ResponseReturnValue:
     """Release a claim."""
     _check_id(claim_id, "Claim")
     change = board.release(actor(), claim_id)
-    commit_and_publish(change.event)
+    commit(change.event)
     return "", 204
 
 
@@ -207,7 +207,7 @@ def add_comment(body: dict[str, Any], initiative_id: int) -> Any:
     _check_id(initiative_id, "Initiative")
     change = board.add_comment(actor(), initiative_id, body["body"])
     comment_id = change.value.id
-    commit_and_publish(change.event)
+    commit(change.event)
     return db.session.get(Comment, comment_id)
 
 

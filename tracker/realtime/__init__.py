@@ -3,7 +3,7 @@ board shows who is looking at it. `init_app(app)` binds Socket.IO and the socket
 
 Where to read on:
   `state`     — who is connected to this process; what each board's room has been sent
-  `publish`   — `commit_and_publish`: commit, then send; retry; the poller for events
+  `publish`   — `publish` (called by `tracker.unit_of_work.commit`): send; retry; the poller for events
                 committed by other processes
   `presence`  — who may stay connected (revocation, sign-out), and the `presence` event
   `handlers`  — the Socket.IO handlers: connect, disconnect, join, leave, editing
@@ -23,17 +23,17 @@ from typing import Any
 
 from flask import Flask, session
 
-from tracker import accounts, limits
+from tracker import accounts, limits, unit_of_work
 from tracker.extensions import socketio
 
 # Importing the handlers registers them on `socketio`, before `init_app` binds it to an app.
 from tracker.realtime import handlers  # noqa: F401
 from tracker.realtime.presence import end_login_session, end_user_sockets
-from tracker.realtime.publish import commit_and_publish, ensure_poller
+from tracker.realtime.publish import ensure_poller, publish
 from tracker.realtime.state import REGISTRY, SOCKET_GATE, LocalSequencer, RedisSequencer, Registry
 from tracker.socket_gate import SocketGate
 
-__all__ = ["commit_and_publish", "end_login_session", "end_user_sockets", "init_app"]
+__all__ = ["end_login_session", "end_user_sockets", "init_app", "publish"]
 
 
 def init_app(app: Flask) -> None:
@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     bind Socket.IO to it, and put the socket gate in front of Engine.IO."""
     queue = app.config.get("MESSAGE_QUEUE") or None
     app.extensions[REGISTRY] = Registry(RedisSequencer(queue) if queue else LocalSequencer())
+    unit_of_work.set_publisher(app, publish)
     origins = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or None  # None: same origin only
     # Flask-SocketIO keeps the options of an earlier init_app (another app in the same
     # process, as in tests): a queue manager from it must not outlive that app.

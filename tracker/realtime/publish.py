@@ -1,8 +1,8 @@
 """Publishing committed events to everyone viewing a board.
 
-Entry points call `commit_and_publish(events)`: nothing is published before the commit and
-nothing on failure. The publisher does not trust the order in which request threads happen to
-call it: under a per-board lock it sends, from the event log, every event after the last one it
+Entry points end with `tracker.unit_of_work.commit(events)`, which calls `publish` after the
+commit: nothing is published before the commit and nothing on failure. The publisher does not
+trust the order in which request threads happen to call it: under a per-board lock it sends, from the event log, every event after the last one it
 sent, so each viewer gets a board's events once, in sequence order, with no gaps. `join`
 replays under the same lock, so a joining client's catch-up and the live stream meet exactly.
 With the message queue unreachable the commit stands and a background retry pushes later.
@@ -34,13 +34,6 @@ from tracker.models import Board, Event
 from tracker.realtime.presence import drop_revoked_viewers
 from tracker.realtime.state import REGISTRY, SOCKET_GATE, Registry, current_registry, room
 from tracker.socket_gate import SocketGate
-
-
-def commit_and_publish(*events: Event | None) -> None:
-    """The unit of work's end: commit, then (and only then) publish."""
-    envelopes = [event_log.envelope(e) for e in events if e is not None]
-    db.session.commit()
-    publish(envelopes)
 
 
 def publish(envelopes: list[dict[str, Any]]) -> None:

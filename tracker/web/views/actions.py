@@ -21,7 +21,7 @@ from tracker.accounts import actor
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import Claim, Organisation
-from tracker.realtime import commit_and_publish
+from tracker.unit_of_work import commit
 from tracker.web import bp
 from tracker.web.forms import (
     ActionForm,
@@ -60,7 +60,7 @@ def move_action(initiative_id: int) -> ResponseReturnValue:
             raise
         flash(_friendly(error), "error")
         return redirect(back)
-    commit_and_publish(change.event)
+    commit(change.event)
     stage = next(s.name for s in the_board.stages if s.id == form.stage_id.data)
     flash(f"Moved “{initiative.title}” to {stage}.", "success")
     return redirect(back + f"#initiative-{initiative_id}" if "#" not in back else back)
@@ -97,7 +97,7 @@ def claim_action(initiative_id: int) -> ResponseReturnValue:
         flash(error.message, "error")
         return redirect(back)
     data = change.event.data if change.event else {}
-    commit_and_publish(change.event)
+    commit(change.event)
     flash(f"{data.get('organisation')} now holds {data.get('role')}.", "success")
     return redirect(back)
 
@@ -116,7 +116,7 @@ def release_action(claim_id: int) -> ResponseReturnValue:
         return redirect(back)
     change = board.release(actor(), claim_id)
     data = change.event.data if change.event else {}
-    commit_and_publish(change.event)
+    commit(change.event)
     flash(f"{data.get('organisation')} released {data.get('role')}.", "success")
     return redirect(back)
 
@@ -143,7 +143,7 @@ def comment_action(initiative_id: int) -> ResponseReturnValue:
             raise
         flash(error.message, "error")
         return redirect(back)
-    commit_and_publish(change.event)
+    commit(change.event)
     flash("Note added.", "success")
     return redirect(back + "#comments")
 
@@ -165,6 +165,6 @@ def archive_action(initiative_id: int) -> ResponseReturnValue:
             raise
         flash(_friendly(error), "error")
         return redirect(back)
-    commit_and_publish(change.event)
+    commit(change.event)
     flash("Initiative archived." if archived else "Initiative restored.", "success")
     return redirect(back)

@@ -19,7 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from tracker import board, events, limits, policy, visits
+from tracker import board, events, limits, policy, unit_of_work, visits
 from tracker.accounts import actor
 from tracker.errors import Invalid
 from tracker.extensions import db
@@ -51,7 +51,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
     if last_seq is None:
         abort(404)
     visit = visits.record_visit(actor().id, board_id, last_seq)
-    db.session.commit()
+    unit_of_work.commit()
     the_board = board.load_board(board_id)
     cards = board.board_initiatives(board_id)
     cells: dict[tuple[int, int], list[Initiative]] = defaultdict(list)

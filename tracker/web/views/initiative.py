@@ -22,7 +22,7 @@ from tracker.accounts import actor
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import Board, Claim, Initiative, Organisation, User, utcnow
-from tracker.realtime import commit_and_publish
+from tracker.unit_of_work import commit
 from tracker.vocabulary import field_list
 from tracker.web import bp
 from tracker.web.forms import (
@@ -134,7 +134,7 @@ def propose_page(board_id: int) -> ResponseReturnValue:
             _field_errors(form, error)
         else:
             new_id = change.value.id
-            commit_and_publish(change.event)
+            commit(change.event)
             flash("Initiative proposed.", "success")
             return redirect(url_for("web.initiative_page", initiative_id=new_id))
     status = 422 if request.method == "POST" else 200
@@ -184,7 +184,7 @@ def edit_page(initiative_id: int) -> ResponseReturnValue:
                 ), 409
             _field_errors(form, error)
         else:
-            commit_and_publish(change.event)
+            commit(change.event)
             flash("Changes saved." if change.event else "Nothing changed.", "success")
             return redirect(url_for("web.initiative_page", initiative_id=initiative_id))
     status = 422 if request.method == "POST" else 200

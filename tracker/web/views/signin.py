@@ -15,7 +15,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
-from tracker import accounts, realtime, security, text
+from tracker import accounts, realtime, security, text, unit_of_work
 from tracker.extensions import db
 from tracker.web import bp
 from tracker.web.forms import (
@@ -57,7 +57,7 @@ def login() -> ResponseReturnValue:
             # A fresh session on sign-in: nothing from before (fixation) carries over.
             session.clear()
             accounts.sign_in(user)
-            db.session.commit()
+            unit_of_work.commit()
             security.signin_succeeded(email)
             return redirect(target or url_for("web.index"))
         db.session.rollback()
@@ -74,8 +74,7 @@ def logout() -> ResponseReturnValue:
         # sockets opened with it stop receiving at once.
         key = accounts.current_login_session()
         accounts.end_login_session(key, accounts.SIGNED_OUT)
-        db.session.commit()
-        realtime.end_login_session(key)
+        unit_of_work.commit(then=[lambda: realtime.end_login_session(key)])
         logout_user()
         session.clear()
         flash("You are signed out.", "info")
