@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tracker import demo, events
+from tracker import defaults, events
 from tracker.admin import audit
 from tracker.admin.common import (
     LABEL_MAX,
@@ -131,7 +131,7 @@ def create_board(actor: User, name: object, with_defaults: bool = True) -> Done[
     if db.session.scalar(sa.select(Board.id).where(sa.func.lower(Board.name) == clean.lower())):
         raise Invalid({"name": "a board with this name already exists"})
     if with_defaults:
-        board = demo.create_board(clean)
+        board = defaults.create_board(clean)
     else:
         board = Board(name=clean)
         db.session.add(board)
