@@ -10,16 +10,14 @@ from flask_login import current_user, login_required, logout_user
 from tracker import accounts, realtime
 from tracker.admin import account_bp as bp
 from tracker.admin import links, tokens
-from tracker.admin.common import commit
+from tracker.admin.common import Done, carry_out, commit, flash_done, invalid_form_status
 from tracker.admin.forms import SetPasswordForm, TokenForm
-from tracker.errors import DomainError
-from tracker.extensions import db
 from tracker.models import User
 from tracker.web.forms import ActionForm
 
 
 def me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def _account_page(form: TokenForm | None = None) -> str:
@@ -43,20 +41,20 @@ def index() -> ResponseReturnValue:
 def create_token() -> ResponseReturnValue:
     form = TokenForm(prefix="token")
     if not form.validate_on_submit():
-        return _account_page(form), 400 if "csrf_token" in form.errors else 422
-    try:
-        done = tokens.create(me(), form.name.data)
-    except DomainError as error:
-        db.session.rollback()
-        for name, reason in error.fields.items():
-            if name in form._fields:
-                form[name].errors = [*form[name].errors, reason]
-        return _account_page(form), error.status
-    new = done.value
-    name, secret = new.row.name, new.secret
-    commit(done)
-    # Shown in this response only: the secret is never stored, nor put in a cookie.
-    return render_template("account/token_created.html", name=name, secret=secret), 201
+        return _account_page(form), invalid_form_status(form)
+    return carry_out(
+        lambda: tokens.create(me(), form.name.data),
+        form=form,
+        flash_unplaced=False,
+        refused=lambda error: (_account_page(form), error.status),
+        # Shown in this response only: the secret is never stored, nor put in a cookie.
+        answer=lambda done: (
+            render_template(
+                "account/token_created.html", name=done.value.row.name, secret=done.value.secret
+            ),
+            201,
+        ),
+    )
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
@@ -68,10 +66,11 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     done = tokens.revoke(me(), token_id)  # someone else's token: 403 unless an admin
     name = done.value.name
     commit(done)
-    if done.changed:
-        flash(f"Revoked the token “{name}”: it stopped working now.", "success")
-    else:
-        flash("That token was already revoked.", "info")
+    flash_done(
+        done,
+        f"Revoked the token “{name}”: it stopped working now.",
+        "That token was already revoked.",
+    )
     return redirect(url_for("account.index") + "#tokens")
 
 
@@ -94,36 +93,49 @@ def set_password(secret: str) -> ResponseReturnValue:
     link = links.find_valid(secret)
     if link is None:
         return render_template("account/link_invalid.html", message=links.INVALID_LINK), 410
-    person = link.user
+    person, purpose = link.user, link.purpose
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            done = links.redeem(secret, form.password.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            if "link" in error.fields:
-                return render_template("account/link_invalid.html", message=links.INVALID_LINK), 410
-            for name, reason in error.fields.items():
-                if name in form._fields:
-                    form[name].errors = [*form[name].errors, reason]
-        else:
-            # Nobody stays signed in as someone else on this browser, and the new password
-            # is used straight away.
-            here = accounts.current_login_session()
-            accounts.end_login_session(here, accounts.SIGNED_OUT)
-            commit(done)
-            realtime.end_login_session(here)
-            logout_user()
-            session.clear()
-            flash(
-                "Your password is set. Sign in with your e-mail address and your new password.",
-                "success",
-            )
-            return redirect(url_for("web.login"))
-    return render_template(
-        "account/set_password.html",
+
+    def page() -> ResponseReturnValue:
+        return render_template(
+            "account/set_password.html",
+            form=form,
+            person=person,
+            purpose=purpose,
+            error_forms=[form] if form.errors else [],
+        ), (422 if form.errors else 200)
+
+    if not form.validate_on_submit():
+        return page()
+    # The user is loaded first in every request, so this is this browser's login session
+    # as it was before the link is redeemed.
+    here = accounts.current_login_session()
+
+    def redeem() -> Done[User]:
+        done = links.redeem(secret, form.password.data or "")
+        # Nobody stays signed in as someone else on this browser, and the new password is
+        # used straight away.
+        accounts.end_login_session(here, accounts.SIGNED_OUT)
+        return done
+
+    def signed_out() -> ResponseReturnValue:
+        realtime.end_login_session(here)
+        logout_user()
+        session.clear()
+        flash(
+            "Your password is set. Sign in with your e-mail address and your new password.",
+            "success",
+        )
+        return redirect(url_for("web.login"))
+
+    return carry_out(
+        redeem,
         form=form,
-        person=person,
-        purpose=link.purpose,
-        error_forms=[form] if form.errors else [],
-    ), (422 if form.errors else 200)
+        flash_unplaced=False,  # the link's own refusal is a page of its own
+        refused=lambda error: (
+            (render_template("account/link_invalid.html", message=links.INVALID_LINK), 410)
+            if "link" in error.fields
+            else page()
+        ),
+        answer=lambda done: signed_out(),
+    )

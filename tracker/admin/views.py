@@ -31,7 +31,7 @@ from sqlalchemy import orm
 from tracker import limits, policy
 from tracker.admin import audit, boards, mail, organisations, people, tokens
 from tracker.admin import bp as admin_bp
-from tracker.admin.common import Done, commit
+from tracker.admin.common import Done, carry_out, commit, flash_done, invalid_form_status
 from tracker.admin.forms import (
     AuditFilterForm,
     BoardForm,
@@ -44,7 +44,6 @@ from tracker.admin.forms import (
 )
 from tracker.admin.links import VALID_FOR
 from tracker.admin.people import IssuedLink
-from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import (
     ApiToken,
@@ -63,41 +62,16 @@ bp = admin_bp
 
 
 def me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 @bp.before_request
 def _admins_only() -> ResponseReturnValue | None:
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
     if not policy.may(me(), "administer"):
         abort(403, "Only administrators can see the administration pages.")
     return None
-
-
-def _refused(form: FlaskForm | None, error: DomainError) -> int:
-    """Put a refusal's reasons on the form's fields (a message when no field matches);
-    the status to answer with."""
-    db.session.rollback()
-    placed = False
-    if form is not None:
-        for name, reason in error.fields.items():
-            field = form._fields.get(name)
-            if field is not None:
-                field.errors = [*field.errors, reason]
-                placed = True
-    if not placed:
-        flash(error.message, "error")
-    return error.status
-
-
-def _form_refused(form: FlaskForm) -> int:
-    """The form did not validate: 400 for an expired CSRF token, otherwise 422."""
-    return 400 if "csrf_token" in form.errors else 422
-
-
-def _done_message(done: Done[Any], message: str, unchanged: str = "Nothing changed.") -> None:
-    flash(message if done.changed else unchanged, "success" if done.changed else "info")
 
 
 def _zone() -> ZoneInfo:
@@ -167,16 +141,14 @@ def organisations_page() -> ResponseReturnValue:
 def create_organisation() -> ResponseReturnValue:
     form = NameForm(prefix="new")
     if not form.validate_on_submit():
-        return _organisations_page(new_form=form), _form_refused(form)
-    try:
-        done = organisations.create(me(), form.name.data)
-    except DomainError as error:
-        status = _refused(form, error)  # before rendering: it marks the fields
-        return _organisations_page(new_form=form), status
-    name = done.value.name
-    commit(done)
-    flash(f"Created organisation “{name}”.", "success")
-    return redirect(url_for("admin.organisations_page"))
+        return _organisations_page(new_form=form), invalid_form_status(form)
+    return carry_out(
+        lambda: organisations.create(me(), form.name.data),
+        form=form,
+        refused=lambda error: (_organisations_page(new_form=form), error.status),
+        message=lambda done: f"Created organisation “{done.value.name}”.",
+        answer=lambda done: redirect(url_for("admin.organisations_page")),
+    )
 
 
 @bp.route("/organisations/<int:organisation_id>/rename", methods=["POST"])
@@ -184,16 +156,19 @@ def rename_organisation(organisation_id: int) -> ResponseReturnValue:
     organisations.get(organisation_id)
     form = NameForm(prefix=f"org-{organisation_id}")
     if not form.validate_on_submit():
-        return _organisations_page(row_forms={organisation_id: form}), _form_refused(form)
-    try:
-        done = organisations.rename(me(), organisation_id, form.name.data)
-    except DomainError as error:
-        status = _refused(form, error)
-        return _organisations_page(row_forms={organisation_id: form}), status
-    name = done.value.name
-    commit(done)
-    _done_message(done, f"Renamed the organisation to “{name}”.")
-    return redirect(url_for("admin.organisations_page") + f"#org-{organisation_id}")
+        return _organisations_page(row_forms={organisation_id: form}), invalid_form_status(form)
+    return carry_out(
+        lambda: organisations.rename(me(), organisation_id, form.name.data),
+        form=form,
+        refused=lambda error: (
+            _organisations_page(row_forms={organisation_id: form}),
+            error.status,
+        ),
+        message=lambda done: f"Renamed the organisation to “{done.value.name}”.",
+        answer=lambda done: redirect(
+            url_for("admin.organisations_page") + f"#org-{organisation_id}"
+        ),
+    )
 
 
 @bp.route(
@@ -205,23 +180,23 @@ def set_organisation_active(organisation_id: int, what: str) -> ResponseReturnVa
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(back)
-    try:
-        done = organisations.set_active(me(), organisation_id, what == "reactivate")
-    except DomainError as error:
-        _refused(None, error)
-        return redirect(back)
-    name, people_count = done.value.name, len(done.end_sockets_of)
-    commit(done)
-    if what == "deactivate":
-        message = (
-            f"Deactivated “{name}”: its {people_count} "
-            f"{'person' if people_count == 1 else 'people'} can no longer sign in, and it "
-            "cannot claim new roles. Its claims stay in history."
-        )
-    else:
-        message = f"Reactivated “{name}”."
-    _done_message(done, message)
-    return redirect(back)
+
+    def message(done: Done[Organisation]) -> str:
+        name, people_count = done.value.name, len(done.end_sockets_of)
+        if what == "deactivate":
+            return (
+                f"Deactivated “{name}”: its {people_count} "
+                f"{'person' if people_count == 1 else 'people'} can no longer sign in, and it "
+                "cannot claim new roles. Its claims stay in history."
+            )
+        return f"Reactivated “{name}”."
+
+    return carry_out(
+        lambda: organisations.set_active(me(), organisation_id, what == "reactivate"),
+        refused=lambda error: redirect(back),
+        message=message,
+        answer=lambda done: redirect(back),
+    )
 
 
 # --- people -------------------------------------------------------------------------------
@@ -299,17 +274,15 @@ def _show_link(issued: IssuedLink) -> ResponseReturnValue:
 def invite() -> ResponseReturnValue:
     form = _invite_form(request.form)
     if not form.validate_on_submit():
-        return _people_page(form), _form_refused(form)
-    try:
-        done = people.invite(
+        return _people_page(form), invalid_form_status(form)
+    return carry_out(
+        lambda: people.invite(
             me(), form.email.data, form.name.data, form.organisation_id.data, form.role.data
-        )
-    except DomainError as error:
-        status = _refused(form, error)  # before rendering: it marks the fields
-        return _people_page(form), status
-    issued = done.value
-    commit(done)
-    return _show_link(issued)
+        ),
+        form=form,
+        refused=lambda error: (_people_page(form), error.status),
+        answer=lambda done: _show_link(done.value),
+    )
 
 
 def _person_form(person: User, formdata: Any = None) -> PersonForm:
@@ -359,15 +332,14 @@ def change_person(user_id: int) -> ResponseReturnValue:
     person = people.get(user_id)
     form = _person_form(person, request.form)
     if not form.validate_on_submit():
-        return _person_page(person, form), _form_refused(form)
-    try:
-        done = people.change(me(), user_id, form.role.data, form.organisation_id.data)
-    except DomainError as error:
-        status = _refused(form, error)
-        return _person_page(people.get(user_id), form), status
-    commit(done)
-    _done_message(done, "Saved.")
-    return redirect(url_for("admin.person_page", user_id=user_id))
+        return _person_page(person, form), invalid_form_status(form)
+    return carry_out(
+        lambda: people.change(me(), user_id, form.role.data, form.organisation_id.data),
+        form=form,
+        refused=lambda error: (_person_page(people.get(user_id), form), error.status),
+        message="Saved.",
+        answer=lambda done: redirect(url_for("admin.person_page", user_id=user_id)),
+    )
 
 
 @bp.route("/people/<int:user_id>/<any(disable, enable):what>", methods=["POST"])
@@ -377,21 +349,21 @@ def set_person_active(user_id: int, what: str) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(back)
-    try:
-        done = people.set_active(me(), user_id, what == "enable")
-    except DomainError as error:
-        _refused(None, error)
-        return redirect(back)
-    name = done.value.name
-    commit(done)
-    if what == "disable":
-        message = (
-            f"Disabled {name}: their sessions, API tokens and open boards stopped working now."
-        )
-    else:
-        message = f"Enabled {name}."
-    _done_message(done, message)
-    return redirect(back)
+
+    def message(done: Done[User]) -> str:
+        if what == "disable":
+            return (
+                f"Disabled {done.value.name}: their sessions, API tokens and open boards "
+                "stopped working now."
+            )
+        return f"Enabled {done.value.name}."
+
+    return carry_out(
+        lambda: people.set_active(me(), user_id, what == "enable"),
+        refused=lambda error: redirect(back),
+        message=message,
+        answer=lambda done: redirect(back),
+    )
 
 
 @bp.route("/people/<int:user_id>/link", methods=["POST"])
@@ -400,14 +372,11 @@ def issue_link(user_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(url_for("admin.person_page", user_id=user_id))
-    try:
-        done = people.issue_link(me(), user_id)
-    except DomainError as error:
-        _refused(None, error)
-        return redirect(url_for("admin.person_page", user_id=user_id))
-    issued = done.value
-    commit(done)
-    return _show_link(issued)
+    return carry_out(
+        lambda: people.issue_link(me(), user_id),
+        refused=lambda error: redirect(url_for("admin.person_page", user_id=user_id)),
+        answer=lambda done: _show_link(done.value),
+    )
 
 
 # --- tokens -------------------------------------------------------------------------------
@@ -438,7 +407,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     done = tokens.revoke(me(), token_id)
     owner, name = done.value.user.name, done.value.name
     commit(done)
-    _done_message(
+    flash_done(
         done,
         f"Revoked {owner}'s token “{name}”: it stopped working now.",
         "That token was already revoked.",
@@ -471,16 +440,14 @@ def _boards_page(form: BoardForm | None = None) -> str:
 def create_board() -> ResponseReturnValue:
     form = BoardForm(prefix="board")
     if not form.validate_on_submit():
-        return _boards_page(form), _form_refused(form)
-    try:
-        done = boards.create_board(me(), form.name.data, bool(form.defaults.data))
-    except DomainError as error:
-        status = _refused(form, error)  # before rendering: it marks the fields
-        return _boards_page(form), status
-    board_id, name = done.value.id, done.value.name
-    commit(done)
-    flash(f"Created board “{name}”.", "success")
-    return redirect(url_for("admin.board_page", board_id=board_id))
+        return _boards_page(form), invalid_form_status(form)
+    return carry_out(
+        lambda: boards.create_board(me(), form.name.data, bool(form.defaults.data)),
+        form=form,
+        refused=lambda error: (_boards_page(form), error.status),
+        message=lambda done: f"Created board “{done.value.name}”.",
+        answer=lambda done: redirect(url_for("admin.board_page", board_id=done.value.id)),
+    )
 
 
 def _shape_forms(board: Board) -> dict[str, FlaskForm]:
@@ -583,16 +550,14 @@ def _shape_change(
 ) -> ResponseReturnValue:
     """Validate, run a board-shape operation, commit and publish, come back to `anchor`."""
     if not form.validate_on_submit():
-        return _board_page(board_id, form), _form_refused(form)
-    try:
-        done = operation()
-    except DomainError as error:
-        status = _refused(form, error)
-        return _board_page(board_id, form), status
-    text = message(done)
-    commit(done)
-    _done_message(done, text)
-    return redirect(url_for("admin.board_page", board_id=board_id) + f"#{anchor}")
+        return _board_page(board_id, form), invalid_form_status(form)
+    return carry_out(
+        operation,
+        form=form,
+        refused=lambda error: (_board_page(board_id, form), error.status),
+        message=message,
+        answer=lambda done: redirect(url_for("admin.board_page", board_id=board_id) + f"#{anchor}"),
+    )
 
 
 def _board_of(model: Any, item_id: int) -> int:
@@ -660,19 +625,15 @@ def _direction_move(
     if not form.validate_on_submit() or step is None:
         flash("The form expired; please try again.", "error")
         return redirect(back)
-    try:
-        done = operation(me(), item_id, item.position + step)
-    except DomainError as error:
-        _refused(None, error)
-        return redirect(back)
-    name, position = done.value.name, done.value.position
-    commit(done)
-    _done_message(
-        done,
-        f"Moved {label} “{name}” to position {position + 1}.",
-        f"“{name}” is already at that end.",
+    return carry_out(
+        lambda: operation(me(), item_id, item.position + step),
+        refused=lambda error: redirect(back),
+        message=lambda done: (
+            f"Moved {label} “{done.value.name}” to position {done.value.position + 1}."
+        ),
+        unchanged=lambda done: f"“{done.value.name}” is already at that end.",
+        answer=lambda done: redirect(back),
     )
-    return redirect(back)
 
 
 def _delete(
@@ -686,14 +647,12 @@ def _delete(
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(back + f"#{anchor}-{item_id}")
-    try:
-        done = operation(me(), item_id)
-    except DomainError as error:
-        _refused(None, error)
-        return redirect(back + f"#{anchor}-{item_id}")
-    commit(done)
-    flash(f"Deleted {label} “{name}”.", "success")
-    return redirect(back + f"#{anchor}s")
+    return carry_out(
+        lambda: operation(me(), item_id),
+        refused=lambda error: redirect(back + f"#{anchor}-{item_id}"),
+        message=f"Deleted {label} “{name}”.",
+        answer=lambda done: redirect(back + f"#{anchor}s"),
+    )
 
 
 @bp.route("/stages/<int:stage_id>/move", methods=["POST"])
