@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, logout_user
+from flask_login import login_required, logout_user
 
 from tracker import accounts, realtime
-from tracker.admin import account_bp as bp
 from tracker.admin import links, tokens
 from tracker.admin.common import Done, carry_out, commit, flash_done, invalid_form_status
 from tracker.admin.forms import SetPasswordForm, TokenForm
+from tracker.admin.views import account_bp as bp
+from tracker.admin.views import form_expired, me
 from tracker.models import User
 from tracker.web.forms import ActionForm
-
-
-def me() -> User:
-    return current_user._get_current_object()
 
 
 def _account_page(form: TokenForm | None = None) -> str:
@@ -33,12 +30,14 @@ def _account_page(form: TokenForm | None = None) -> str:
 @bp.route("")
 @login_required
 def index() -> ResponseReturnValue:
+    """Your own API tokens, the form to create one, and signing out everywhere."""
     return _account_page()
 
 
 @bp.route("/tokens", methods=["POST"])
 @login_required
 def create_token() -> ResponseReturnValue:
+    """Create one of your API tokens and show its secret, this once only."""
     form = TokenForm(prefix="token")
     if not form.validate_on_submit():
         return _account_page(form), invalid_form_status(form)
@@ -60,9 +59,9 @@ def create_token() -> ResponseReturnValue:
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke_token(token_id: int) -> ResponseReturnValue:
+    """Revoke one of your API tokens (an administrator may revoke anyone's)."""
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
-        return redirect(url_for("account.index"))
+        return form_expired(url_for("account.index"))
     done = tokens.revoke(me(), token_id)  # someone else's token: 403 unless an admin
     name = done.value.name
     commit(done)
@@ -77,9 +76,9 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
 @bp.route("/sign-out-everywhere", methods=["POST"])
 @login_required
 def sign_out_everywhere() -> ResponseReturnValue:
+    """End all your login sessions, on every device and browser, this one too."""
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
-        return redirect(url_for("account.index"))
+        return form_expired(url_for("account.index"))
     commit(tokens.sign_out_everywhere(me()))
     logout_user()
     session.clear()
@@ -89,7 +88,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
 
 @bp.route("/set-password/<secret>", methods=["GET", "POST"])
 def set_password(secret: str) -> ResponseReturnValue:
-    """The page an invitation or reset link opens. Anyone holding the link may use it once."""
+    """The page an invitation or reset link opens; whoever holds the link may use it once."""
     link = links.find_valid(secret)
     if link is None:
         return render_template("account/link_invalid.html", message=links.INVALID_LINK), 410
