@@ -4,33 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tracker import accounts, board
+from tracker import accounts, board, defaults
 from tracker.extensions import db
-from tracker.models import Board, GrandChallenge, Organisation, RoleType, Stage, User
+from tracker.models import Board, Organisation, User
 
 BOARD_NAME = "Hertfordshire Local Industrial Strategy"
-STAGES = [
-    ("Proposed", None),
-    ("Exploring", 5),
-    ("Detailed discussions", 4),
-    ("Business case", 3),
-    ("Pilot", 3),
-    ("Delivery", None),
-    ("Evaluated", None),
-    ("Parked", None),
-]
-GRAND_CHALLENGES = ["Ageing Society", "AI and Data Economy", "Clean Growth", "Future of Mobility"]
-# (name, maximum holders); the first one, Lead, is the role that leads an initiative.
-ROLE_TYPES = [
-    ("Lead", 1),
-    ("Executive sponsor", 1),
-    ("Partner", None),
-    ("Funder", None),
-    ("Data provider", None),
-    ("Technology supplier", None),
-    ("Evaluator", 1),
-]
-LEAD_ROLE = "Lead"
 ORGANISATIONS = [
     "Hertfordshire LEP",
     "Hertfordshire County Council",
@@ -76,21 +54,8 @@ class AlreadySeeded(Exception):
 
 
 def create_board(name: str = BOARD_NAME) -> Board:
-    """A board with the default stages, Grand Challenges and role types."""
-    new_board = Board(name=name)
-    new_board.stages = [
-        Stage(name=stage, position=i, wip_limit=limit) for i, (stage, limit) in enumerate(STAGES)
-    ]
-    new_board.grand_challenges = [
-        GrandChallenge(name=gc, position=i) for i, gc in enumerate(GRAND_CHALLENGES)
-    ]
-    new_board.role_types = [
-        RoleType(name=role, position=i, max_holders=limit, is_lead=role == LEAD_ROLE)
-        for i, (role, limit) in enumerate(ROLE_TYPES)
-    ]
-    db.session.add(new_board)
-    db.session.flush()
-    return new_board
+    """A board with the default shape (`tracker.defaults`), named for the demo unless told."""
+    return defaults.create_board(name)
 
 
 def seed() -> Board:

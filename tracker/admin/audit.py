@@ -87,6 +87,8 @@ def record(
 
 @dataclass(frozen=True)
 class Filters:
+    """What the audit log page searches for; empty values match everything."""
+
     action: str = ""  # an action, or a prefix such as "stage." for every stage action
     actor_id: int | None = None
     target_type: str = ""
@@ -97,6 +99,8 @@ class Filters:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of search results, with how many entries and pages there are in all."""
+
     entries: list[AuditEntry]
     total: int
     page: int

@@ -9,17 +9,30 @@ The event's data: `{"change": WHAT, KIND: {the item as it is now (as it was, for
 deletion)}, "from": {changed fields before}, "order": [ids in the new order]}` where WHAT is
 `board_created`, `board_renamed`, `stage_added|changed|moved|deleted`,
 `grand_challenge_added|renamed|moved|deleted` or `role_type_added|changed|moved|deleted`.
+What the stage, Grand Challenge and role type operations share (the lock, the event, adding,
+changing, moving and deleting an item) is in `tracker.admin.board_items`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from tracker import demo, events
-from tracker.admin import audit
+from tracker import defaults
+from tracker.admin import audit, board_items
+from tracker.admin.board_items import (
+    LANE,
+    ROLE,
+    STAGE,
+    board_changed,
+    describe,
+    hand_over_lead,
+    locked_board,
+    locked_item,
+    siblings,
+    unique_label,
+)
 from tracker.admin.common import (
     LABEL_MAX,
     Done,
@@ -28,96 +41,18 @@ from tracker.admin.common import (
     require_admin,
     text,
 )
-from tracker.errors import Conflict, Invalid, NotFound
+from tracker.errors import Conflict, Invalid
 from tracker.extensions import db
 from tracker.models import (
     NAME_MAX,
     Board,
     Claim,
-    Event,
     GrandChallenge,
     Initiative,
     RoleType,
     Stage,
     User,
 )
-
-BOARD_CHANGED = "board_changed"
-
-
-@dataclass(frozen=True)
-class _Kind:
-    model: type[Stage] | type[GrandChallenge] | type[RoleType]
-    key: str  # in events, audit actions and field names
-    label: str  # in sentences
-
-
-STAGE = _Kind(Stage, "stage", "stage")
-LANE = _Kind(GrandChallenge, "grand_challenge", "Grand Challenge")
-ROLE = _Kind(RoleType, "role_type", "role type")
-
-
-def _board_changed(actor: User, board_id: int, data: dict[str, Any]) -> Event:
-    return events.append(
-        board_id=board_id, type=BOARD_CHANGED, actor=actor, initiative_id=None, data=data
-    )
-
-
-def _describe(item: Stage | GrandChallenge | RoleType) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": item.id, "name": item.name, "position": item.position}
-    if isinstance(item, Stage):
-        out["wip_limit"] = item.wip_limit
-    if isinstance(item, RoleType):
-        out["max_holders"] = item.max_holders
-        out["is_lead"] = item.is_lead
-    return out
-
-
-def _siblings(kind: _Kind, board_id: int) -> list[Any]:
-    model: Any = kind.model
-    return list(
-        db.session.scalars(
-            sa.select(model).where(model.board_id == board_id).order_by(model.position, model.id)
-        )
-    )
-
-
-def _renumber(items: list[Any]) -> None:
-    for index, item in enumerate(items):
-        if item.position != index:
-            item.position = index
-
-
-def _unique_label(kind: _Kind, board_id: int, name: str, except_id: int | None = None) -> None:
-    for item in _siblings(kind, board_id):
-        if item.id != except_id and item.name.lower() == name.lower():
-            raise Invalid({"name": f"this board already has a {kind.label} called “{item.name}”"})
-
-
-def _locked_item(kind: _Kind, item_id: int) -> Any:
-    """Find the item's board, take its write lock, then read the item as committed now."""
-    model: Any = kind.model
-    board_id = db.session.scalar(sa.select(model.board_id).where(model.id == item_id))
-    if board_id is None:
-        raise NotFound(
-            f"{kind.label[0].upper()}{kind.label[1:]} {item_id} does not exist.",
-            {f"{kind.key}_id": f"no such {kind.label}"},
-        )
-    events.lock_board(board_id)
-    db.session.expire_all()
-    return db.session.get(model, item_id)
-
-
-def _locked_board(board_id: int) -> Board:
-    board = db.session.get(Board, board_id)
-    if board is None:
-        raise NotFound(f"Board {board_id} does not exist.", {"board_id": "no such board"})
-    events.lock_board(board_id)
-    db.session.expire_all()
-    board = db.session.get(Board, board_id)
-    assert board is not None
-    return board
-
 
 # --- boards -------------------------------------------------------------------------------
 
@@ -131,20 +66,20 @@ def create_board(actor: User, name: object, with_defaults: bool = True) -> Done[
     if db.session.scalar(sa.select(Board.id).where(sa.func.lower(Board.name) == clean.lower())):
         raise Invalid({"name": "a board with this name already exists"})
     if with_defaults:
-        board = demo.create_board(clean)
+        board = defaults.create_board(clean)
     else:
         board = Board(name=clean)
         db.session.add(board)
         db.session.flush()
-    event = _board_changed(
+    event = board_changed(
         actor,
         board.id,
         {
             "change": "board_created",
             "board": {"id": board.id, "name": board.name},
-            "stages": [_describe(s) for s in board.stages],
-            "grand_challenges": [_describe(g) for g in board.grand_challenges],
-            "role_types": [_describe(r) for r in board.role_types],
+            "stages": [describe(s) for s in board.stages],
+            "grand_challenges": [describe(g) for g in board.grand_challenges],
+            "role_types": [describe(r) for r in board.role_types],
         },
     )
     audit.record(
@@ -161,7 +96,7 @@ def create_board(actor: User, name: object, with_defaults: bool = True) -> Done[
 def rename_board(actor: User, board_id: int, name: object) -> Done[Board]:
     """Rename a board. Event `board_changed` (`board_renamed`). Audit `board.renamed`."""
     require_admin(actor)
-    board = _locked_board(board_id)
+    board = locked_board(board_id)
     clean = text(name, "name", max_len=NAME_MAX)
     if clean == board.name:
         return Done(board, changed=False)
@@ -171,7 +106,7 @@ def rename_board(actor: User, board_id: int, name: object) -> Done[Board]:
     if taken:
         raise Invalid({"name": "a board with this name already exists"})
     old, board.name = board.name, clean
-    event = _board_changed(
+    event = board_changed(
         actor,
         board.id,
         {
@@ -189,128 +124,6 @@ def rename_board(actor: User, board_id: int, name: object) -> Done[Board]:
         {"from": old, "to": clean},
     )
     return Done(board, event)
-
-
-# --- shared by stages, Grand Challenges and role types ------------------------------------
-
-
-def _add(kind: _Kind, actor: User, board_id: int, name: object, **extra: Any) -> Done[Any]:
-    require_admin(actor)
-    board = _locked_board(board_id)
-    clean = text(name, "name", max_len=LABEL_MAX)
-    _unique_label(kind, board.id, clean)
-    if extra.get("is_lead"):
-        _hand_over_lead(board.id, None)
-    siblings = _siblings(kind, board.id)
-    item = kind.model(board_id=board.id, name=clean, position=len(siblings), **extra)
-    db.session.add(item)
-    db.session.flush()
-    described = _describe(item)
-    event = _board_changed(actor, board.id, {"change": f"{kind.key}_added", kind.key: described})
-    audit.record(
-        actor,
-        f"{kind.key}.added",
-        kind.key,
-        item.id,
-        f"Added {kind.label} “{clean}” to “{board.name}”" + _limits_sentence(item) + ".",
-        {"board_id": board.id, **described},
-    )
-    return Done(item, event)
-
-
-def _limits_sentence(item: Any) -> str:
-    if isinstance(item, Stage):
-        return f", WIP limit {item.wip_limit}" if item.wip_limit is not None else ""
-    if isinstance(item, RoleType):
-        return f", at most {item.max_holders} holder(s)" if item.max_holders else ", any number"
-    return ""
-
-
-def _change(kind: _Kind, actor: User, item: Any, values: dict[str, Any]) -> Done[Any]:
-    """Apply `values` (already validated) to a locked item; one event and one audit entry."""
-    before = {name: getattr(item, name) for name in values if getattr(item, name) != values[name]}
-    if not before:
-        return Done(item, changed=False)
-    for name in before:
-        setattr(item, name, values[name])
-    db.session.flush()
-    described = _describe(item)
-    event = _board_changed(
-        actor, item.board_id, {"change": f"{kind.key}_changed", kind.key: described, "from": before}
-    )
-    parts = []
-    for name, old in before.items():
-        new = values[name]
-        if name == "name":
-            parts.append(f"renamed “{old}” to “{new}”")
-        elif name == "is_lead":
-            parts.append("now leads initiatives" if new else "no longer leads initiatives")
-        else:
-            label = {"wip_limit": "WIP limit", "max_holders": "maximum holders"}[name]
-            parts.append(f"{label} {_limit(old)} → {_limit(new)}")
-    action = f"{kind.key}.renamed" if kind is LANE else f"{kind.key}.changed"
-    audit.record(
-        actor,
-        action,
-        kind.key,
-        item.id,
-        f"{kind.label[0].upper()}{kind.label[1:]} “{item.name}”: {'; '.join(parts)}.",
-        {"board_id": item.board_id, "from": before, "to": {n: values[n] for n in before}},
-    )
-    return Done(item, event)
-
-
-def _limit(value: int | None) -> str:
-    return "none" if value is None else str(value)
-
-
-def _move(kind: _Kind, actor: User, item_id: int, position: object) -> Done[Any]:
-    require_admin(actor)
-    item = _locked_item(kind, item_id)
-    if isinstance(position, bool) or not isinstance(position, int):
-        raise Invalid({"position": "must be a whole number"})
-    siblings = _siblings(kind, item.board_id)
-    old_index = next(i for i, s in enumerate(siblings) if s.id == item.id)
-    new_index = min(max(position, 0), len(siblings) - 1)
-    if new_index == old_index:
-        return Done(item, changed=False)
-    siblings.insert(new_index, siblings.pop(old_index))
-    _renumber(siblings)
-    db.session.flush()
-    order = [s.id for s in siblings]
-    event = _board_changed(
-        actor,
-        item.board_id,
-        {"change": f"{kind.key}_moved", kind.key: _describe(item), "order": order},
-    )
-    audit.record(
-        actor,
-        f"{kind.key}.moved",
-        kind.key,
-        item.id,
-        f"Moved {kind.label} “{item.name}” from position {old_index + 1} to {new_index + 1}.",
-        {"board_id": item.board_id, "from": old_index, "to": new_index, "order": order},
-    )
-    return Done(item, event)
-
-
-def _delete(kind: _Kind, actor: User, item: Any) -> Done[None]:
-    described = _describe(item)
-    board_id = item.board_id
-    db.session.delete(item)
-    db.session.flush()
-    _renumber(_siblings(kind, board_id))
-    db.session.flush()
-    event = _board_changed(actor, board_id, {"change": f"{kind.key}_deleted", kind.key: described})
-    audit.record(
-        actor,
-        f"{kind.key}.deleted",
-        kind.key,
-        described["id"],
-        f"Deleted {kind.label} “{described['name']}”.",
-        {"board_id": board_id, **described},
-    )
-    return Done(None, event)
 
 
 def _holding_initiatives(column: Any, item_id: int) -> list[Initiative]:
@@ -335,30 +148,30 @@ def _count(n: int, noun: str) -> str:
 def add_stage(actor: User, board_id: int, name: object, wip_limit: object = None) -> Done[Stage]:
     """Add a stage at the end of the board. Audit `stage.added`."""
     limit = optional_count(wip_limit, "wip_limit")
-    return _add(STAGE, actor, board_id, name, wip_limit=limit)  # type: ignore[no-any-return]
+    return board_items.add(STAGE, actor, board_id, name, wip_limit=limit)
 
 
 def change_stage(actor: User, stage_id: int, name: object, wip_limit: object) -> Done[Stage]:
     """Rename a stage and/or set its WIP limit (None: no limit; shown, not enforced). Audit
     `stage.changed`."""
     require_admin(actor)
-    stage = _locked_item(STAGE, stage_id)
+    stage = locked_item(STAGE, stage_id)
     clean = text(name, "name", max_len=LABEL_MAX)
     limit = optional_count(wip_limit, "wip_limit")
-    _unique_label(STAGE, stage.board_id, clean, except_id=stage.id)
-    return _change(STAGE, actor, stage, {"name": clean, "wip_limit": limit})  # type: ignore[no-any-return]
+    unique_label(STAGE, stage.board_id, clean, except_id=stage.id)
+    return board_items.change(STAGE, actor, stage, {"name": clean, "wip_limit": limit})
 
 
 def move_stage(actor: User, stage_id: int, position: object) -> Done[Stage]:
     """Put a stage at `position` (0-based) in the board's order. Audit `stage.moved`."""
-    return _move(STAGE, actor, stage_id, position)  # type: ignore[no-any-return]
+    return board_items.move(STAGE, actor, stage_id, position)
 
 
 def delete_stage(actor: User, stage_id: int) -> Done[None]:
     """Delete a stage that holds no initiative (archived ones included: they keep their
     stage). Refused with a conflict naming how many and which. Audit `stage.deleted`."""
     require_admin(actor)
-    stage = _locked_item(STAGE, stage_id)
+    stage = locked_item(STAGE, stage_id)
     holding = _holding_initiatives(Initiative.stage_id, stage.id)
     if holding:
         reason = (
@@ -366,12 +179,12 @@ def delete_stage(actor: User, stage_id: int) -> Done[None]:
             "move them to another stage first"
         )
         raise Conflict(f"Stage “{stage.name}” cannot be deleted: it {reason}.", {"stage": reason})
-    if len(_siblings(STAGE, stage.board_id)) == 1:
+    if len(siblings(STAGE, stage.board_id)) == 1:
         raise Conflict(
             f"Stage “{stage.name}” is the board's only stage; add another before deleting it.",
             {"stage": "a board needs at least one stage"},
         )
-    return _delete(STAGE, actor, stage)
+    return board_items.delete(STAGE, actor, stage)
 
 
 # --- Grand Challenges (swimlanes) ---------------------------------------------------------
@@ -380,28 +193,28 @@ def delete_stage(actor: User, stage_id: int) -> Done[None]:
 def add_grand_challenge(actor: User, board_id: int, name: object) -> Done[GrandChallenge]:
     """Add a Grand Challenge swimlane at the bottom of the board. Audit
     `grand_challenge.added`."""
-    return _add(LANE, actor, board_id, name)  # type: ignore[no-any-return]
+    return board_items.add(LANE, actor, board_id, name)
 
 
 def rename_grand_challenge(actor: User, lane_id: int, name: object) -> Done[GrandChallenge]:
     """Rename a swimlane. Audit `grand_challenge.renamed`."""
     require_admin(actor)
-    lane = _locked_item(LANE, lane_id)
+    lane = locked_item(LANE, lane_id)
     clean = text(name, "name", max_len=LABEL_MAX)
-    _unique_label(LANE, lane.board_id, clean, except_id=lane.id)
-    return _change(LANE, actor, lane, {"name": clean})  # type: ignore[no-any-return]
+    unique_label(LANE, lane.board_id, clean, except_id=lane.id)
+    return board_items.change(LANE, actor, lane, {"name": clean})
 
 
 def move_grand_challenge(actor: User, lane_id: int, position: object) -> Done[GrandChallenge]:
     """Put a swimlane at `position` (0-based). Audit `grand_challenge.moved`."""
-    return _move(LANE, actor, lane_id, position)  # type: ignore[no-any-return]
+    return board_items.move(LANE, actor, lane_id, position)
 
 
 def delete_grand_challenge(actor: User, lane_id: int) -> Done[None]:
     """Delete a swimlane that holds no initiative; refused naming how many and which. Audit
     `grand_challenge.deleted`."""
     require_admin(actor)
-    lane = _locked_item(LANE, lane_id)
+    lane = locked_item(LANE, lane_id)
     holding = _holding_initiatives(Initiative.grand_challenge_id, lane.id)
     if holding:
         reason = (
@@ -412,12 +225,12 @@ def delete_grand_challenge(actor: User, lane_id: int) -> Done[None]:
             f"Grand Challenge “{lane.name}” cannot be deleted: it {reason}.",
             {"grand_challenge": reason},
         )
-    if len(_siblings(LANE, lane.board_id)) == 1:
+    if len(siblings(LANE, lane.board_id)) == 1:
         raise Conflict(
             f"“{lane.name}” is the board's only Grand Challenge; add another before deleting it.",
             {"grand_challenge": "a board needs at least one Grand Challenge"},
         )
-    return _delete(LANE, actor, lane)
+    return board_items.delete(LANE, actor, lane)
 
 
 # --- role types ---------------------------------------------------------------------------
@@ -429,19 +242,6 @@ def _lead_flag(value: object) -> bool | None:
     raise Invalid({"is_lead": "must be true or false"})
 
 
-def _hand_over_lead(board_id: int, role_type_id: int | None) -> None:
-    """At most one role type of a board leads: the others stop leading first (the database's
-    one-lead index would refuse two)."""
-    db.session.execute(
-        sa.update(RoleType)
-        .where(RoleType.board_id == board_id, RoleType.id != (role_type_id or 0))
-        .where(RoleType.is_lead.is_(True))
-        .values(is_lead=False),
-        execution_options={"synchronize_session": "fetch"},
-    )
-    db.session.flush()
-
-
 def add_role_type(
     actor: User, board_id: int, name: object, max_holders: object = None, is_lead: object = False
 ) -> Done[RoleType]:
@@ -450,7 +250,7 @@ def add_role_type(
     `role_type.added`."""
     limit = optional_count(max_holders, "max_holders")
     lead = bool(_lead_flag(is_lead))
-    return _add(ROLE, actor, board_id, name, max_holders=limit, is_lead=lead)  # type: ignore[no-any-return]
+    return board_items.add(ROLE, actor, board_id, name, max_holders=limit, is_lead=lead)
 
 
 def change_role_type(
@@ -466,10 +266,10 @@ def change_role_type(
     exactly the number of free slots. Audit `role_type.changed`.
     """
     require_admin(actor)
-    role = _locked_item(ROLE, role_type_id)
+    role = locked_item(ROLE, role_type_id)
     clean = text(name, "name", max_len=LABEL_MAX)
     limit = optional_count(max_holders, "max_holders")
-    _unique_label(ROLE, role.board_id, clean, except_id=role.id)
+    unique_label(ROLE, role.board_id, clean, except_id=role.id)
     if limit is not None:
         over = db.session.execute(
             sa.select(Initiative.title, Initiative.archived, sa.func.count(Claim.id))
@@ -500,8 +300,8 @@ def change_role_type(
     if lead is not None:
         values["is_lead"] = lead
         if lead and not role.is_lead:
-            _hand_over_lead(role.board_id, role.id)
-    return _change(ROLE, actor, role, values)  # type: ignore[no-any-return]
+            hand_over_lead(role.board_id, role.id)
+    return board_items.change(ROLE, actor, role, values)
 
 
 def _renumber_slots(role_type_id: int, limit: int | None) -> None:
@@ -531,14 +331,14 @@ def _renumber_slots(role_type_id: int, limit: int | None) -> None:
 
 def move_role_type(actor: User, role_type_id: int, position: object) -> Done[RoleType]:
     """Put a role type at `position` (0-based). Audit `role_type.moved`."""
-    return _move(ROLE, actor, role_type_id, position)  # type: ignore[no-any-return]
+    return board_items.move(ROLE, actor, role_type_id, position)
 
 
 def delete_role_type(actor: User, role_type_id: int) -> Done[None]:
     """Delete a role type no organisation holds on any initiative; refused naming how many
     claims and on which initiatives. Audit `role_type.deleted`."""
     require_admin(actor)
-    role = _locked_item(ROLE, role_type_id)
+    role = locked_item(ROLE, role_type_id)
     holding = list(
         db.session.scalars(
             sa.select(Initiative)
@@ -558,4 +358,4 @@ def delete_role_type(actor: User, role_type_id: int) -> Done[None]:
         raise Conflict(
             f"Role type “{role.name}” cannot be deleted: it {reason}.", {"role_type": reason}
         )
-    return _delete(ROLE, actor, role)
+    return board_items.delete(ROLE, actor, role)

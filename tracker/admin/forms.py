@@ -31,10 +31,12 @@ from tracker.admin.common import COUNT_MAX, LABEL_MAX
 from tracker.admin.links import PASSWORD_MAX
 from tracker.limits import day_in_range
 from tracker.models import NAME_MAX
+from tracker.vocabulary import AccountRole
 from tracker.web.forms import Form, options
 
 ROLE_CHOICES = options(
-    [("member", "Member"), ("envoy", "Envoy"), ("viewer", "Viewer"), ("admin", "Admin")]
+    (role.value, role.label)
+    for role in (AccountRole.MEMBER, AccountRole.ENVOY, AccountRole.VIEWER, AccountRole.ADMIN)
 )
 
 

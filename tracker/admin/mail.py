@@ -14,6 +14,7 @@ from typing import Any
 
 
 def configured(config: Any) -> bool:
+    """Whether links can be e-mailed: a mail server is set (otherwise the admin sends them)."""
     return bool(config.get("MAIL_SERVER"))
 
 

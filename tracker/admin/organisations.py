@@ -17,6 +17,7 @@ from tracker.models import NAME_MAX, Organisation, User
 
 
 def get(organisation_id: int) -> Organisation:
+    """The organisation, or `NotFound` (a 404 on the pages)."""
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFound(

@@ -30,6 +30,7 @@ class IssuedLink:
 
 
 def get(user_id: int) -> User:
+    """The person, or `NotFound` (a 404 on the pages)."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(f"Person {user_id} does not exist.", {"user_id": "no such person"})

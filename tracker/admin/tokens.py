@@ -18,11 +18,14 @@ from tracker.models import NAME_MAX, ApiToken, User
 
 @dataclass(frozen=True)
 class NewToken:
+    """A token just created, with its secret: the only time the secret is known."""
+
     row: ApiToken
     secret: str  # shown once
 
 
 def of_user(user_id: int) -> list[ApiToken]:
+    """A person's tokens, the working ones first, newest first."""
     return list(
         db.session.scalars(
             sa.select(ApiToken)

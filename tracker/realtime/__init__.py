@@ -3,8 +3,8 @@ board shows who is looking at it. `init_app(app)` binds Socket.IO and the socket
 
 Where to read on:
   `state`     — who is connected to this process; what each board's room has been sent
-  `publish`   — `publish` (called by `tracker.unit_of_work.commit`): send; retry; the poller for events
-                committed by other processes
+  `publish`   — `publish` (called by `tracker.unit_of_work.commit`): send; retry; the poller
+                for events committed by other processes
   `presence`  — who may stay connected (revocation, sign-out), and the `presence` event
   `handlers`  — the Socket.IO handlers: connect, disconnect, join, leave, editing
 

@@ -2,10 +2,11 @@
 
 Entry points end with `tracker.unit_of_work.commit(events)`, which calls `publish` after the
 commit: nothing is published before the commit and nothing on failure. The publisher does not
-trust the order in which request threads happen to call it: under a per-board lock it sends, from the event log, every event after the last one it
-sent, so each viewer gets a board's events once, in sequence order, with no gaps. `join`
-replays under the same lock, so a joining client's catch-up and the live stream meet exactly.
-With the message queue unreachable the commit stands and a background retry pushes later.
+trust the order in which request threads happen to call it: under a per-board lock it sends,
+from the event log, every event after the last one it sent, so each viewer gets a board's
+events once, in sequence order, with no gaps. `join` replays under the same lock, so a joining
+client's catch-up and the live stream meet exactly. With the message queue unreachable the
+commit stands and a background retry pushes later.
 
 Events committed elsewhere (`tracker comment`, another worker without a message queue, a
 restore) reach open boards too: each process runs one poller (started at its first join, ended

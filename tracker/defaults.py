@@ -1,0 +1,51 @@
+"""The default board shape: the stages (with WIP limits), Grand Challenges and role types a
+new board starts with unless its administrator asks for an empty one. The demo board
+(`tracker.demo`) has this shape too."""
+
+from __future__ import annotations
+
+from tracker.extensions import db
+from tracker.models import Board, GrandChallenge, RoleType, Stage
+
+# (name, WIP limit): None is no limit.
+STAGES = [
+    ("Proposed", None),
+    ("Exploring", 5),
+    ("Detailed discussions", 4),
+    ("Business case", 3),
+    ("Pilot", 3),
+    ("Delivery", None),
+    ("Evaluated", None),
+    ("Parked", None),
+]
+GRAND_CHALLENGES = ["Ageing Society", "AI and Data Economy", "Clean Growth", "Future of Mobility"]
+# (name, maximum holders); the first one, Lead, is the role that leads an initiative.
+ROLE_TYPES = [
+    ("Lead", 1),
+    ("Executive sponsor", 1),
+    ("Partner", None),
+    ("Funder", None),
+    ("Data provider", None),
+    ("Technology supplier", None),
+    ("Evaluator", 1),
+]
+LEAD_ROLE = "Lead"
+
+
+def create_board(name: str) -> Board:
+    """A board with the default stages, Grand Challenges and role types, flushed (the caller
+    commits)."""
+    new_board = Board(name=name)
+    new_board.stages = [
+        Stage(name=stage, position=i, wip_limit=limit) for i, (stage, limit) in enumerate(STAGES)
+    ]
+    new_board.grand_challenges = [
+        GrandChallenge(name=gc, position=i) for i, gc in enumerate(GRAND_CHALLENGES)
+    ]
+    new_board.role_types = [
+        RoleType(name=role, position=i, max_holders=limit, is_lead=role == LEAD_ROLE)
+        for i, (role, limit) in enumerate(ROLE_TYPES)
+    ]
+    db.session.add(new_board)
+    db.session.flush()
+    return new_board
