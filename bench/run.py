@@ -199,87 +199,103 @@ def _live_at(plan: Plan, n: int, loads: dict[str, LoadProcess], items: set[int])
         )
     )
     if 1 in items and n in plan.viewers:
-        runs: dict[str, list[list[float]]] = {"tracker": [], "bare": []}
-        missed = {"tracker": 0, "bare": 0}
-        left = dict(joined)
-        for rep in range(plan.repeats):
-            order = ("bare", "tracker") if rep % 2 == 0 else ("tracker", "bare")
-            for name in order:
-                answer = loads[name].ask({"cmd": "latency", "moves": plan.moves[n]})
-                runs[name].append(answer["latencies"])
-                missed[name] += answer["missed"]
-                left[name] = answer["viewers"]
-        app = percentiles_over_repeats(runs["tracker"])
-        bare = percentiles_over_repeats(runs["bare"])
-        # Percentiles over a room that lost most of its viewers are not comparable.
-        comparable = all(count >= 0.9 * n for count in left.values())
-        for p in (50, 95, 99):
-            row = Row(
-                "1",
-                f"broadcast p{p}, {n} viewers (ms)",
-                _ms(app[p]),
-                _ms(bare[p]),
-                _ratio(app[p], bare[p]) if comparable else "—",
-            )
-            if not comparable:
-                row.met = (
-                    f"not comparable: viewers left at the end, tracker {left['tracker']}, "
-                    f"bare {left['bare']}"
-                )
-            elif p == 95 and n == plan.target_viewers:
-                row.target = "≤ 100 ms and ≤ 1.5× bare"
-                row.met = _met(app[p] <= 0.100 and app[p] <= 1.5 * bare[p])
-            rows.append(row)
-        if left != joined:
-            rows.append(
-                Row(
-                    "1",
-                    f"{n} viewers: connections dropped while measuring",
-                    str(joined["tracker"] - left["tracker"]),
-                    str(joined["bare"] - left["bare"]),
-                    target="0",
-                    met=_met(joined["tracker"] == left["tracker"]),
-                )
-            )
-        if any(missed.values()):
-            rows.append(
-                Row(
-                    "1",
-                    f"{n} viewers: moves some viewer never got (of {plan.moves[n] * plan.repeats})",
-                    str(missed["tracker"]),
-                    str(missed["bare"]),
-                    target="0",
-                    met=_met(missed["tracker"] == 0),
-                )
-            )
+        rows.extend(_broadcast_rows(plan, n, loads, joined))
     if 2 in items and n == plan.throughput_viewers:
-        rates: dict[str, list[float]] = {"tracker": [], "bare": []}
-        lost = 0
-        for rep in range(plan.repeats):
-            order = ("bare", "tracker") if rep % 2 == 0 else ("tracker", "bare")
-            for name in order:
-                answer = loads[name].ask(
-                    {
-                        "cmd": "throughput",
-                        "seconds": plan.throughput_seconds,
-                        "writers": plan.throughput_writers,
-                    }
-                )
-                if answer["errors"]:
-                    raise RuntimeError(f"{name} throughput: {answer['errors']}")
-                rates[name].append(answer["changes"] / answer["delivered_s"])
-                lost += answer["missed"] if name == "tracker" else 0
-        app_rate, bare_rate = statistics.median(rates["tracker"]), statistics.median(rates["bare"])
+        rows.extend(_throughput_rows(plan, n, loads))
+    return rows
+
+
+def _broadcast_rows(
+    plan: Plan, n: int, loads: dict[str, LoadProcess], joined: dict[str, int]
+) -> list[Row]:
+    """Figure 1: broadcast latency to `n` viewers, tracker against bare, over the repeats."""
+    rows: list[Row] = []
+    runs: dict[str, list[list[float]]] = {"tracker": [], "bare": []}
+    missed = {"tracker": 0, "bare": 0}
+    left = dict(joined)
+    for rep in range(plan.repeats):
+        order = ("bare", "tracker") if rep % 2 == 0 else ("tracker", "bare")
+        for name in order:
+            answer = loads[name].ask({"cmd": "latency", "moves": plan.moves[n]})
+            runs[name].append(answer["latencies"])
+            missed[name] += answer["missed"]
+            left[name] = answer["viewers"]
+    app = percentiles_over_repeats(runs["tracker"])
+    bare = percentiles_over_repeats(runs["bare"])
+    # Percentiles over a room that lost most of its viewers are not comparable.
+    comparable = all(count >= 0.9 * n for count in left.values())
+    for p in (50, 95, 99):
+        row = Row(
+            "1",
+            f"broadcast p{p}, {n} viewers (ms)",
+            _ms(app[p]),
+            _ms(bare[p]),
+            _ratio(app[p], bare[p]) if comparable else "—",
+        )
+        if not comparable:
+            row.met = (
+                f"not comparable: viewers left at the end, tracker {left['tracker']}, "
+                f"bare {left['bare']}"
+            )
+        elif p == 95 and n == plan.target_viewers:
+            row.target = "≤ 100 ms and ≤ 1.5× bare"
+            row.met = _met(app[p] <= 0.100 and app[p] <= 1.5 * bare[p])
+        rows.append(row)
+    if left != joined:
         rows.append(
             Row(
-                "2",
-                f"write throughput, {n} viewers, {plan.throughput_writers} writers (changes/s)",
-                f"{app_rate:.0f}",
-                f"{bare_rate:.0f}",
-                _ratio(app_rate, bare_rate),
-                met="" if not lost else f"**{lost} changes not delivered**",
+                "1",
+                f"{n} viewers: connections dropped while measuring",
+                str(joined["tracker"] - left["tracker"]),
+                str(joined["bare"] - left["bare"]),
+                target="0",
+                met=_met(joined["tracker"] == left["tracker"]),
             )
         )
+    if any(missed.values()):
+        rows.append(
+            Row(
+                "1",
+                f"{n} viewers: moves some viewer never got (of {plan.moves[n] * plan.repeats})",
+                str(missed["tracker"]),
+                str(missed["bare"]),
+                target="0",
+                met=_met(missed["tracker"] == 0),
+            )
+        )
+    return rows
+
+
+def _throughput_rows(plan: Plan, n: int, loads: dict[str, LoadProcess]) -> list[Row]:
+    """Figure 2: write throughput with `n` viewers watching, tracker against bare."""
+    rows: list[Row] = []
+    rates: dict[str, list[float]] = {"tracker": [], "bare": []}
+    lost = 0
+    for rep in range(plan.repeats):
+        order = ("bare", "tracker") if rep % 2 == 0 else ("tracker", "bare")
+        for name in order:
+            answer = loads[name].ask(
+                {
+                    "cmd": "throughput",
+                    "seconds": plan.throughput_seconds,
+                    "writers": plan.throughput_writers,
+                }
+            )
+            if answer["errors"]:
+                raise RuntimeError(f"{name} throughput: {answer['errors']}")
+            rates[name].append(answer["changes"] / answer["delivered_s"])
+            lost += answer["missed"] if name == "tracker" else 0
+    app_rate, bare_rate = statistics.median(rates["tracker"]), statistics.median(rates["bare"])
+    rows.append(
+        Row(
+            "2",
+            f"write throughput, {n} viewers, {plan.throughput_writers} writers (changes/s)",
+            f"{app_rate:.0f}",
+            f"{bare_rate:.0f}",
+            _ratio(app_rate, bare_rate),
+            met="" if not lost else f"**{lost} changes not delivered**",
+        )
+    )
     return rows
 
 

@@ -118,9 +118,8 @@ def apply(op: tuple[str, int, int, int], the_board, actor, organisations) -> Non
             {"title": f"Edited {b}", "summary": "s" * (c % 3), "next_step": f"step {c}"},
         )
     elif kind == "rag":
-        ops.set_rag(
-            actor, card.id, card.version, ["red", "amber", "green", "not_set"][b % 4], f"reason {c}"
-        )
+        rag = ["red", "amber", "green", "not_set"][b % 4]
+        ops.edit(actor, card.id, card.version, {"rag": rag, "rag_reason": f"reason {c}"})
     elif kind == "move":
         ops.move(
             actor,

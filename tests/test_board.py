@@ -157,10 +157,14 @@ def test_edit_that_changes_nothing_writes_no_event(the_board, users):
 def test_set_rag_needs_a_reason_and_records_rag_changed(the_board, users):
     initiative = make_initiative(the_board, users["envoy"])
     with pytest.raises(Invalid) as error:
-        board.set_rag(users["envoy"], initiative.id, 1, "amber", "")
+        board.edit(users["envoy"], initiative.id, 1, {"rag": "amber", "rag_reason": ""})
     db.session.rollback()
     assert "rag_reason" in error.value.fields
-    change = commit(board.set_rag(users["envoy"], initiative.id, 1, "amber", "Funding unclear"))
+    change = commit(
+        board.edit(
+            users["envoy"], initiative.id, 1, {"rag": "amber", "rag_reason": "Funding unclear"}
+        )
+    )
     assert change.value.rag == "amber"
     assert change.event.type == board.RAG_CHANGED
     assert change.event.data["changes"]["rag"] == {"from": "not_set", "to": "amber"}

@@ -139,7 +139,7 @@ def test_every_role_reads_board_and_initiative(client, auth, the_board, users, s
 def test_board_shows_columns_swimlanes_rag_lead_and_wip_marker(client, auth, the_board, users):
     exploring = stage(the_board, "Exploring")  # WIP limit 5 on the default board
     cards = [make_initiative(the_board, users["envoy"], stage_id=exploring) for _ in range(6)]
-    board.set_rag(users["envoy"], cards[0].id, 1, "red", "No funder yet")
+    board.edit(users["envoy"], cards[0].id, 1, {"rag": "red", "rag_reason": "No funder yet"})
     board.claim(
         users["envoy"],
         cards[0].id,

@@ -132,7 +132,7 @@ def history(the_board, users):
         partner = ops.claim(envoy, ids["video"], role_type(the_board, "Partner").id, police.id)
         db.session.commit()
     with at("2026-11-04T16:45:00"):
-        ops.set_rag(envoy, ids["health"], 1, "amber", "No funder yet")
+        ops.edit(envoy, ids["health"], 1, {"rag": "amber", "rag_reason": "No funder yet"})
         db.session.commit()
     with at("2026-11-05T11:00:00"):
         ops.release(envoy, partner.value.id)
@@ -288,7 +288,9 @@ def test_standalone_report_for_a_past_week_is_reproducible(app, history, the_boa
     with app.test_request_context():
         first = to_html(reports.build(the_board.id, WEEK))
     with at("2026-11-20T12:00:00"):
-        ops.set_rag(users["envoy"], history["video"], 3, "red", "Partner withdrew")
+        ops.edit(
+            users["envoy"], history["video"], 3, {"rag": "red", "rag_reason": "Partner withdrew"}
+        )
         db.session.commit()
     with app.test_request_context():
         assert to_html(reports.build(the_board.id, WEEK)) == first

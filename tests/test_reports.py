@@ -68,7 +68,7 @@ def history(the_board, users):
         )
         db.session.commit()
     with at("2026-10-22T15:45:00"):
-        ops.set_rag(envoy, ids["health"], 1, "amber", "No funder yet")
+        ops.edit(envoy, ids["health"], 1, {"rag": "amber", "rag_reason": "No funder yet"})
         db.session.commit()
     with at("2026-10-24T08:00:00"):
         ops.release(envoy, partner.value.id)

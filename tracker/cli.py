@@ -130,10 +130,6 @@ def seed_demo_command(if_empty: bool) -> None:
     click.echo(f"Loaded the demo board '{board.name}' ({count} board(s) in the database).")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 @click.command("export-weekly")
 @click.option("--board", "board_id", type=ID, required=True, help="Board id.")
 @click.option("--week", required=True, help="ISO week, e.g. 2026-W48 (Monday–Sunday, London).")
@@ -182,13 +178,13 @@ def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> N
 @click.option("--as", "email", required=True, help="The account the note is written as.")
 def comment_command(initiative_id: int, body: str, email: str) -> None:
     """Add a progress note from a script. It reaches open boards live, like any change."""
-    from tracker import board as ops
+    from tracker import board
 
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.UsageError(f"No account with e-mail {email}.")
     try:
-        change = ops.add_comment(user, initiative_id, body)
+        change = board.add_comment(user, initiative_id, body)
     except DomainError as error:
         db.session.rollback()
         raise click.UsageError(error.message) from error

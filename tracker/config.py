@@ -8,7 +8,6 @@ PUBLIC_SECRET_KEYS = frozenset({"dev-only-not-secret", "replace-with-64-hex-char
 # Empty means: outside production, a random key generated on first start into
 # `instance/secret_key` (mode 0600, git-ignored) and reused after; production must set one.
 SECRET_KEY = ""
-ENV_NAME = "development"
 
 # Empty means: SQLite in the instance folder (filled in by create_app).
 DATABASE_URL = ""

@@ -61,10 +61,6 @@ def may_edit(actor: User, initiative: Initiative) -> bool:
     )
 
 
-def may_claim(actor: User, organisation_id: int) -> bool:
-    return may(actor, "claim") and may_act_for(actor, organisation_id)
-
-
 def may_release(actor: User, claim: Claim) -> bool:
     return may(actor, "release") and may_act_for(actor, claim.organisation_id)
 

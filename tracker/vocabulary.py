@@ -39,6 +39,17 @@ class AccountRole(Labelled):
     VIEWER = "viewer", "Viewer"
 
 
+# Event types, as they appear in the log, the API and over Socket.IO.
+INITIATIVE_CREATED = "initiative_created"
+INITIATIVE_EDITED = "initiative_edited"
+RAG_CHANGED = "rag_changed"
+INITIATIVE_MOVED = "initiative_moved"
+INITIATIVE_ARCHIVED = "initiative_archived"
+INITIATIVE_RESTORED = "initiative_restored"
+ROLE_CLAIMED = "role_claimed"
+ROLE_RELEASED = "role_released"
+COMMENT_ADDED = "comment_added"
+
 RAG_VALUES = tuple(r.value for r in Rag)
 RAG_LABELS = {r.value: r.label for r in Rag}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tracker import board as ops
+from tracker import vocabulary
 from tracker.reports.replay import BoardReplay, LoggedEvent
 from tracker.reports.shapes import Change
 from tracker.reports.week import london
@@ -53,9 +53,9 @@ def describe(event: LoggedEvent, stage_names: dict[int, str]) -> Described | Non
     """What changed, from what, to what, and the role or reason: stage names for creation and
     moves, RAG codes for a RAG change (with its reason), organisations for roles."""
     data = event.data
-    if event.type == ops.INITIATIVE_CREATED:
+    if event.type == vocabulary.INITIATIVE_CREATED:
         return ("created", "", stage_names.get(data["initiative"]["stage_id"], ""), "")
-    if event.type == ops.INITIATIVE_MOVED:
+    if event.type == vocabulary.INITIATIVE_MOVED:
         if data["from"]["stage_id"] == data["to"]["stage_id"]:
             return None  # reordering within a column is not a stage move
         return ("moved", data["from"]["stage"], data["to"]["stage"], "")
@@ -64,12 +64,12 @@ def describe(event: LoggedEvent, stage_names: dict[int, str]) -> Described | Non
         rag = data["changes"]["rag"]
         reason = data["changes"].get("rag_reason", {}).get("to", "")
         return ("RAG changed", rag["from"], rag["to"], reason)
-    if event.type == ops.ROLE_CLAIMED:
+    if event.type == vocabulary.ROLE_CLAIMED:
         return ("role claimed", "", data["organisation"], data["role"])
-    if event.type == ops.ROLE_RELEASED:
+    if event.type == vocabulary.ROLE_RELEASED:
         return ("role released", data["organisation"], "", data["role"])
-    if event.type == ops.INITIATIVE_ARCHIVED:
+    if event.type == vocabulary.INITIATIVE_ARCHIVED:
         return ("archived", "", "", "")
-    if event.type == ops.INITIATIVE_RESTORED:
+    if event.type == vocabulary.INITIATIVE_RESTORED:
         return ("restored", "", "", "")
     return None

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import sqlalchemy as sa
 
-from tracker import board as ops
+from tracker import vocabulary
 from tracker.extensions import db
 from tracker.models import Event
 from tracker.reports.printable import printable
@@ -154,7 +154,7 @@ class BoardReplay:
     def apply(self, event: LoggedEvent) -> None:
         self.last_seq = event.seq
         self.last_at = event.at
-        if event.type == ops.INITIATIVE_CREATED:
+        if event.type == vocabulary.INITIATIVE_CREATED:
             self._created(event)
             return
         card = self.initiatives.get(event.initiative_id or 0)
@@ -233,14 +233,14 @@ class BoardReplay:
     # What each event type does to an existing initiative; a type not listed (a future one)
     # only counts as activity.
     _HANDLERS: ClassVar[dict[str, Callable[[BoardReplay, InitiativeState, LoggedEvent], None]]] = {
-        ops.INITIATIVE_EDITED: _edited,
-        ops.RAG_CHANGED: _edited,
-        ops.INITIATIVE_MOVED: _moved,
-        ops.INITIATIVE_ARCHIVED: _archived,
-        ops.INITIATIVE_RESTORED: _restored,
-        ops.ROLE_CLAIMED: _claimed,
-        ops.ROLE_RELEASED: _released,
-        ops.COMMENT_ADDED: _commented,
+        vocabulary.INITIATIVE_EDITED: _edited,
+        vocabulary.RAG_CHANGED: _edited,
+        vocabulary.INITIATIVE_MOVED: _moved,
+        vocabulary.INITIATIVE_ARCHIVED: _archived,
+        vocabulary.INITIATIVE_RESTORED: _restored,
+        vocabulary.ROLE_CLAIMED: _claimed,
+        vocabulary.ROLE_RELEASED: _released,
+        vocabulary.COMMENT_ADDED: _commented,
     }
 
     @staticmethod

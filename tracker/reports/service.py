@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, render_template
 
-from tracker import board as ops
+from tracker.board import load_board
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import Board, Event, Organisation, utcnow
@@ -60,7 +60,7 @@ class Inputs:
 
 
 def _inputs(board_id: int) -> Inputs:
-    board = ops.load_board(board_id)
+    board = load_board(board_id)
     organisations = dict(db.session.execute(sa.select(Organisation.id, Organisation.name)).all())
     return Inputs(
         board=board,

@@ -1,0 +1,165 @@
+"""Operations of partners on an initiative: claim and release a role, add a progress note."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from tracker import events, policy
+from tracker.board.fields import (
+    Change,
+    int_field,
+    organisation_field,
+    text_field,
+)
+from tracker.board.reading import (
+    locked_initiative,
+)
+from tracker.errors import Conflict, Invalid, NotFound
+from tracker.extensions import db
+from tracker.models import (
+    COMMENT_MAX,
+    Claim,
+    Comment,
+    Organisation,
+    RoleType,
+    User,
+    utcnow,
+)
+from tracker.vocabulary import (
+    COMMENT_ADDED,
+    ROLE_CLAIMED,
+    ROLE_RELEASED,
+)
+
+
+def claim(
+    actor: User, initiative_id: int, role_type_id: Any, organisation_id: Any
+) -> Change[Claim]:
+    """Claim a role on an initiative for an organisation. Event `role_claimed`, data:
+    `{"claim_id", "role_type_id", "role", "organisation_id", "organisation", "exclusive"}`.
+
+    A role whose maximum is reached (an exclusive role already held) is refused with a
+    conflict; so is a second claim of the same role by the same organisation.
+    """
+    role_type_id = int_field(role_type_id, "role_type_id")
+    organisation_id = int_field(organisation_id, "organisation_id")
+    policy.require(policy.may(actor, "claim"), "Your account cannot claim roles.")
+    initiative = locked_initiative(initiative_id)
+    role_type = db.session.get(RoleType, role_type_id)
+    if role_type is None or role_type.board_id != initiative.board_id:
+        raise Invalid({"role_type_id": "no such role type on this board"})
+    organisation = organisation_field(organisation_id)
+    policy.require(
+        policy.may_act_for(actor, organisation.id),
+        "Members can claim roles only for their own organisation.",
+    )
+    if initiative.archived:
+        raise Invalid({"initiative_id": "roles cannot be claimed on an archived initiative"})
+
+    holders = [c for c in initiative.claims if c.role_type_id == role_type.id]
+    if any(c.organisation_id == organisation.id for c in holders):
+        raise Conflict(
+            f"{organisation.name} already holds {role_type.name} on this initiative.",
+            {"organisation_id": "already holds this role"},
+        )
+    slot: int | None = None
+    if role_type.max_holders is not None:
+        taken = {c.slot for c in holders}
+        free = [s for s in range(role_type.max_holders) if s not in taken]
+        if not free:
+            names = ", ".join(c.organisation.name for c in holders)
+            raise Conflict(
+                f"{role_type.name} is already held by {names}.",
+                {"role_type_id": f"{role_type.name} is full"},
+            )
+        slot = free[0]
+
+    new_claim = Claim(
+        initiative_id=initiative.id,
+        role_type_id=role_type.id,
+        organisation_id=organisation.id,
+        slot=slot,
+        claimed_by_id=actor.id,
+        claimed_at=utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(new_claim)
+    except sa.exc.IntegrityError as error:
+        # The board lock makes this rare; the constraint is the last word in a race.
+        raise Conflict(
+            f"{role_type.name} was claimed by someone else at the same moment.",
+            {"role_type_id": f"{role_type.name} is full"},
+        ) from error
+    event = events.append(
+        board_id=initiative.board_id,
+        type=ROLE_CLAIMED,
+        actor=actor,
+        initiative_id=initiative.id,
+        data=_claim_data(new_claim, role_type, organisation),
+    )
+    return Change(new_claim, event)
+
+
+def _claim_data(c: Claim, role_type: RoleType, organisation: Organisation) -> dict[str, Any]:
+    return {
+        "claim_id": c.id,
+        "role_type_id": role_type.id,
+        "role": role_type.name,
+        "organisation_id": organisation.id,
+        "organisation": organisation.name,
+        "exclusive": role_type.exclusive,
+    }
+
+
+def release(actor: User, claim_id: int) -> Change[None]:
+    """Release a claim. Event `role_released`, data as for `role_claimed`."""
+    policy.require(policy.may(actor, "release"), "Your account cannot release roles.")
+    initiative_id = db.session.scalar(sa.select(Claim.initiative_id).where(Claim.id == claim_id))
+    if initiative_id is None:
+        raise NotFound(f"Claim {claim_id} does not exist.", {"claim_id": "no such claim"})
+    initiative = locked_initiative(initiative_id)
+    existing = db.session.get(Claim, claim_id)
+    if existing is None:
+        raise NotFound(f"Claim {claim_id} does not exist.", {"claim_id": "no such claim"})
+    policy.require(
+        policy.may_release(actor, existing),
+        "Members can release only their own organisation's roles.",
+    )
+    data = _claim_data(existing, existing.role_type, existing.organisation)
+    db.session.delete(existing)
+    db.session.flush()
+    event = events.append(
+        board_id=initiative.board_id,
+        type=ROLE_RELEASED,
+        actor=actor,
+        initiative_id=initiative.id,
+        data=data,
+    )
+    return Change(None, event)
+
+
+def add_comment(actor: User, initiative_id: int, body: Any) -> Change[Comment]:
+    """Add a progress note. Event `comment_added`, data: `{"comment_id", "body"}`."""
+    policy.require(policy.may(actor, "comment"), "Your account cannot comment.")
+    initiative = locked_initiative(initiative_id)
+    text = text_field(body, "body", max_len=COMMENT_MAX, required=True)
+    comment = Comment(
+        initiative_id=initiative.id,
+        author_id=actor.id,
+        organisation_id=actor.organisation_id,
+        body=text,
+        created_at=utcnow(),
+    )
+    db.session.add(comment)
+    db.session.flush()
+    event = events.append(
+        board_id=initiative.board_id,
+        type=COMMENT_ADDED,
+        actor=actor,
+        initiative_id=initiative.id,
+        data={"comment_id": comment.id, "body": text},
+    )
+    return Change(comment, event)
