@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask_migrate import upgrade
 
 from bench.servers import BOARD, TrackerServer, quiet_upgrade
-from tracker import accounts, create_app, demo
+from tracker import accounts, api_tokens, create_app, demo
 from tracker.extensions import db
 from tracker.models import Event, Initiative, Organisation, User
 from tracker.reports import render, service
@@ -243,7 +243,7 @@ def bench_database(path: Path, n_initiatives: int, n_events: int) -> dict[str, A
                 password=None,
                 new_organisation=True,
             )
-            tokens[role] = accounts.create_token(person, "bench")
+            tokens[role] = api_tokens.create_token(person, "bench")
         db.session.commit()
         setup = {"board_id": board.id, "week": str(week), "history_s": built, "tokens": tokens}
         db.session.remove()

@@ -106,7 +106,7 @@ def measure(sizes: list[int], repeat: int) -> dict[int, dict[str, dict[str, floa
     from flask_migrate import upgrade
 
     from bench.servers import quiet_upgrade
-    from tracker import accounts, create_app, demo
+    from tracker import accounts, api_tokens, create_app, demo
     from tracker.extensions import db
     from tracker.models import Organisation
 
@@ -131,7 +131,7 @@ def measure(sizes: list[int], repeat: int) -> dict[int, dict[str, dict[str, floa
             organisations = [Organisation(name=f"Bench partner {i}") for i in range(12)]
             db.session.add_all(organisations)
             db.session.flush()
-            token = accounts.create_token(viewer, "bench")
+            token = api_tokens.create_token(viewer, "bench")
             boards = {size: demo.create_board(f"Board of {size}") for size in sizes}
             db.session.commit()
             board_ids = {size: b.id for size, b in boards.items()}

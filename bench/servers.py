@@ -78,7 +78,7 @@ def prepare_database(path: Path) -> dict[str, Any]:
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
-    from tracker import accounts, board, create_app, demo
+    from tracker import accounts, api_tokens, board, create_app, demo
     from tracker.extensions import db
     from tracker.models import Board, User
 
@@ -98,8 +98,8 @@ def prepare_database(path: Path) -> dict[str, Any]:
                 password=None,
                 new_organisation=True,
             )
-            tokens.append(accounts.create_token(viewer, "bench"))
-        writer_token = accounts.create_token(envoy, "bench writer")
+            tokens.append(api_tokens.create_token(viewer, "bench"))
+        writer_token = api_tokens.create_token(envoy, "bench writer")
         db.session.commit()
         the_board = board.load_board(BOARD)
         stages = [s.id for s in sorted(the_board.stages, key=lambda s: s.position)]

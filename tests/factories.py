@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tracker import accounts, board, demo
+from tracker import accounts, api_tokens, board, demo
 from tracker.extensions import db
 from tracker.models import Board, Initiative, LoginSession, Organisation, RoleType, User
 
@@ -78,7 +78,7 @@ def make_initiative(the_board: Board, actor: User | None = None, **overrides: An
 
 
 def make_token(user: User) -> str:
-    token = accounts.create_token(user)
+    token = api_tokens.create_token(user)
     db.session.commit()
     return token
 

@@ -18,7 +18,7 @@ from tests.factories import (
     role_type,
     stage,
 )
-from tracker import accounts, board, events
+from tracker import accounts, api_tokens, board, events
 from tracker.admin import audit, boards, links, organisations, people, tokens
 from tracker.errors import Conflict, Forbidden, Invalid
 from tracker.extensions import db
@@ -54,7 +54,7 @@ def _operations(the_board, users):
     lane = the_board.grand_challenges[0]
     role = the_board.role_types[0]
     token_row_owner = make_user("member", org)
-    accounts.create_token(token_row_owner, "viewer's")
+    api_tokens.create_token(token_row_owner, "viewer's")
     db.session.commit()
     token_id = tokens.of_user(token_row_owner.id)[0].id
     return [
@@ -539,8 +539,8 @@ def test_a_refused_change_leaves_no_audit_entry_and_no_event(the_board, users):
 
 def test_members_revoke_their_own_tokens_and_admins_anyones(users):
     member, viewer = users["member"], users["viewer"]
-    accounts.create_token(member, "mine")
-    accounts.create_token(viewer, "theirs")
+    api_tokens.create_token(member, "mine")
+    api_tokens.create_token(viewer, "theirs")
     db.session.commit()
     mine, theirs = tokens.of_user(member.id)[0], tokens.of_user(viewer.id)[0]
     done = tokens.revoke(member, mine.id)

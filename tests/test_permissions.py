@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from tests import factories
 from tests.conftest import AuthActions, last_seq
-from tracker import accounts, board
+from tracker import api_tokens, board
 from tracker.extensions import db
 from tracker.models import Board, Claim, Initiative, Organisation, User
 
@@ -78,7 +78,7 @@ def make_world(the_board: Board, users: dict[str, User]) -> World:
     involved = propose(envoy, "Police is a partner")
     police_claim = board.claim(envoy, involved.id, partner, member.organisation_id).value
     lep_claim = board.claim(envoy, foreign.id, partner, envoy.organisation_id).value
-    tokens = {role: accounts.create_token(user) for role, user in users.items()}
+    tokens = {role: api_tokens.create_token(user) for role, user in users.items()}
     db.session.commit()
     assert proposed.proposing_organisation_id == member.organisation_id
     return World(

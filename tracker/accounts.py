@@ -27,7 +27,7 @@ from flask_login import current_user, login_url, login_user, logout_user
 from tracker import unit_of_work
 from tracker.errors import ConfigurationError, Invalid
 from tracker.extensions import db, login_manager
-from tracker.models import ApiToken, LoginSession, Organisation, User, utcnow
+from tracker.models import LoginSession, Organisation, User, utcnow
 from tracker.vocabulary import AccountRole
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
@@ -370,64 +370,6 @@ def create_user(
     return user
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(user: User, name: str = "personal token") -> str:
-    """Store a new token's hash and return the token itself, which is shown only once."""
-    token = "trk_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=_token_digest(token)))
-    db.session.flush()
-    return token
-
-
-def token_digest(token: str) -> str:
-    return _token_digest(token)
-
-
-def valid_token_digests(tokens: list[str]) -> set[str]:
-    """Which of these tokens are still unrevoked (one query for many)."""
-    digests = {_token_digest(t) for t in tokens}
-    return set(
-        db.session.scalars(
-            sa.select(ApiToken.token_hash).where(
-                ApiToken.token_hash.in_(digests), ApiToken.revoked_at.is_(None)
-            )
-        )
-    )
-
-
-def token_is_valid(token: str, user_id: int) -> bool:
-    """Whether a token still belongs, unrevoked, to this user (sockets re-check on events)."""
-    return (
-        db.session.scalar(
-            sa.select(ApiToken.id).where(
-                ApiToken.token_hash == _token_digest(token),
-                ApiToken.user_id == user_id,
-                ApiToken.revoked_at.is_(None),
-            )
-        )
-        is not None
-    )
-
-
-def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(
-        sa.select(ApiToken).where(
-            ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None)
-        )
-    )
-    if row is None or not row.user.is_active:
-        return None
-    now = utcnow()
-    # Coarse on purpose: a write per request would serialise every read on SQLite.
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
-        row.last_used_at = now
-        unit_of_work.commit()
-    return row.user
-
-
 def set_password(user: User, password: str) -> None:
     """Give the account a new password (at least MIN_PASSWORD_LENGTH characters)."""
     check_password_rules(password)
@@ -438,12 +380,3 @@ def sign_out_everywhere(user: User, reason: str = SIGNED_OUT_EVERYWHERE) -> None
     """End every login session of this user, for `reason`. (Open sockets are the caller's
     to end after the commit: `realtime.end_user_sockets`.)"""
     end_login_sessions([user.id], reason)
-
-
-def revoke_token(token: ApiToken) -> bool:
-    """Revoke a token at once (requests and socket events check `revoked_at`); False when it
-    was revoked already."""
-    if token.revoked_at is not None:
-        return False
-    token.revoked_at = utcnow()
-    return True

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from tracker import accounts, demo, limits, text, unit_of_work
+from tracker import accounts, api_tokens, demo, limits, text, unit_of_work
 from tracker.admin import common
 from tracker.errors import ConfigurationError, DomainError, Invalid
 from tracker.extensions import db
@@ -106,7 +106,7 @@ def create_token_command(email: str, name: str) -> None:
         name = common.text(name, "--name", max_len=NAME_MAX)
     except Invalid as error:
         raise click.ClickException(error.message) from error
-    token = accounts.create_token(user, name)
+    token = api_tokens.create_token(user, name)
     unit_of_work.commit()
     click.echo(token)
 

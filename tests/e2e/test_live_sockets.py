@@ -20,7 +20,7 @@ import socketio
 import sqlalchemy as sa
 
 from tests.e2e.conftest import ROOT, _free_port, _tracker_command, run_cli
-from tracker import accounts, create_app
+from tracker import accounts, api_tokens, create_app
 from tracker.extensions import db
 from tracker.models import User
 
@@ -101,7 +101,7 @@ def _accounts(database_url: str) -> dict[str, str]:
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "setup"})
     with app.app_context():
         envoy = db.session.scalar(sa.select(User).where(User.role == "envoy"))
-        made = {"envoy": accounts.create_token(envoy)}
+        made = {"envoy": api_tokens.create_token(envoy)}
         for i in range(ORGANISATIONS):
             member = accounts.create_user(
                 f"racer{i}@example.org",
@@ -110,7 +110,7 @@ def _accounts(database_url: str) -> dict[str, str]:
                 password=None,
                 new_organisation=True,
             )
-            made[f"racer{i}"] = accounts.create_token(member)
+            made[f"racer{i}"] = api_tokens.create_token(member)
         db.session.commit()
         db.engine.dispose()
     return made

@@ -505,7 +505,7 @@ def _make_accounts(database_url: str) -> tuple[dict[str, str], dict[str, str]]:
     `tracker create-user` each would cost a second apiece)."""
     import sqlalchemy as sa
 
-    from tracker import accounts, create_app
+    from tracker import accounts, api_tokens, create_app
     from tracker.extensions import db
     from tracker.models import User
 
@@ -525,11 +525,11 @@ def _make_accounts(database_url: str) -> tuple[dict[str, str], dict[str, str]]:
                 password=None,
                 new_organisation=True,
             )
-            tokens[f"racer{i}"] = accounts.create_token(member)
+            tokens[f"racer{i}"] = api_tokens.create_token(member)
             emails[f"racer{i}"] = member.email
         for role in ("envoy", "member", "viewer"):
             user = db.session.scalar(sa.select(User).where(User.email == emails[role]))
-            tokens[role] = accounts.create_token(user)
+            tokens[role] = api_tokens.create_token(user)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()

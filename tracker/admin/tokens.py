@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from tracker import accounts, policy
+from tracker import accounts, api_tokens, policy
 from tracker.admin import audit
 from tracker.admin.common import Done, require_admin, text
 from tracker.errors import NotFound
@@ -52,7 +52,7 @@ def create(actor: User, name: object) -> Done[NewToken]:
     """A new personal token for the actor. Audit `token.created`."""
     policy.require(actor.is_active, "Your account is disabled.")
     clean = text(name, "name", max_len=NAME_MAX)
-    secret = accounts.create_token(actor, clean)
+    secret = api_tokens.create_token(actor, clean)
     row = db.session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.id.desc())
     ).first()
@@ -71,7 +71,7 @@ def revoke(actor: User, token_id: int) -> Done[ApiToken]:
         raise NotFound(f"Token {token_id} does not exist.", {"token_id": "no such token"})
     if token.user_id != actor.id:
         require_admin(actor)
-    if not accounts.revoke_token(token):
+    if not api_tokens.revoke_token(token):
         return Done(token, changed=False)
     owner = token.user
     whose = "their own" if owner.id == actor.id else f"{owner.name}'s"

@@ -12,7 +12,7 @@ from flask_smorest import Api, Blueprint
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import HTTPException
 
-from tracker import accounts, errors, limits
+from tracker import accounts, api_tokens, errors, limits
 from tracker.api.schemas import ErrorSchema, InitiativeSchema
 from tracker.errors import error_body
 from tracker.extensions import csrf, db
@@ -111,7 +111,7 @@ def _authenticate() -> ResponseReturnValue | None:
     if header:
         scheme, _, token = header.partition(" ")
         user = (
-            accounts.user_for_token(token.strip())
+            api_tokens.user_for_token(token.strip())
             if hmac.compare_digest(scheme.lower(), "bearer")
             else None
         )

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from tracker import board, events
 from tracker.accounts import actor
 from tracker.api import bp
+from tracker.api.report_schemas import ReportQuerySchema, WeeklyReportSchema
 from tracker.api.schemas import (
     MAX_INT,
     ArchiveSchema,
@@ -29,8 +30,6 @@ from tracker.api.schemas import (
     InitiativeSchema,
     MoveSchema,
     OrganisationSchema,
-    ReportQuerySchema,
-    WeeklyReportSchema,
 )
 from tracker.errors import NotFound
 from tracker.extensions import db

@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_room
 
-from tracker import accounts, limits, policy
+from tracker import accounts, api_tokens, limits, policy
 from tracker import events as event_log
 from tracker.errors import error_body
 from tracker.extensions import db, socketio
@@ -40,7 +40,7 @@ def on_connect(auth: Any = None) -> None:
     user: User | None
     login_session: str | None = None
     if isinstance(token, str) and token:
-        user = accounts.user_for_token(token)
+        user = api_tokens.user_for_token(token)
         if user is None:
             raise ConnectionRefusedError("The API token is not valid.")
     else:

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tracker import accounts
+from tracker import accounts, api_tokens
 from tracker.extensions import db, socketio
 from tracker.models import Organisation, User
 from tracker.realtime.state import Connection, current_registry, room
@@ -30,7 +30,7 @@ def still_allowed(conn: Connection) -> bool:
     if user is None or not user.is_active:
         return False
     if conn.token is not None:
-        return accounts.token_is_valid(conn.token, user.id)
+        return api_tokens.token_is_valid(conn.token, user.id)
     key = conn.login_session
     return key is not None and key in accounts.valid_login_sessions([key])
 
@@ -51,7 +51,7 @@ def drop_revoked_viewers(board_id: int) -> None:
     ).all()
     state = {row.id: row for row in rows}
     tokens = [c.token for c in viewers if c.token is not None]
-    live_tokens = accounts.valid_token_digests(tokens) if tokens else set()
+    live_tokens = api_tokens.valid_token_digests(tokens) if tokens else set()
     live_sessions = accounts.valid_login_sessions(
         c.login_session for c in viewers if c.token is None and c.login_session
     )
@@ -62,7 +62,7 @@ def drop_revoked_viewers(board_id: int) -> None:
             or not row.active
             or not row.org
             or (conn.token is None and conn.login_session not in live_sessions)
-            or (conn.token is not None and accounts.token_digest(conn.token) not in live_tokens)
+            or (conn.token is not None and api_tokens.token_digest(conn.token) not in live_tokens)
         ):
             registry.forget(conn.sid)
             socketio.server.leave_room(conn.sid, room(board_id), namespace="/")
