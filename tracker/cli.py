@@ -11,10 +11,10 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
 from tracker import accounts, api_tokens, demo, limits, text, unit_of_work
-from tracker.admin import common
 from tracker.errors import ConfigurationError, DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import NAME_MAX, Board, User
+from tracker.operations import text_field
 
 # Ids as every other entry point bounds them: a larger one is a usage error (exit 2), never
 # an OverflowError from the database driver.
@@ -71,9 +71,9 @@ def create_user_command(
     try:
         # The text rule for names, before anyone is asked for a password.
         text.clean(email, "EMAIL")
-        organisation = common.text(organisation, "--org", max_len=NAME_MAX)
+        organisation = text_field(organisation, "--org", max_len=NAME_MAX, required=True, tidy=True)
         if name is not None:
-            name = common.text(name, "--name", max_len=NAME_MAX)
+            name = text_field(name, "--name", max_len=NAME_MAX, required=True, tidy=True)
     except Invalid as error:
         raise click.ClickException(error.message) from error
     if password is None:
@@ -103,7 +103,7 @@ def create_token_command(email: str, name: str) -> None:
     if user is None:
         raise click.ClickException(f"No account with e-mail {email}.")
     try:
-        name = common.text(name, "--name", max_len=NAME_MAX)
+        name = text_field(name, "--name", max_len=NAME_MAX, required=True, tidy=True)
     except Invalid as error:
         raise click.ClickException(error.message) from error
     token = api_tokens.create_token(user, name)

@@ -345,7 +345,7 @@ class Node:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
         # The worker dies a moment after the master; until then the kernel still accepts
-        # connections on the port (and resets them). Done when the port refuses.
+        # connections on the port (and resets them). Change when the port refuses.
         assert _wait(lambda: not self._accepts(), 10), f"{self.name}: port still open"
 
     def _accepts(self) -> bool:

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 
 from tracker import events
 from tracker.admin import audit
-from tracker.admin.common import LABEL_MAX, Done, require_admin, text
+from tracker.admin.common import LABEL_MAX, require_admin
 from tracker.errors import Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import Board, Event, GrandChallenge, RoleType, Stage, User
+from tracker.operations import Change, lock_board_of, renumber, text_field
 
 BOARD_CHANGED = "board_changed"
 
@@ -62,12 +63,6 @@ def siblings(kind: Kind, board_id: int) -> list[Any]:
     )
 
 
-def _renumber(items: list[Any]) -> None:
-    for index, item in enumerate(items):
-        if item.position != index:
-            item.position = index
-
-
 def unique_label(kind: Kind, board_id: int, name: str, except_id: int | None = None) -> None:
     """Refuse a name another item of this kind on the board has, whatever its case."""
     for item in siblings(kind, board_id):
@@ -76,26 +71,19 @@ def unique_label(kind: Kind, board_id: int, name: str, except_id: int | None = N
 
 
 def locked_item(kind: Kind, item_id: int) -> Any:
-    """Find the item's board, take its write lock, then read the item as committed now."""
-    model: Any = kind.model
-    board_id = db.session.scalar(sa.select(model.board_id).where(model.id == item_id))
-    if board_id is None:
-        raise NotFound(
-            f"{kind.label[0].upper()}{kind.label[1:]} {item_id} does not exist.",
-            {f"{kind.key}_id": f"no such {kind.label}"},
-        )
-    events.lock_board(board_id)
-    db.session.expire_all()
-    return db.session.get(model, item_id)
+    """Take the item's board's write lock, then read the item as committed now."""
+    label = f"{kind.label[0].upper()}{kind.label[1:]}"
+    not_found = NotFound(
+        f"{label} {item_id} does not exist.", {f"{kind.key}_id": f"no such {kind.label}"}
+    )
+    lock_board_of(kind.model, item_id, not_found)
+    return db.session.get(kind.model, item_id)
 
 
 def locked_board(board_id: int) -> Board:
     """Take the board's write lock, then read the board as committed now."""
-    board = db.session.get(Board, board_id)
-    if board is None:
-        raise NotFound(f"Board {board_id} does not exist.", {"board_id": "no such board"})
-    events.lock_board(board_id)
-    db.session.expire_all()
+    not_found = NotFound(f"Board {board_id} does not exist.", {"board_id": "no such board"})
+    lock_board_of(Board, board_id, not_found)
     board = db.session.get(Board, board_id)
     assert board is not None
     return board
@@ -117,11 +105,11 @@ def hand_over_lead(board_id: int, role_type_id: int | None) -> None:
 # --- add, change, move, delete -----------------------------------------------------------
 
 
-def add(kind: Kind, actor: User, board_id: int, name: object, **extra: Any) -> Done[Any]:
+def add(kind: Kind, actor: User, board_id: int, name: object, **extra: Any) -> Change[Any]:
     """Add an item at the end of its kind's order (`extra`: its limits, already checked)."""
     require_admin(actor)
     board = locked_board(board_id)
-    clean = text(name, "name", max_len=LABEL_MAX)
+    clean = text_field(name, "name", max_len=LABEL_MAX, required=True, tidy=True)
     unique_label(kind, board.id, clean)
     if extra.get("is_lead"):
         hand_over_lead(board.id, None)
@@ -139,7 +127,7 @@ def add(kind: Kind, actor: User, board_id: int, name: object, **extra: Any) -> D
         f"Added {kind.label} “{clean}” to “{board.name}”" + _limits_sentence(item) + ".",
         {"board_id": board.id, **described},
     )
-    return Done(item, event)
+    return Change(item, event)
 
 
 def _limits_sentence(item: Any) -> str:
@@ -150,11 +138,11 @@ def _limits_sentence(item: Any) -> str:
     return ""
 
 
-def change(kind: Kind, actor: User, item: Any, values: dict[str, Any]) -> Done[Any]:
+def change(kind: Kind, actor: User, item: Any, values: dict[str, Any]) -> Change[Any]:
     """Apply `values` (already validated) to a locked item; one event and one audit entry."""
     before = {name: getattr(item, name) for name in values if getattr(item, name) != values[name]}
     if not before:
-        return Done(item, changed=False)
+        return Change(item, changed=False)
     for name in before:
         setattr(item, name, values[name])
     db.session.flush()
@@ -181,14 +169,14 @@ def change(kind: Kind, actor: User, item: Any, values: dict[str, Any]) -> Done[A
         f"{kind.label[0].upper()}{kind.label[1:]} “{item.name}”: {'; '.join(parts)}.",
         {"board_id": item.board_id, "from": before, "to": {n: values[n] for n in before}},
     )
-    return Done(item, event)
+    return Change(item, event)
 
 
 def _limit(value: int | None) -> str:
     return "none" if value is None else str(value)
 
 
-def move(kind: Kind, actor: User, item_id: int, position: object) -> Done[Any]:
+def move(kind: Kind, actor: User, item_id: int, position: object) -> Change[Any]:
     """Put an item at `position` (0-based, clamped to the ends); the others close up."""
     require_admin(actor)
     item = locked_item(kind, item_id)
@@ -198,9 +186,9 @@ def move(kind: Kind, actor: User, item_id: int, position: object) -> Done[Any]:
     old_index = next(i for i, s in enumerate(ordered) if s.id == item.id)
     new_index = min(max(position, 0), len(ordered) - 1)
     if new_index == old_index:
-        return Done(item, changed=False)
+        return Change(item, changed=False)
     ordered.insert(new_index, ordered.pop(old_index))
-    _renumber(ordered)
+    renumber(ordered)
     db.session.flush()
     order = [s.id for s in ordered]
     event = board_changed(
@@ -216,16 +204,16 @@ def move(kind: Kind, actor: User, item_id: int, position: object) -> Done[Any]:
         f"Moved {kind.label} “{item.name}” from position {old_index + 1} to {new_index + 1}.",
         {"board_id": item.board_id, "from": old_index, "to": new_index, "order": order},
     )
-    return Done(item, event)
+    return Change(item, event)
 
 
-def delete(kind: Kind, actor: User, item: Any) -> Done[None]:
+def delete(kind: Kind, actor: User, item: Any) -> Change[None]:
     """Delete a locked item the caller has found free to go; the others close up."""
     described = describe(item)
     board_id = item.board_id
     db.session.delete(item)
     db.session.flush()
-    _renumber(siblings(kind, board_id))
+    renumber(siblings(kind, board_id))
     db.session.flush()
     event = board_changed(actor, board_id, {"change": f"{kind.key}_deleted", kind.key: described})
     audit.record(
@@ -236,4 +224,4 @@ def delete(kind: Kind, actor: User, item: Any) -> Done[None]:
         f"Deleted {kind.label} “{described['name']}”.",
         {"board_id": board_id, **described},
     )
-    return Done(None, event)
+    return Change(None, event)

@@ -35,11 +35,8 @@ from tracker.admin.board_items import (
 )
 from tracker.admin.common import (
     LABEL_MAX,
-    Done,
-    optional_count,
     quoted_list,
     require_admin,
-    text,
 )
 from tracker.errors import Conflict, Invalid
 from tracker.extensions import db
@@ -53,16 +50,17 @@ from tracker.models import (
     Stage,
     User,
 )
+from tracker.operations import Change, optional_count, text_field
 
 # --- boards -------------------------------------------------------------------------------
 
 
-def create_board(actor: User, name: object, with_defaults: bool = True) -> Done[Board]:
+def create_board(actor: User, name: object, with_defaults: bool = True) -> Change[Board]:
     """Create a board, with the brief's default stages, Grand Challenges and role types or
     with none. Event `board_changed` (`board_created`, with the whole shape). Audit
     `board.created`."""
     require_admin(actor)
-    clean = text(name, "name", max_len=NAME_MAX)
+    clean = text_field(name, "name", max_len=NAME_MAX, required=True, tidy=True)
     if db.session.scalar(sa.select(Board.id).where(sa.func.lower(Board.name) == clean.lower())):
         raise Invalid({"name": "a board with this name already exists"})
     if with_defaults:
@@ -90,16 +88,16 @@ def create_board(actor: User, name: object, with_defaults: bool = True) -> Done[
         f"Created board “{clean}”" + (" with the default stages." if with_defaults else "."),
         {"name": clean, "defaults": with_defaults},
     )
-    return Done(board, event)
+    return Change(board, event)
 
 
-def rename_board(actor: User, board_id: int, name: object) -> Done[Board]:
+def rename_board(actor: User, board_id: int, name: object) -> Change[Board]:
     """Rename a board. Event `board_changed` (`board_renamed`). Audit `board.renamed`."""
     require_admin(actor)
     board = locked_board(board_id)
-    clean = text(name, "name", max_len=NAME_MAX)
+    clean = text_field(name, "name", max_len=NAME_MAX, required=True, tidy=True)
     if clean == board.name:
-        return Done(board, changed=False)
+        return Change(board, changed=False)
     taken = db.session.scalar(
         sa.select(Board.id).where(sa.func.lower(Board.name) == clean.lower(), Board.id != board.id)
     )
@@ -123,7 +121,7 @@ def rename_board(actor: User, board_id: int, name: object) -> Done[Board]:
         f"Renamed board “{old}” to “{clean}”.",
         {"from": old, "to": clean},
     )
-    return Done(board, event)
+    return Change(board, event)
 
 
 def _holding_initiatives(column: Any, item_id: int) -> list[Initiative]:
@@ -145,29 +143,29 @@ def _count(n: int, noun: str) -> str:
 # --- stages -------------------------------------------------------------------------------
 
 
-def add_stage(actor: User, board_id: int, name: object, wip_limit: object = None) -> Done[Stage]:
+def add_stage(actor: User, board_id: int, name: object, wip_limit: object = None) -> Change[Stage]:
     """Add a stage at the end of the board. Audit `stage.added`."""
     limit = optional_count(wip_limit, "wip_limit")
     return board_items.add(STAGE, actor, board_id, name, wip_limit=limit)
 
 
-def change_stage(actor: User, stage_id: int, name: object, wip_limit: object) -> Done[Stage]:
+def change_stage(actor: User, stage_id: int, name: object, wip_limit: object) -> Change[Stage]:
     """Rename a stage and/or set its WIP limit (None: no limit; shown, not enforced). Audit
     `stage.changed`."""
     require_admin(actor)
     stage = locked_item(STAGE, stage_id)
-    clean = text(name, "name", max_len=LABEL_MAX)
+    clean = text_field(name, "name", max_len=LABEL_MAX, required=True, tidy=True)
     limit = optional_count(wip_limit, "wip_limit")
     unique_label(STAGE, stage.board_id, clean, except_id=stage.id)
     return board_items.change(STAGE, actor, stage, {"name": clean, "wip_limit": limit})
 
 
-def move_stage(actor: User, stage_id: int, position: object) -> Done[Stage]:
+def move_stage(actor: User, stage_id: int, position: object) -> Change[Stage]:
     """Put a stage at `position` (0-based) in the board's order. Audit `stage.moved`."""
     return board_items.move(STAGE, actor, stage_id, position)
 
 
-def delete_stage(actor: User, stage_id: int) -> Done[None]:
+def delete_stage(actor: User, stage_id: int) -> Change[None]:
     """Delete a stage that holds no initiative (archived ones included: they keep their
     stage). Refused with a conflict naming how many and which. Audit `stage.deleted`."""
     require_admin(actor)
@@ -190,27 +188,27 @@ def delete_stage(actor: User, stage_id: int) -> Done[None]:
 # --- Grand Challenges (swimlanes) ---------------------------------------------------------
 
 
-def add_grand_challenge(actor: User, board_id: int, name: object) -> Done[GrandChallenge]:
+def add_grand_challenge(actor: User, board_id: int, name: object) -> Change[GrandChallenge]:
     """Add a Grand Challenge swimlane at the bottom of the board. Audit
     `grand_challenge.added`."""
     return board_items.add(LANE, actor, board_id, name)
 
 
-def rename_grand_challenge(actor: User, lane_id: int, name: object) -> Done[GrandChallenge]:
+def rename_grand_challenge(actor: User, lane_id: int, name: object) -> Change[GrandChallenge]:
     """Rename a swimlane. Audit `grand_challenge.renamed`."""
     require_admin(actor)
     lane = locked_item(LANE, lane_id)
-    clean = text(name, "name", max_len=LABEL_MAX)
+    clean = text_field(name, "name", max_len=LABEL_MAX, required=True, tidy=True)
     unique_label(LANE, lane.board_id, clean, except_id=lane.id)
     return board_items.change(LANE, actor, lane, {"name": clean})
 
 
-def move_grand_challenge(actor: User, lane_id: int, position: object) -> Done[GrandChallenge]:
+def move_grand_challenge(actor: User, lane_id: int, position: object) -> Change[GrandChallenge]:
     """Put a swimlane at `position` (0-based). Audit `grand_challenge.moved`."""
     return board_items.move(LANE, actor, lane_id, position)
 
 
-def delete_grand_challenge(actor: User, lane_id: int) -> Done[None]:
+def delete_grand_challenge(actor: User, lane_id: int) -> Change[None]:
     """Delete a swimlane that holds no initiative; refused naming how many and which. Audit
     `grand_challenge.deleted`."""
     require_admin(actor)
@@ -244,7 +242,7 @@ def _lead_flag(value: object) -> bool | None:
 
 def add_role_type(
     actor: User, board_id: int, name: object, max_holders: object = None, is_lead: object = False
-) -> Done[RoleType]:
+) -> Change[RoleType]:
     """Add a role type (max_holders None: any number; 1: exclusive; is_lead: its holder leads
     the initiative, taking that over from the board's current lead role). Audit
     `role_type.added`."""
@@ -255,7 +253,7 @@ def add_role_type(
 
 def change_role_type(
     actor: User, role_type_id: int, name: object, max_holders: object, is_lead: object = None
-) -> Done[RoleType]:
+) -> Change[RoleType]:
     """Rename a role type and/or change its maximum holders and whether it leads (None: leave
     as it is; true: this role leads, and the board's previous lead role no longer does).
     Lowering the maximum below the organisations holding it on any initiative is refused with
@@ -267,7 +265,7 @@ def change_role_type(
     """
     require_admin(actor)
     role = locked_item(ROLE, role_type_id)
-    clean = text(name, "name", max_len=LABEL_MAX)
+    clean = text_field(name, "name", max_len=LABEL_MAX, required=True, tidy=True)
     limit = optional_count(max_holders, "max_holders")
     unique_label(ROLE, role.board_id, clean, except_id=role.id)
     if limit is not None:
@@ -329,12 +327,12 @@ def _renumber_slots(role_type_id: int, limit: int | None) -> None:
     db.session.expire_all()
 
 
-def move_role_type(actor: User, role_type_id: int, position: object) -> Done[RoleType]:
+def move_role_type(actor: User, role_type_id: int, position: object) -> Change[RoleType]:
     """Put a role type at `position` (0-based). Audit `role_type.moved`."""
     return board_items.move(ROLE, actor, role_type_id, position)
 
 
-def delete_role_type(actor: User, role_type_id: int) -> Done[None]:
+def delete_role_type(actor: User, role_type_id: int) -> Change[None]:
     """Delete a role type no organisation holds on any initiative; refused naming how many
     claims and on which initiatives. Audit `role_type.deleted`."""
     require_admin(actor)

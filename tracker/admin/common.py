@@ -6,47 +6,29 @@ happened)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from flask import flash
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from tracker import policy, realtime, unit_of_work
-from tracker import text as text_rule
-from tracker.errors import DomainError, Invalid
+from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.models import Event, User
+from tracker.models import User
+from tracker.operations import Change
 
 T = TypeVar("T")
 
 LABEL_MAX = 80  # stage, Grand Challenge and role type names: they head columns and rows
-COUNT_MAX = 999  # WIP limits and maximum holders
-
-
-@dataclass(frozen=True)
-class Done(Generic[T]):
-    """What an administrative operation did.
-
-    `value`: its result. `event`: the board event to publish after the commit (board-shape
-    changes only). `end_sockets_of`: users whose open sockets must be disconnected after the
-    commit (disabled, their organisation deactivated, a token revoked, signed out everywhere).
-    `changed`: False when the request asked for what already was, so nothing was written.
-    """
-
-    value: T
-    event: Event | None = None
-    end_sockets_of: tuple[int, ...] = ()
-    changed: bool = True
 
 
 # What a page says after an operation: fixed, or made from what the operation did.
-Saying: TypeAlias = str | Callable[[Done[T]], str]
+Saying: TypeAlias = str | Callable[[Change[T]], str]
 
 
-def commit(done: Done[Any]) -> None:
+def commit(done: Change[Any]) -> None:
     """The entry point's end of the unit of work: commit (publishing the board event, if any,
     only after it), then end the sockets of anyone who just lost access."""
     unit_of_work.commit(
@@ -56,9 +38,9 @@ def commit(done: Done[Any]) -> None:
 
 
 def carry_out(
-    operation: Callable[[], Done[T]],
+    operation: Callable[[], Change[T]],
     *,
-    answer: Callable[[Done[T]], ResponseReturnValue],
+    answer: Callable[[Change[T]], ResponseReturnValue],
     refused: Callable[[DomainError], ResponseReturnValue],
     form: FlaskForm | None = None,
     message: Saying[T] | None = None,
@@ -70,7 +52,7 @@ def carry_out(
     Refused (any `DomainError`): roll back, put each reason on the `form` field of that name,
     flash the error's message when no field took one (unless `flash_unplaced` is False: the
     page says it another way), and answer `refused(error)`, which renders after the fields
-    are marked. Done: `message` (or `unchanged`, when the request asked for what already was)
+    are marked. Change: `message` (or `unchanged`, when the request asked for what already was)
     is read before the commit, which expires the rows it names; then `commit`, flash it, and
     answer `answer(done)`.
     """
@@ -98,7 +80,7 @@ def carry_out(
     return answer(done)
 
 
-def flash_done(done: Done[Any], message: str, unchanged: str = "Nothing changed.") -> None:
+def flash_done(done: Change[Any], message: str, unchanged: str = "Nothing changed.") -> None:
     """Say what an operation did, or `unchanged` when the request asked for what already was."""
     flash(message if done.changed else unchanged, "success" if done.changed else "info")
 
@@ -112,32 +94,6 @@ def invalid_form_status(form: FlaskForm) -> int:
 def require_admin(actor: User) -> None:
     """Refuse anyone but an administrator (`Forbidden`)."""
     policy.require(policy.may(actor, "administer"), "Only administrators can do this.")
-
-
-def text(value: Any, field: str, *, max_len: int, required: bool = True) -> str:
-    """A name or label: one line (the text rule, `tracker.text`), white space tidied."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise Invalid({field: "must be text"})
-    value = text_rule.clean(value, field)
-    value = " ".join(value.split())  # names: no leading, trailing or repeated white space
-    if required and not value:
-        raise Invalid({field: "is required"})
-    if len(value) > max_len:
-        raise Invalid({field: f"must be at most {max_len} characters (got {len(value)})"})
-    return value
-
-
-def optional_count(value: Any, field: str) -> int | None:
-    """None (no limit) or a whole number from 1 to COUNT_MAX."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid({field: "must be a whole number, or empty for no limit"})
-    if not 1 <= value <= COUNT_MAX:
-        raise Invalid({field: f"must be from 1 to {COUNT_MAX}, or empty for no limit"})
-    return value
 
 
 def quoted_list(names: Iterable[str], limit: int = 5) -> str:

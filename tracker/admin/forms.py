@@ -27,10 +27,11 @@ from wtforms.validators import (
 )
 
 from tracker.accounts import MIN_PASSWORD_LENGTH
-from tracker.admin.common import COUNT_MAX, LABEL_MAX
+from tracker.admin.common import LABEL_MAX
 from tracker.admin.links import PASSWORD_MAX
 from tracker.limits import day_in_range
 from tracker.models import NAME_MAX
+from tracker.operations import COUNT_MAX
 from tracker.vocabulary import AccountRole
 from tracker.web.forms import Form, options
 

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 
 from tracker import accounts
 from tracker.admin import audit
-from tracker.admin.common import Done
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import OneTimeLink, User, utcnow
+from tracker.operations import Change
 
 INVITATION = "invitation"
 RESET = "reset"
@@ -70,7 +70,7 @@ def find_valid(secret: str) -> OneTimeLink | None:
     return link
 
 
-def redeem(secret: str, password: str) -> Done[User]:
+def redeem(secret: str, password: str) -> Change[User]:
     """Set the account's password from a link, once. Signs the account out everywhere else
     (a reset usually means the old password is not to be trusted). Audit
     `account.password_set`, the account itself as the actor. Its open sockets are to be
@@ -106,4 +106,4 @@ def redeem(secret: str, password: str) -> Done[User]:
         f"{user.name} set their password from {how}.",
         {"purpose": link.purpose, "link_id": link.id},
     )
-    return Done(user, end_sockets_of=(user.id,))
+    return Change(user, end_sockets_of=(user.id,))

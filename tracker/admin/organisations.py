@@ -10,10 +10,11 @@ import sqlalchemy as sa
 
 from tracker import accounts
 from tracker.admin import audit
-from tracker.admin.common import Done, require_admin, text
+from tracker.admin.common import require_admin
 from tracker.errors import Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import NAME_MAX, Organisation, User
+from tracker.operations import Change, text_field
 
 
 def get(organisation_id: int) -> Organisation:
@@ -35,10 +36,10 @@ def _unique_name(name: str, except_id: int | None = None) -> None:
         raise Invalid({"name": "an organisation with this name already exists"})
 
 
-def create(actor: User, name: object) -> Done[Organisation]:
+def create(actor: User, name: object) -> Change[Organisation]:
     """Create an organisation. Audit `organisation.created`."""
     require_admin(actor)
-    clean = text(name, "name", max_len=NAME_MAX)
+    clean = text_field(name, "name", max_len=NAME_MAX, required=True, tidy=True)
     _unique_name(clean)
     organisation = Organisation(name=clean)
     db.session.add(organisation)
@@ -51,17 +52,17 @@ def create(actor: User, name: object) -> Done[Organisation]:
         f"Created organisation “{clean}”.",
         {"name": clean},
     )
-    return Done(organisation)
+    return Change(organisation)
 
 
-def rename(actor: User, organisation_id: int, name: object) -> Done[Organisation]:
+def rename(actor: User, organisation_id: int, name: object) -> Change[Organisation]:
     """Rename an organisation. Audit `organisation.renamed`, data `{from, to}`. History keeps
     the names events were recorded with."""
     require_admin(actor)
     organisation = get(organisation_id)
-    clean = text(name, "name", max_len=NAME_MAX)
+    clean = text_field(name, "name", max_len=NAME_MAX, required=True, tidy=True)
     if clean == organisation.name:
-        return Done(organisation, changed=False)
+        return Change(organisation, changed=False)
     _unique_name(clean, except_id=organisation.id)
     old = organisation.name
     organisation.name = clean
@@ -73,10 +74,10 @@ def rename(actor: User, organisation_id: int, name: object) -> Done[Organisation
         f"Renamed organisation “{old}” to “{clean}”.",
         {"from": old, "to": clean},
     )
-    return Done(organisation)
+    return Change(organisation)
 
 
-def set_active(actor: User, organisation_id: int, active: bool) -> Done[Organisation]:
+def set_active(actor: User, organisation_id: int, active: bool) -> Change[Organisation]:
     """Deactivate (or reactivate) an organisation. Deactivating ends its people's sessions
     (for good: reactivating does not bring them back), tokens and sockets at once. Audit
     `organisation.deactivated` / `organisation.reactivated`."""
@@ -88,7 +89,7 @@ def set_active(actor: User, organisation_id: int, active: bool) -> Done[Organisa
             "You cannot deactivate your own organisation: you would lock yourself out.",
         )
     if organisation.active == active:
-        return Done(organisation, changed=False)
+        return Change(organisation, changed=False)
     organisation.active = active
     members = list(
         db.session.scalars(sa.select(User).where(User.organisation_id == organisation.id))
@@ -109,4 +110,4 @@ def set_active(actor: User, organisation_id: int, active: bool) -> Done[Organisa
         f"{'person' if len(people) == 1 else 'people'}).",
         {"active": active, "people": len(people)},
     )
-    return Done(organisation, end_sockets_of=() if active else tuple(people))
+    return Change(organisation, end_sockets_of=() if active else tuple(people))

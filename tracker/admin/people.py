@@ -11,10 +11,11 @@ from email_validator import EmailNotValidError, validate_email
 from tracker import accounts
 from tracker import text as text_rule
 from tracker.admin import audit, links
-from tracker.admin.common import Done, require_admin, text
+from tracker.admin.common import require_admin
 from tracker.errors import Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import NAME_MAX, Organisation, User
+from tracker.operations import Change, text_field
 from tracker.vocabulary import AccountRole
 
 ROLES = [r.value for r in AccountRole]
@@ -71,12 +72,12 @@ def _organisation(value: object) -> Organisation:
 
 def invite(
     actor: User, email: object, name: object, organisation_id: object, role: object
-) -> Done[IssuedLink]:
+) -> Change[IssuedLink]:
     """Create an account without a password and an invitation link (valid 7 days, once) with
     which the invitee sets their own. Audit `user.invited`."""
     require_admin(actor)
     clean_email = _email(email)
-    clean_name = text(name, "name", max_len=NAME_MAX)
+    clean_name = text_field(name, "name", max_len=NAME_MAX, required=True, tidy=True)
     organisation = _organisation(organisation_id)
     clean_role = _role(role)
     if db.session.scalar(sa.select(User.id).where(User.email == clean_email)) is not None:
@@ -99,10 +100,10 @@ def invite(
         f"Invited {clean_name} <{clean_email}> as {clean_role} of {organisation.name}.",
         {"email": clean_email, "role": clean_role, "organisation": organisation.name},
     )
-    return Done(IssuedLink(user, secret, links.INVITATION))
+    return Change(IssuedLink(user, secret, links.INVITATION))
 
 
-def change(actor: User, user_id: int, role: object, organisation_id: object) -> Done[User]:
+def change(actor: User, user_id: int, role: object, organisation_id: object) -> Change[User]:
     """Change a person's account role and organisation. Admins cannot change their own role
     (the last admin could otherwise lock everyone out). Audit `user.changed`, data: the
     fields' `{from, to}`."""
@@ -119,7 +120,7 @@ def change(actor: User, user_id: int, role: object, organisation_id: object) -> 
         changes["organisation"] = {"from": user.organisation.name, "to": organisation.name}
         user.organisation = organisation
     if not changes:
-        return Done(user, changed=False)
+        return Change(user, changed=False)
     user.role = clean_role
     described = " and ".join(
         f"{'account role' if field == 'role' else field} from {c['from']} to {c['to']}"
@@ -128,10 +129,10 @@ def change(actor: User, user_id: int, role: object, organisation_id: object) -> 
     audit.record(
         actor, "user.changed", "user", user.id, f"Changed {user.name}'s {described}.", changes
     )
-    return Done(user)
+    return Change(user)
 
 
-def set_active(actor: User, user_id: int, active: bool) -> Done[User]:
+def set_active(actor: User, user_id: int, active: bool) -> Change[User]:
     """Disable (or enable) an account. Disabling ends its login sessions (for good:
     re-enabling does not bring an old session cookie back), its API tokens stop working
     while it is disabled, and its open sockets are disconnected after the commit. Audit
@@ -141,7 +142,7 @@ def set_active(actor: User, user_id: int, active: bool) -> Done[User]:
     if not active and user.id == actor.id:
         raise Invalid({"user_id": "you cannot disable your own account"})
     if user.active == active:
-        return Done(user, changed=False)
+        return Change(user, changed=False)
     user.active = active
     if not active:
         accounts.sign_out_everywhere(user, accounts.ACCOUNT_DISABLED)
@@ -153,10 +154,10 @@ def set_active(actor: User, user_id: int, active: bool) -> Done[User]:
         f"{'Enabled' if active else 'Disabled'} {user.name} <{user.email}>.",
         {"active": active},
     )
-    return Done(user, end_sockets_of=() if active else (user.id,))
+    return Change(user, end_sockets_of=() if active else (user.id,))
 
 
-def issue_link(actor: User, user_id: int) -> Done[IssuedLink]:
+def issue_link(actor: User, user_id: int) -> Change[IssuedLink]:
     """A new one-time link for a person: an invitation when they have never set a password,
     otherwise a password reset (valid one day). Earlier unused links stop working. Audit
     `user.invitation_link_issued` / `user.reset_link_issued`."""
@@ -175,4 +176,4 @@ def issue_link(actor: User, user_id: int) -> Done[IssuedLink]:
         f"Issued {what} for {user.name} <{user.email}>.",
         {"purpose": purpose},
     )
-    return Done(IssuedLink(user, secret, purpose))
+    return Change(IssuedLink(user, secret, purpose))

@@ -10,10 +10,11 @@ from sqlalchemy import orm
 
 from tracker import accounts, api_tokens, policy
 from tracker.admin import audit
-from tracker.admin.common import Done, require_admin, text
+from tracker.admin.common import require_admin
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import NAME_MAX, ApiToken, User
+from tracker.operations import Change, text_field
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,10 @@ def everyone(actor: User, *, include_revoked: bool = False) -> list[ApiToken]:
     return list(db.session.scalars(query))
 
 
-def create(actor: User, name: object) -> Done[NewToken]:
+def create(actor: User, name: object) -> Change[NewToken]:
     """A new personal token for the actor. Audit `token.created`."""
     policy.require(actor.is_active, "Your account is disabled.")
-    clean = text(name, "name", max_len=NAME_MAX)
+    clean = text_field(name, "name", max_len=NAME_MAX, required=True, tidy=True)
     secret = api_tokens.create_token(actor, clean)
     row = db.session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.id.desc())
@@ -60,10 +61,10 @@ def create(actor: User, name: object) -> Done[NewToken]:
     audit.record(
         actor, "token.created", "token", row.id, f"{actor.name} created API token “{clean}”."
     )
-    return Done(NewToken(row, secret))
+    return Change(NewToken(row, secret))
 
 
-def revoke(actor: User, token_id: int) -> Done[ApiToken]:
+def revoke(actor: User, token_id: int) -> Change[ApiToken]:
     """Revoke a token: the actor's own, or anyone's for an admin. Requests with it fail at
     once; sockets opened with it are disconnected after the commit. Audit `token.revoked`."""
     token = db.session.get(ApiToken, token_id)
@@ -72,7 +73,7 @@ def revoke(actor: User, token_id: int) -> Done[ApiToken]:
     if token.user_id != actor.id:
         require_admin(actor)
     if not api_tokens.revoke_token(token):
-        return Done(token, changed=False)
+        return Change(token, changed=False)
     owner = token.user
     whose = "their own" if owner.id == actor.id else f"{owner.name}'s"
     audit.record(
@@ -83,10 +84,10 @@ def revoke(actor: User, token_id: int) -> Done[ApiToken]:
         f"{actor.name} revoked {whose} API token “{token.name}”.",
         {"owner": owner.email, "name": token.name},
     )
-    return Done(token, end_sockets_of=(owner.id,))
+    return Change(token, end_sockets_of=(owner.id,))
 
 
-def sign_out_everywhere(actor: User) -> Done[User]:
+def sign_out_everywhere(actor: User) -> Change[User]:
     """End every session of the actor, on every device (tokens stay). Audit
     `account.signed_out_everywhere`."""
     accounts.sign_out_everywhere(actor)
@@ -97,4 +98,4 @@ def sign_out_everywhere(actor: User) -> Done[User]:
         actor.id,
         f"{actor.name} signed out everywhere.",
     )
-    return Done(actor, end_sockets_of=(actor.id,))
+    return Change(actor, end_sockets_of=(actor.id,))

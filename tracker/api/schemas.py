@@ -6,7 +6,6 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from tracker import text
-from tracker.board import MULTI_LINE_FIELDS
 from tracker.limits import MAX_ID
 from tracker.models import (
     BARRIERS_MAX,
@@ -16,6 +15,7 @@ from tracker.models import (
     SUMMARY_MAX,
     TITLE_MAX,
 )
+from tracker.operations import MULTI_LINE_FIELDS
 from tracker.vocabulary import RAG_VALUES
 
 # Ids and versions fit a 32-bit integer on every database we support.

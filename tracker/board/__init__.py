@@ -13,10 +13,11 @@ comment), `versions` (optimistic concurrency), `fields` (inputs and `Change`), `
 """
 
 from tracker.board.claims import add_comment, claim, release
-from tracker.board.fields import EDITABLE_FIELDS, MULTI_LINE_FIELDS, Change, snapshot
+from tracker.board.fields import EDITABLE_FIELDS, snapshot
 from tracker.board.initiatives import archive, edit, move, propose
 from tracker.board.reading import board_initiatives, get_board, get_initiative, load_board
 from tracker.board.versions import values_at_version
+from tracker.operations import MULTI_LINE_FIELDS, Change
 from tracker.vocabulary import (
     COMMENT_ADDED,
     INITIATIVE_ARCHIVED,

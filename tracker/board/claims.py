@@ -8,10 +8,7 @@ import sqlalchemy as sa
 
 from tracker import events, policy
 from tracker.board.fields import (
-    Change,
-    int_field,
     organisation_field,
-    text_field,
 )
 from tracker.board.reading import (
     locked_initiative,
@@ -27,6 +24,7 @@ from tracker.models import (
     User,
     utcnow,
 )
+from tracker.operations import Change, int_field, text_field
 from tracker.vocabulary import (
     COMMENT_ADDED,
     ROLE_CLAIMED,

@@ -1,29 +1,24 @@
-"""What the board operations share: which fields there are, how each input is checked, the
-result an operation returns (`Change`) and the snapshot an event records."""
+"""What the board operations share: which fields an initiative has, how the board-specific
+inputs are checked (RAG, stage, Grand Challenge, organisation) and the snapshot an event
+records. The checks every operation shares are in `tracker.operations`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from tracker import limits, text
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import (
-    Event,
     GrandChallenge,
     Initiative,
     Organisation,
     Stage,
 )
+from tracker.operations import int_field
 from tracker.vocabulary import (
     Rag,
 )
-
-# Fields that hold paragraphs: tab and line breaks allowed (tracker.text). Every other text
-# field is a single line. The page forms use a <textarea> for exactly these.
-MULTI_LINE_FIELDS = frozenset({"summary", "rag_reason", "barriers", "body"})
 
 EDITABLE_FIELDS = (
     "title",
@@ -38,60 +33,12 @@ EDITABLE_FIELDS = (
 
 MOVE_FIELDS = ("stage_id", "position", "grand_challenge_id")
 
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Change(Generic[T]):
-    """What an operation changed, and the event that records it (None when nothing changed)."""
-
-    value: T
-    event: Event | None
-
-
-def text_field(value: Any, field: str, *, max_len: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise Invalid({field: "must be text"})
-    value = text.clean(value, field, multiline=field in MULTI_LINE_FIELDS).strip()
-    if required and not value:
-        raise Invalid({field: "is required"})
-    if len(value) > max_len:
-        raise Invalid({field: f"must be at most {max_len} characters (got {len(value)})"})
-    return value
-
-
-def date_field(value: Any, field: str) -> date | None:
-    """A date as YYYY-MM-DD (or a `date`), within the years the tracker serves."""
-    if value is None or value == "":
-        return None
-    day: date | None = None
-    if isinstance(value, date):
-        day = value
-    elif isinstance(value, str):
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            day = None
-    if day is None:
-        raise Invalid({field: "must be a date as YYYY-MM-DD"})
-    if not limits.day_in_range(day):
-        raise Invalid({field: limits.DAY_RANGE})
-    return day
-
 
 def rag_field(value: Any) -> str:
     if value is None:
         return Rag.NOT_SET.value
     if not isinstance(value, str) or value not in {r.value for r in Rag}:
         raise Invalid({"rag": "must be one of red, amber, green, not_set"})
-    return value
-
-
-def int_field(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid({field: "must be an integer"})
     return value
 
 

@@ -10,23 +10,18 @@ import sqlalchemy as sa
 from tracker import events, policy
 from tracker.board.fields import (
     EDITABLE_FIELDS,
-    Change,
     challenge_on,
-    date_field,
-    int_field,
     json_value,
     organisation_field,
     rag_field,
     snapshot,
     stage_on,
-    text_field,
 )
 from tracker.board.reading import (
     cell_cards,
     get_board,
     get_initiative,
     locked_initiative,
-    renumber,
 )
 from tracker.board.versions import (
     check_version,
@@ -45,6 +40,7 @@ from tracker.models import (
     User,
     utcnow,
 )
+from tracker.operations import Change, date_field, int_field, renumber, text_field
 from tracker.vocabulary import (
     INITIATIVE_ARCHIVED,
     INITIATIVE_CREATED,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from tracker import events
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import (
@@ -14,6 +13,7 @@ from tracker.models import (
     Claim,
     Initiative,
 )
+from tracker.operations import lock_board_of
 
 
 def get_board(board_id: int) -> Board:
@@ -38,16 +38,14 @@ def get_initiative(initiative_id: int, *, fresh: bool = False) -> Initiative:
 
 
 def locked_initiative(initiative_id: int) -> Initiative:
-    """Find the initiative's board, lock it, then read the initiative as committed now."""
-    board_id = db.session.scalar(
-        sa.select(Initiative.board_id).where(Initiative.id == initiative_id)
-    )
-    if board_id is None:
-        raise NotFound(
+    """Lock the initiative's board, then read the initiative as committed now."""
+    lock_board_of(
+        Initiative,
+        initiative_id,
+        NotFound(
             f"Initiative {initiative_id} does not exist.", {"initiative_id": "no such initiative"}
-        )
-    events.lock_board(board_id)
-    db.session.expire_all()
+        ),
+    )
     return get_initiative(initiative_id, fresh=True)
 
 
@@ -68,12 +66,6 @@ def cell_cards(
     if exclude is not None:
         query = query.where(Initiative.id != exclude)
     return list(db.session.scalars(query))
-
-
-def renumber(cards: list[Initiative]) -> None:
-    for index, card in enumerate(cards):
-        if card.position != index:
-            card.position = index
 
 
 def board_initiatives(board_id: int, *, include_archived: bool = False) -> list[Initiative]:

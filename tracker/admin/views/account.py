@@ -10,11 +10,12 @@ from flask_login import login_required, logout_user
 from tracker import accounts, realtime
 from tracker.accounts import actor
 from tracker.admin import links, tokens
-from tracker.admin.common import Done, carry_out, commit, flash_done, invalid_form_status
+from tracker.admin.common import carry_out, commit, flash_done, invalid_form_status
 from tracker.admin.forms import SetPasswordForm, TokenForm
 from tracker.admin.views import account_bp as bp
 from tracker.admin.views import form_expired
 from tracker.models import User
+from tracker.operations import Change
 from tracker.web.forms import ActionForm
 
 
@@ -111,7 +112,7 @@ def set_password(secret: str) -> ResponseReturnValue:
     # as it was before the link is redeemed.
     here = accounts.current_login_session()
 
-    def redeem() -> Done[User]:
+    def redeem() -> Change[User]:
         done = links.redeem(secret, form.password.data or "")
         # Nobody stays signed in as someone else on this browser, and the new password is
         # used straight away.

@@ -11,12 +11,13 @@ from flask.typing import ResponseReturnValue
 
 from tracker.accounts import actor
 from tracker.admin import boards
-from tracker.admin.common import Done, carry_out
+from tracker.admin.common import carry_out
 from tracker.admin.forms import LabelForm, RoleTypeForm, StageForm
 from tracker.admin.views import bp, form_expired
 from tracker.admin.views.boards import shape_change
 from tracker.extensions import db
 from tracker.models import Board, GrandChallenge, RoleType, Stage, User
+from tracker.operations import Change
 from tracker.web.forms import ActionForm
 
 
@@ -163,7 +164,7 @@ def delete_role_type(role_type_id: int) -> ResponseReturnValue:
 def _direction_move(
     model: Any,
     item_id: int,
-    operation: Callable[[User, int, object], Done[Any]],
+    operation: Callable[[User, int, object], Change[Any]],
     anchor: str,
     label: str,
 ) -> ResponseReturnValue:
@@ -188,7 +189,11 @@ def _direction_move(
 
 
 def _delete(
-    model: Any, item_id: int, operation: Callable[[User, int], Done[None]], anchor: str, label: str
+    model: Any,
+    item_id: int,
+    operation: Callable[[User, int], Change[None]],
+    anchor: str,
+    label: str,
 ) -> ResponseReturnValue:
     item = db.session.get(model, item_id)
     if item is None:

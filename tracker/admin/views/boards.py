@@ -14,11 +14,12 @@ from sqlalchemy import orm
 
 from tracker.accounts import actor
 from tracker.admin import boards
-from tracker.admin.common import Done, carry_out, invalid_form_status
+from tracker.admin.common import carry_out, invalid_form_status
 from tracker.admin.forms import BoardForm, LabelForm, NameForm, RoleTypeForm, StageForm
 from tracker.admin.views import bp
 from tracker.extensions import db
 from tracker.models import Board, Initiative
+from tracker.operations import Change
 
 
 @bp.route("/boards")
@@ -150,8 +151,8 @@ def board_page(board_id: int) -> ResponseReturnValue:
 def shape_change(
     board_id: int,
     form: FlaskForm,
-    operation: Callable[[], Done[Any]],
-    message: Callable[[Done[Any]], str],
+    operation: Callable[[], Change[Any]],
+    message: Callable[[Change[Any]], str],
     anchor: str,
 ) -> ResponseReturnValue:
     """Validate, run a board-shape operation, commit and publish, come back to `anchor`."""

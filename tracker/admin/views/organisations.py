@@ -10,11 +10,12 @@ from flask.typing import ResponseReturnValue
 
 from tracker.accounts import actor
 from tracker.admin import organisations
-from tracker.admin.common import Done, carry_out, invalid_form_status
+from tracker.admin.common import carry_out, invalid_form_status
 from tracker.admin.forms import NameForm
 from tracker.admin.views import bp, form_expired
 from tracker.extensions import db
 from tracker.models import Organisation, User
+from tracker.operations import Change
 from tracker.web.forms import ActionForm
 
 
@@ -98,7 +99,7 @@ def set_organisation_active(organisation_id: int, what: str) -> ResponseReturnVa
     if not ActionForm().validate_on_submit():
         return form_expired(back)
 
-    def message(done: Done[Organisation]) -> str:
+    def message(done: Change[Organisation]) -> str:
         name, people_count = done.value.name, len(done.end_sockets_of)
         if what == "deactivate":
             return (

@@ -12,13 +12,14 @@ from sqlalchemy import orm
 
 from tracker.accounts import actor
 from tracker.admin import mail, people, tokens
-from tracker.admin.common import Done, carry_out, invalid_form_status
+from tracker.admin.common import carry_out, invalid_form_status
 from tracker.admin.forms import InviteForm, PersonForm
 from tracker.admin.links import VALID_FOR
 from tracker.admin.people import IssuedLink
 from tracker.admin.views import bp, form_expired
 from tracker.extensions import db
 from tracker.models import AuditEntry, Organisation, User
+from tracker.operations import Change
 from tracker.web.forms import ActionForm, options
 
 
@@ -174,7 +175,7 @@ def set_person_active(user_id: int, what: str) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         return form_expired(back)
 
-    def message(done: Done[User]) -> str:
+    def message(done: Change[User]) -> str:
         if what == "disable":
             return (
                 f"Disabled {done.value.name}: their sessions, API tokens and open boards "
