@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from flask import abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from sqlalchemy import orm
 
 from tracker.accounts import actor
 from tracker.admin import boards
 from tracker.admin.common import carry_out, invalid_form_status
 from tracker.admin.forms import BoardForm, LabelForm, NameForm, RoleTypeForm, StageForm
 from tracker.admin.views import bp
+from tracker.board import load_board
 from tracker.extensions import db
 from tracker.models import Board, Initiative
 from tracker.operations import Change
@@ -103,17 +103,7 @@ def _label_shape_forms(board: Board, forms: dict[str, Any]) -> None:
 
 def _board_page(board_id: int, submitted: FlaskForm | None = None) -> str:
     db.session.expire_all()
-    board = db.session.get(
-        Board,
-        board_id,
-        options=[
-            orm.selectinload(Board.stages),
-            orm.selectinload(Board.grand_challenges),
-            orm.selectinload(Board.role_types),
-        ],
-    )
-    if board is None:
-        abort(404)
+    board = load_board(board_id)
     forms = _shape_forms(board)
     if submitted is not None:
         forms[submitted._prefix.rstrip("-")] = submitted
