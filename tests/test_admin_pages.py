@@ -6,7 +6,6 @@ is configured."""
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -18,6 +17,7 @@ from aiosmtpd.controller import Controller
 
 from tests.conftest import AuthActions, FreshContextClient, _config, last_seq
 from tests.factories import make_initiative, make_token, role_type, stage
+from tests.processes import free_port
 from tracker import board, create_app
 from tracker.extensions import db, socketio
 from tracker.models import ApiToken, AuditEntry, Organisation, Stage, User
@@ -300,15 +300,9 @@ class _Inbox:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[_Inbox, int]]:
-    inbox, port = _Inbox(), _free_port()
+    inbox, port = _Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield inbox, port
@@ -364,7 +358,7 @@ def test_no_email_without_smtp_settings(client, admin_auth, smtp, users):
 
 
 def test_failed_email_still_shows_the_link(mail_app, users):
-    client = mail_app(_free_port()).test_client()  # nothing listens there
+    client = mail_app(free_port()).test_client()  # nothing listens there
     auth = AuthActions(client)
     auth.login(users["admin"])
     response = _invite(client, auth, email="sam@example.org")

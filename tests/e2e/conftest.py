@@ -34,6 +34,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.processes import free_port, stop
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -64,12 +66,6 @@ DEMO = {
 def _tracker_command() -> list[str]:
     script = Path(sys.executable).with_name("tracker")
     return [str(script)] if script.exists() else [sys.executable, "-m", "tracker.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_cli(env: dict[str, str], *args: str) -> str:
@@ -170,15 +166,6 @@ def _start_server(
         )
 
 
-def _stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 @dataclass
 class SeededDatabase:
     """A database migrated by `tracker db upgrade` and loaded by `tracker seed-demo`, with an
@@ -216,7 +203,7 @@ def served_app(
     workdir = tmp_path_factory.mktemp("e2e")
     env = _app_env(workdir)
     seeded_database.copy_to(workdir)
-    port = _free_port()
+    port = free_port()
     log_path = workdir / "server.log"
     process = _start_server(env, port, log_path)
     app = ServedApp(f"http://127.0.0.1:{port}", env, log_path, process)
@@ -225,7 +212,7 @@ def served_app(
         app.new_log()  # start-up banner
         yield app
     finally:
-        _stop_server(app.process)
+        stop(app.process)
 
 
 @dataclass
@@ -237,7 +224,7 @@ class RestartableApp(ServedApp):
     ping: tuple[float, float] | None = None
 
     def stop(self) -> None:
-        _stop_server(self.process)
+        stop(self.process)
 
     def kill(self) -> None:
         """Gone at once, as a crashed server or a lost machine: no goodbyes to anyone."""
@@ -254,7 +241,7 @@ def _own_app(
 ) -> Iterator[RestartableApp]:
     env = _app_env(tmp_path)
     seeded_database.copy_to(tmp_path)
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "server.log"
     process = _start_server(env, port, log_path, ping)
     app = RestartableApp(f"http://127.0.0.1:{port}", env, log_path, process, port=port, ping=ping)
@@ -263,7 +250,7 @@ def _own_app(
         yield app
     finally:
         if app.process.poll() is None:
-            _stop_server(app.process)
+            stop(app.process)
     logged = log_path.read_text(errors="replace")
     if "Traceback" in logged or '" 500 ' in logged:
         pytest.fail("The restartable server logged errors:\n" + logged, pytrace=False)

@@ -19,7 +19,8 @@ import requests
 import socketio
 import sqlalchemy as sa
 
-from tests.e2e.conftest import ROOT, _free_port, _tracker_command, run_cli
+from tests.e2e.conftest import ROOT, _tracker_command, run_cli
+from tests.processes import free_port, stop
 from tracker import accounts, api_tokens, create_app
 from tracker.extensions import db
 from tracker.models import User
@@ -33,7 +34,7 @@ class Server:
     """`tracker run` on a fixed port and database, which a test may kill and start again."""
 
     def __init__(self, workdir: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "FLASK_"))}
         self.env.update(
@@ -79,9 +80,7 @@ class Server:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        stop(self.process)
 
 
 @pytest.fixture(scope="module")

@@ -25,11 +25,10 @@ from tests.e2e.conftest import (
     SeededDatabase,
     ServedApp,
     _app_env,
-    _free_port,
     _start_server,
-    _stop_server,
     _wait_until_up,
 )
+from tests.processes import free_port, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +63,7 @@ def gated(
         TRACKER_SOCKETIO_FAILED_CONNECTS_PER_ADDRESS=f"{FAILED_CONNECTS} per minute",
     )
     seeded_database.copy_to(workdir)
-    port = _free_port()
+    port = free_port()
     log_path = workdir / "server.log"
     process = _start_server(env, port, log_path)
     app = Gated(
@@ -74,7 +73,7 @@ def gated(
         _wait_until_up(app)
         yield app
     finally:
-        _stop_server(app.process)
+        stop(app.process)
     logged = log_path.read_text(errors="replace")
     if "Traceback" in logged or '" 500 ' in logged:
         pytest.fail("The gated server logged errors:\n" + logged, pytrace=False)

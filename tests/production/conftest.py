@@ -40,6 +40,8 @@ import pytest
 import requests
 import socketio
 
+from tests.processes import answers, free_port, stop, wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
@@ -73,32 +75,9 @@ def _program(name: str, *extra_places: str) -> str:
     return str(found)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _with_database(url: str, database: str) -> str:
     parts = urlsplit(url.replace("postgresql+psycopg://", "postgresql://", 1))
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, "", ""))
-
-
-def _wait(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
-def _answers(url: str) -> bool:
-    try:
-        requests.get(url, timeout=1)
-    except requests.RequestException:
-        return False
-    return True
 
 
 def tracker_cli(env: dict[str, str], *args: str, timeout: float = 60) -> str:
@@ -156,7 +135,7 @@ class Forwarder:
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
-        self.port = _free_port()
+        self.port = free_port()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
@@ -235,7 +214,7 @@ class Redis:
 
     def __init__(self, workdir: Path) -> None:
         self.program = _program("redis-server")
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
@@ -262,7 +241,7 @@ class Redis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
-        if not _wait(self.ping, START_TIMEOUT):
+        if not wait_until(self.ping, START_TIMEOUT):
             raise RuntimeError("redis-server did not start: " + self._log())
 
     def ping(self) -> bool:
@@ -274,13 +253,7 @@ class Redis:
             return False
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop(self.process)
 
     def _log(self) -> str:
         path = self.workdir / "redis.log"
@@ -292,7 +265,7 @@ class Node:
 
     def __init__(self, name: str, workdir: Path, env: dict[str, str]) -> None:
         self.name = name
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env
         self.log = workdir / f"{name}.log"
@@ -329,8 +302,8 @@ class Node:
         process = self.process
         assert process is not None
         if (
-            not _wait(
-                lambda: process.poll() is not None or _answers(self.url + "/healthz"),
+            not wait_until(
+                lambda: process.poll() is not None or answers(self.url + "/healthz"),
                 START_TIMEOUT,
                 interval=0.1,
             )
@@ -346,7 +319,7 @@ class Node:
         self.process.wait(timeout=10)
         # The worker dies a moment after the master; until then the kernel still accepts
         # connections on the port (and resets them). Change when the port refuses.
-        assert _wait(lambda: not self._accepts(), 10), f"{self.name}: port still open"
+        assert wait_until(lambda: not self._accepts(), 10), f"{self.name}: port still open"
 
     def _accepts(self) -> bool:
         try:
@@ -378,7 +351,7 @@ class Nginx:
 
     def __init__(self, workdir: Path, nodes: list[Node]) -> None:
         self.program = _program("nginx", "/usr/sbin/nginx")
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.prefix = workdir / "nginx"
         self.prefix.mkdir(exist_ok=True)
@@ -440,8 +413,8 @@ http {{
         )
         process = self.process
         if (
-            not _wait(
-                lambda: process.poll() is not None or _answers(self.url + "/healthz"), START_TIMEOUT
+            not wait_until(
+                lambda: process.poll() is not None or answers(self.url + "/healthz"), START_TIMEOUT
             )
             or process.poll() is not None
         ):
@@ -774,7 +747,7 @@ class Viewer:
     # -- for tests ---------------------------------------------------------------------------
 
     def wait_for(self, seq: int, timeout: float = DELIVERY_TIMEOUT) -> bool:
-        return _wait(lambda: self.last_seq >= seq, timeout, interval=0.005)
+        return wait_until(lambda: self.last_seq >= seq, timeout, interval=0.005)
 
     def seqs(self) -> list[int]:
         with self._lock:

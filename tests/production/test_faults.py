@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.production.conftest import HTTP_TIMEOUT, Cluster, Node, _wait, summarise
+from tests.processes import wait_until
+from tests.production.conftest import HTTP_TIMEOUT, Cluster, Node, summarise
 
 pytestmark = pytest.mark.production
 
@@ -138,7 +139,7 @@ def test_with_redis_stopped_changes_commit_and_viewers_converge_when_it_returns(
         cluster.redis.start()
     back = time.monotonic()
 
-    assert _wait(lambda: all_ready(cluster), RECOVERY_TIMEOUT, interval=0.1), [
+    assert wait_until(lambda: all_ready(cluster), RECOVERY_TIMEOUT, interval=0.1), [
         readyz(n).text for n in cluster.nodes
     ]
     cluster.measurements["Redis restarted → /readyz 200 on both (s)"] = round(
@@ -146,7 +147,7 @@ def test_with_redis_stopped_changes_commit_and_viewers_converge_when_it_returns(
     )
     # Without a further change, does anyone learn what they missed? (Reported, not required:
     # the contract is that viewers catch up by sequence number when changes flow again.)
-    caught_up_quietly = _wait(lambda: all(v.last_seq >= during_outage for v in watching), 3)
+    caught_up_quietly = wait_until(lambda: all(v.last_seq >= during_outage for v in watching), 3)
     cluster.measurements["viewers caught up after Redis returned, with no new change"] = (
         caught_up_quietly
     )
@@ -160,7 +161,7 @@ def test_with_redis_stopped_changes_commit_and_viewers_converge_when_it_returns(
         assert response.status_code == 201, response.text
         resumed += 1
         target = api(node1).last_seq()
-        if _wait(lambda t=target: all(v.last_seq >= t for v in watching), 2.0):
+        if wait_until(lambda t=target: all(v.last_seq >= t for v in watching), 2.0):
             break
     converged = time.monotonic() - back
     last = api(node1).last_seq()
@@ -228,7 +229,7 @@ def test_with_postgresql_refusing_connections_requests_get_503_and_recover_witho
         cluster.forwarder.open()
     back = time.monotonic()
 
-    assert _wait(lambda: all_ready(cluster), RECOVERY_TIMEOUT, interval=0.1), [
+    assert wait_until(lambda: all_ready(cluster), RECOVERY_TIMEOUT, interval=0.1), [
         readyz(n).text for n in cluster.nodes
     ]
     cluster.measurements["PostgreSQL back → /readyz 200 on both (s)"] = round(

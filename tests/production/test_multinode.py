@@ -12,13 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from tests.processes import free_port
 from tests.production.conftest import (
     BIN,
     DEPLOY,
     HTTP_TIMEOUT,
     RACERS,
     ROOT,
-    _free_port,
     _program,
     summarise,
     tracker_cli,
@@ -204,7 +204,7 @@ def test_production_refuses_to_start_with_the_development_secret_key(cluster, tm
     env = {k: v for k, v in cluster.env.items() if k != "TRACKER_SECRET_KEY"}
     done = subprocess.run(
         [str(BIN / "gunicorn"), "--config", str(DEPLOY / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{_free_port()}", "wsgi:app"],
+         "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode != 0
