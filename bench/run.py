@@ -95,7 +95,7 @@ QUICK = Plan(
     node_viewers=10,
     node_moves=15,
 )
-# For tests/test_bench_smoke.py: every code path, tiny sizes.
+# For tests/e2e/test_bench_smoke.py: every code path, tiny sizes.
 TINY = Plan(
     viewers=[3],
     moves={3: 3},

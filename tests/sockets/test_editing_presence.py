@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 
 from tests import factories
+from tests.api.test_permissions import World, make_world
 from tests.conftest import AuthActions
-from tests.test_permissions import World, make_world
 from tracker.extensions import db, socketio
 from tracker.models import Board, User
 from tracker.realtime.presence import presence_payload

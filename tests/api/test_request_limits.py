@@ -24,9 +24,9 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from tests import factories
+from tests.api.test_permissions import World, assert_error_shape, make_world
 from tests.conftest import AuthActions, FreshContextClient, _config
-from tests.test_permissions import World, assert_error_shape, make_world
-from tests.test_text_rule import snapshot
+from tests.domain.test_text_rule import snapshot
 from tracker import create_app, limits
 from tracker.api import views as api_views
 from tracker.extensions import db, socketio

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from tests import factories
+from tests.api.test_permissions import World, assert_error_shape, make_world, table_rows
 from tests.conftest import last_seq
-from tests.test_permissions import World, assert_error_shape, make_world, table_rows
 from tracker.extensions import db
 from tracker.models import Board, Claim, Initiative, User
 

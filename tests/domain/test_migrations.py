@@ -93,7 +93,7 @@ def test_models_and_migrations_agree(empty_database):
     assert diff == []
 
 
-FIXTURE_0003 = Path(__file__).parent / "fixtures" / "db-0003-demo-activity.sqlite3"
+FIXTURE_0003 = Path(__file__).parents[1] / "fixtures" / "db-0003-demo-activity.sqlite3"
 
 
 def _row_counts(path: Path) -> dict[str, int]:

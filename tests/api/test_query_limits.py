@@ -16,13 +16,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.api.test_permissions import World, make_world
 from tests.conftest import AuthActions
-from tests.test_permissions import World, make_world
 from tracker.admin.forms import AuditFilterForm
-from tracker.api.schemas import EventsQuerySchema, ReportQuerySchema
+from tracker.api.report_schemas import ReportQuerySchema
+from tracker.api.schemas import EventsQuerySchema
 from tracker.models import Board, User
 
-TRACKER = Path(__file__).resolve().parents[1] / "tracker"
+TRACKER = Path(__file__).resolve().parents[2] / "tracker"
 HOSTILE = {
     "last day of the calendar": "9999-12-31",
     "year 1": "0001-01-01",

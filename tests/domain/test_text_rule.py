@@ -31,8 +31,8 @@ from wtforms import (
 from wtforms.fields.core import UnboundField
 
 from tests import factories
+from tests.api.test_permissions import World, assert_error_shape, make_world, table_rows
 from tests.conftest import AuthActions, last_seq
-from tests.test_permissions import World, assert_error_shape, make_world, table_rows
 from tracker import text
 from tracker.admin import boards, organisations, people, tokens
 from tracker.admin import forms as admin_forms

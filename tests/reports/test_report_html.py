@@ -315,7 +315,7 @@ def test_empty_sections_say_so(app, the_board, users):
 def test_print_stylesheet_is_a4_without_navigation():
     from pathlib import Path
 
-    css = (Path(__file__).resolve().parents[1] / "static/css/report.css").read_text()
+    css = (Path(__file__).resolve().parents[2] / "static/css/report.css").read_text()
     assert re.search(r"@page\s*{[^}]*size:\s*A4", css)
     print_rules = css[css.index("@media print") :]
     for hidden in (".site-header", ".breadcrumbs", ".reports-controls", ".report-contents"):
