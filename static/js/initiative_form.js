@@ -4,18 +4,7 @@
 //
 // The form itself is a plain server form: without this script it still saves, and a refused
 // save still shows both versions with "Keep my changes" and "Use the current values".
-import { describe, startLive } from "./live.js";
-
-const FIELDS = [
-  "title",
-  "summary",
-  "grand_challenge_id",
-  "rag",
-  "rag_reason",
-  "next_step",
-  "next_step_due",
-  "barriers",
-];
+import { EDITABLE_FIELDS, describe, startLive } from "./live.js";
 
 const form = document.getElementById("initiative-form");
 const initiativeId = Number(form.dataset.initiativeId);
@@ -29,7 +18,9 @@ function norm(value) {
 }
 
 function valuesOf(someForm) {
-  return Object.fromEntries(FIELDS.map((name) => [name, norm(someForm.elements[name].value)]));
+  return Object.fromEntries(
+    EDITABLE_FIELDS.map((name) => [name, norm(someForm.elements[name].value)]),
+  );
 }
 
 // --- what the user started from -------------------------------------------------------------

@@ -23,6 +23,7 @@ const CLOCK = new Intl.DateTimeFormat("en-GB", {
 const VOCABULARY = JSON.parse(document.body.dataset.vocabulary || "{}");
 export const FIELD_LABELS = VOCABULARY.field_labels || {};
 export const RAG_LABELS = VOCABULARY.rag_labels || {};
+export const EDITABLE_FIELDS = VOCABULARY.editable_fields || [];
 
 // The live connection's timing (ms). The bound it serves: within 5 s of the network (or the
 // server) coming back, the page is live again and has caught up.

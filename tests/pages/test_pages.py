@@ -442,6 +442,7 @@ def test_pages_hand_their_scripts_the_labels_people_read(client, auth, the_board
     import html as html_module
     import json
 
+    from tracker.board import EDITABLE_FIELDS
     from tracker.vocabulary import FIELD_LABELS, RAG_LABELS
 
     auth.login(users["viewer"])
@@ -449,5 +450,9 @@ def test_pages_hand_their_scripts_the_labels_people_read(client, auth, the_board
     attribute = re.search(r"<body data-vocabulary='([^']*)'>", page)
     assert attribute is not None
     vocabulary = json.loads(html_module.unescape(attribute.group(1)))
-    assert vocabulary == {"rag_labels": RAG_LABELS, "field_labels": FIELD_LABELS}
+    assert vocabulary == {
+        "rag_labels": RAG_LABELS,
+        "field_labels": FIELD_LABELS,
+        "editable_fields": list(EDITABLE_FIELDS),
+    }
     assert vocabulary["rag_labels"]["not_set"] == "Not set"

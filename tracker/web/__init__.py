@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask
 
 from tracker import policy
+from tracker.board import EDITABLE_FIELDS
 from tracker.vocabulary import FIELD_LABELS, RAG_LABELS
 from tracker.web.forms import ActionForm
 
@@ -43,7 +44,11 @@ def init_web(app: Flask) -> None:
             "policy": policy,
             "action_form": ActionForm(),
             # For the pages' scripts (read from a JSON element in base.html).
-            "vocabulary": {"rag_labels": RAG_LABELS, "field_labels": FIELD_LABELS},
+            "vocabulary": {
+                "rag_labels": RAG_LABELS,
+                "field_labels": FIELD_LABELS,
+                "editable_fields": EDITABLE_FIELDS,
+            },
         }
 
     @app.after_request
