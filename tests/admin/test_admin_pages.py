@@ -58,7 +58,7 @@ def _admin_urls(app, the_board, users) -> list[tuple[str, str]]:
         "token_id": db.session.scalar(sa.select(ApiToken.id)),
         "board_id": the_board.id,
         "stage_id": the_board.stages[-1].id,
-        "lane_id": the_board.grand_challenges[-1].id,
+        "grand_challenge_id": the_board.grand_challenges[-1].id,
         "role_type_id": the_board.role_types[-1].id,
     }
     urls = []

@@ -31,7 +31,7 @@ class Kind:
 
 
 STAGE = Kind(Stage, "stage", "stage")
-LANE = Kind(GrandChallenge, "grand_challenge", "Grand Challenge")
+GRAND_CHALLENGE = Kind(GrandChallenge, "grand_challenge", "Grand Challenge")
 ROLE = Kind(RoleType, "role_type", "role type")
 
 
@@ -160,7 +160,7 @@ def change(kind: Kind, actor: User, item: Any, values: dict[str, Any]) -> Change
         else:
             label = {"wip_limit": "WIP limit", "max_holders": "maximum holders"}[name]
             parts.append(f"{label} {_limit(old)} → {_limit(new)}")
-    action = f"{kind.key}.renamed" if kind is LANE else f"{kind.key}.changed"
+    action = f"{kind.key}.renamed" if kind is GRAND_CHALLENGE else f"{kind.key}.changed"
     audit.record(
         actor,
         action,

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from tracker import defaults
 from tracker.admin import audit, board_items
 from tracker.admin.board_items import (
-    LANE,
+    GRAND_CHALLENGE,
     ROLE,
     STAGE,
     board_changed,
@@ -191,44 +191,49 @@ def delete_stage(actor: User, stage_id: int) -> Change[None]:
 def add_grand_challenge(actor: User, board_id: int, name: object) -> Change[GrandChallenge]:
     """Add a Grand Challenge swimlane at the bottom of the board. Audit
     `grand_challenge.added`."""
-    return board_items.add(LANE, actor, board_id, name)
+    return board_items.add(GRAND_CHALLENGE, actor, board_id, name)
 
 
-def rename_grand_challenge(actor: User, lane_id: int, name: object) -> Change[GrandChallenge]:
+def rename_grand_challenge(
+    actor: User, grand_challenge_id: int, name: object
+) -> Change[GrandChallenge]:
     """Rename a swimlane. Audit `grand_challenge.renamed`."""
     require_admin(actor)
-    lane = locked_item(LANE, lane_id)
+    grand_challenge = locked_item(GRAND_CHALLENGE, grand_challenge_id)
     clean = text_field(name, "name", max_len=LABEL_MAX, required=True, tidy=True)
-    unique_label(LANE, lane.board_id, clean, except_id=lane.id)
-    return board_items.change(LANE, actor, lane, {"name": clean})
+    unique_label(GRAND_CHALLENGE, grand_challenge.board_id, clean, except_id=grand_challenge.id)
+    return board_items.change(GRAND_CHALLENGE, actor, grand_challenge, {"name": clean})
 
 
-def move_grand_challenge(actor: User, lane_id: int, position: object) -> Change[GrandChallenge]:
+def move_grand_challenge(
+    actor: User, grand_challenge_id: int, position: object
+) -> Change[GrandChallenge]:
     """Put a swimlane at `position` (0-based). Audit `grand_challenge.moved`."""
-    return board_items.move(LANE, actor, lane_id, position)
+    return board_items.move(GRAND_CHALLENGE, actor, grand_challenge_id, position)
 
 
-def delete_grand_challenge(actor: User, lane_id: int) -> Change[None]:
+def delete_grand_challenge(actor: User, grand_challenge_id: int) -> Change[None]:
     """Delete a swimlane that holds no initiative; refused naming how many and which. Audit
     `grand_challenge.deleted`."""
     require_admin(actor)
-    lane = locked_item(LANE, lane_id)
-    holding = _holding_initiatives(Initiative.grand_challenge_id, lane.id)
+    grand_challenge = locked_item(GRAND_CHALLENGE, grand_challenge_id)
+    holding = _holding_initiatives(Initiative.grand_challenge_id, grand_challenge.id)
     if holding:
         reason = (
             f"holds {_count(len(holding), 'initiative')}: {_titles(holding)}; "
             "move them to another Grand Challenge first"
         )
         raise Conflict(
-            f"Grand Challenge “{lane.name}” cannot be deleted: it {reason}.",
+            f"Grand Challenge “{grand_challenge.name}” cannot be deleted: it {reason}.",
             {"grand_challenge": reason},
         )
-    if len(siblings(LANE, lane.board_id)) == 1:
+    if len(siblings(GRAND_CHALLENGE, grand_challenge.board_id)) == 1:
         raise Conflict(
-            f"“{lane.name}” is the board's only Grand Challenge; add another before deleting it.",
+            f"“{grand_challenge.name}” is the board's only Grand Challenge; "
+            "add another before deleting it.",
             {"grand_challenge": "a board needs at least one Grand Challenge"},
         )
-    return board_items.delete(LANE, actor, lane)
+    return board_items.delete(GRAND_CHALLENGE, actor, grand_challenge)
 
 
 # --- role types ---------------------------------------------------------------------------

@@ -44,7 +44,7 @@ class Inputs:
 
     board: Board
     stage_names: dict[int, str]
-    lane_names: dict[int, str]
+    grand_challenge_names: dict[int, str]
     organisation_names: dict[int, str]
 
     def fingerprint(self) -> list[Any]:
@@ -53,7 +53,7 @@ class Inputs:
             self.board.id,
             self.board.name,
             sorted(self.stage_names.items()),
-            sorted(self.lane_names.items()),
+            sorted(self.grand_challenge_names.items()),
             sorted(self.organisation_names.items()),
             sorted((r.id, r.name, r.is_lead) for r in self.board.role_types),
         ]
@@ -65,7 +65,7 @@ def _inputs(board_id: int) -> Inputs:
     return Inputs(
         board=board,
         stage_names={s.id: s.name for s in board.stages},
-        lane_names={g.id: g.name for g in board.grand_challenges},
+        grand_challenge_names={g.id: g.name for g in board.grand_challenges},
         organisation_names=organisations,
     )
 
@@ -76,7 +76,7 @@ def _compute(inputs: Inputs, week: Week) -> WeeklyReport:
             inputs.board,
             week,
             stage_names=inputs.stage_names,
-            lane_names=inputs.lane_names,
+            grand_challenge_names=inputs.grand_challenge_names,
             organisation_names=inputs.organisation_names,
         )
     )

@@ -42,7 +42,7 @@ def weekly_report(
     week: Week,
     *,
     stage_names: dict[int, str],
-    lane_names: dict[int, str],
+    grand_challenge_names: dict[int, str],
     organisation_names: dict[int, str],
 ) -> WeeklyReport:
     """Every section for `board` and `week`; the names are by id, stages in board order.
@@ -61,7 +61,7 @@ def weekly_report(
         "stale": stale(live, stage_names, instant),
         "next_steps": next_steps(live, instant),
         "time_in_stage": time_in_stage(
-            live, board, instant, stage_names, lane_names, organisation_names
+            live, board, instant, stage_names, grand_challenge_names, organisation_names
         ),
         "cumulative_flow": cumulative_flow(flow_weeks, log.counts, stage_names),
         "stage_durations": stage_durations(log.replay, stage_names, instant.at),
@@ -239,7 +239,7 @@ def time_in_stage(
     board: Board,
     instant: Instant,
     stage_names: dict[int, str],
-    lane_names: dict[int, str],
+    grand_challenge_names: dict[int, str],
     organisation_names: dict[int, str],
 ) -> list[TimeInStage]:
     # Which role leads is the role type's flag, not its name (an admin may rename it).
@@ -248,7 +248,7 @@ def time_in_stage(
         {
             "initiative_id": c.id,
             "initiative": c.title,
-            "grand_challenge": lane_names.get(c.grand_challenge_id, ""),
+            "grand_challenge": grand_challenge_names.get(c.grand_challenge_id, ""),
             "stage": stage_names.get(c.stage_id, str(c.stage_id)),
             "entered": london(c.stage_entered_at),
             "days_in_stage": in_days(instant.at - c.stage_entered_at),

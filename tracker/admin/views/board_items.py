@@ -84,33 +84,37 @@ def add_grand_challenge(board_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/grand-challenges/<int:lane_id>", methods=["POST"])
-def rename_grand_challenge(lane_id: int) -> ResponseReturnValue:
+@bp.route("/grand-challenges/<int:grand_challenge_id>", methods=["POST"])
+def rename_grand_challenge(grand_challenge_id: int) -> ResponseReturnValue:
     """Rename a Grand Challenge."""
-    board_id = _board_of(GrandChallenge, lane_id)
-    form = LabelForm(prefix=f"lane-{lane_id}")
+    board_id = _board_of(GrandChallenge, grand_challenge_id)
+    form = LabelForm(prefix=f"lane-{grand_challenge_id}")
     return shape_change(
         board_id,
         form,
-        lambda: boards.rename_grand_challenge(actor(), lane_id, form.name.data),
+        lambda: boards.rename_grand_challenge(actor(), grand_challenge_id, form.name.data),
         lambda d: f"Renamed the Grand Challenge to “{d.value.name}”.",
-        f"lane-{lane_id}",
+        f"lane-{grand_challenge_id}",
     )
 
 
-@bp.route("/grand-challenges/<int:lane_id>/move", methods=["POST"])
-def move_grand_challenge(lane_id: int) -> ResponseReturnValue:
+@bp.route("/grand-challenges/<int:grand_challenge_id>/move", methods=["POST"])
+def move_grand_challenge(grand_challenge_id: int) -> ResponseReturnValue:
     """Move a Grand Challenge one place up or down."""
     return _direction_move(
-        GrandChallenge, lane_id, boards.move_grand_challenge, f"lane-{lane_id}", "Grand Challenge"
+        GrandChallenge,
+        grand_challenge_id,
+        boards.move_grand_challenge,
+        f"lane-{grand_challenge_id}",
+        "Grand Challenge",
     )
 
 
-@bp.route("/grand-challenges/<int:lane_id>/delete", methods=["POST"])
-def delete_grand_challenge(lane_id: int) -> ResponseReturnValue:
+@bp.route("/grand-challenges/<int:grand_challenge_id>/delete", methods=["POST"])
+def delete_grand_challenge(grand_challenge_id: int) -> ResponseReturnValue:
     """Delete a Grand Challenge that holds no initiative."""
     return _delete(
-        GrandChallenge, lane_id, boards.delete_grand_challenge, "lane", "Grand Challenge"
+        GrandChallenge, grand_challenge_id, boards.delete_grand_challenge, "lane", "Grand Challenge"
     )
 
 

@@ -115,7 +115,7 @@ def _board_page(board_id: int, submitted: FlaskForm | None = None) -> str:
             .group_by(Initiative.stage_id)
         ).all()
     )
-    per_lane = dict(
+    per_grand_challenge = dict(
         db.session.execute(
             sa.select(Initiative.grand_challenge_id, sa.func.count())
             .where(Initiative.board_id == board.id)
@@ -127,7 +127,7 @@ def _board_page(board_id: int, submitted: FlaskForm | None = None) -> str:
         board=board,
         forms=forms,
         per_stage=per_stage,
-        per_lane=per_lane,
+        per_grand_challenge=per_grand_challenge,
         error_forms=[submitted] if submitted is not None and submitted.errors else [],
     )
 
