@@ -19,17 +19,16 @@ STAGES = [
     ("Parked", None),
 ]
 GRAND_CHALLENGES = ["Ageing Society", "AI and Data Economy", "Clean Growth", "Future of Mobility"]
-# (name, maximum holders); the first one, Lead, is the role that leads an initiative.
+# (name, maximum holders, whether it leads the initiative): one role type per board leads.
 ROLE_TYPES = [
-    ("Lead", 1),
-    ("Executive sponsor", 1),
-    ("Partner", None),
-    ("Funder", None),
-    ("Data provider", None),
-    ("Technology supplier", None),
-    ("Evaluator", 1),
+    ("Lead", 1, True),
+    ("Executive sponsor", 1, False),
+    ("Partner", None, False),
+    ("Funder", None, False),
+    ("Data provider", None, False),
+    ("Technology supplier", None, False),
+    ("Evaluator", 1, False),
 ]
-LEAD_ROLE = "Lead"
 
 
 def create_board(name: str) -> Board:
@@ -43,8 +42,8 @@ def create_board(name: str) -> Board:
         GrandChallenge(name=gc, position=i) for i, gc in enumerate(GRAND_CHALLENGES)
     ]
     new_board.role_types = [
-        RoleType(name=role, position=i, max_holders=limit, is_lead=role == LEAD_ROLE)
-        for i, (role, limit) in enumerate(ROLE_TYPES)
+        RoleType(name=role, position=i, max_holders=limit, is_lead=leads)
+        for i, (role, limit, leads) in enumerate(ROLE_TYPES)
     ]
     db.session.add(new_board)
     db.session.flush()

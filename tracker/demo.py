@@ -78,6 +78,7 @@ def seed() -> Board:
     stage = {s.name: s.id for s in demo.stages}
     challenge = {g.name: g.id for g in demo.grand_challenges}
     role = {r.name: r.id for r in demo.role_types}
+    lead = next(r.id for r in demo.role_types if r.is_lead)
     envoy = users["envoy"]
 
     video = board.propose(
@@ -118,7 +119,7 @@ def seed() -> Board:
             "barriers": "Information governance agreements between agencies.",
         },
     ).value
-    board.claim(envoy, video.id, role["Lead"], orgs["Hertfordshire County Council"].id)
+    board.claim(envoy, video.id, lead, orgs["Hertfordshire County Council"].id)
     board.claim(envoy, video.id, role["Partner"], orgs["Hertfordshire Constabulary"].id)
     board.claim(
         envoy,
