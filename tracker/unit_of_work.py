@@ -10,6 +10,7 @@ fails publishes nothing and runs nothing. Nothing else in the code calls
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from flask import Flask, current_app
@@ -17,14 +18,18 @@ from flask import Flask, current_app
 from tracker import events as event_log
 from tracker.extensions import db
 from tracker.models import Event
+from tracker.operations import Change
 
 PUBLISHER = "tracker.publisher"
+SOCKET_ENDER = "tracker.socket_ender"
 Publisher = Callable[[list[dict[str, Any]]], None]
 
 
-def set_publisher(app: Flask, publisher: Publisher) -> None:
-    """Where committed events go (one per app): `publisher(envelopes)`."""
+def set_publisher(app: Flask, publisher: Publisher, end_sockets: Callable[[int], None]) -> None:
+    """Where committed events go (one per app): `publisher(envelopes)`; and how the open
+    sockets of a user who just lost access are ended: `end_sockets(user_id)`."""
     app.extensions[PUBLISHER] = publisher
+    app.extensions[SOCKET_ENDER] = end_sockets
 
 
 def commit(*events: Event | None, then: Iterable[Callable[[], None]] = ()) -> None:
@@ -37,3 +42,15 @@ def commit(*events: Event | None, then: Iterable[Callable[[], None]] = ()) -> No
         publisher(envelopes)
     for step in then:
         step()
+
+
+def commit_change(change: Change[Any]) -> None:
+    """End an operation's unit of work: commit, publish its event, then end the sockets of
+    everyone it cut off (`Change.end_sockets_of`)."""
+    end_sockets = current_app.extensions.get(SOCKET_ENDER)
+    commit(
+        change.event,
+        then=[partial(end_sockets, user_id) for user_id in change.end_sockets_of]
+        if end_sockets is not None
+        else [],
+    )

@@ -4,8 +4,8 @@ person's own account pages (tokens, sign out everywhere, setting a password from
 The operations are plain functions taking the actor (`organisations`, `people`, `boards` with
 `board_items`, `tokens`, `links`); each checks the policy, changes rows, writes an audit entry
 in the same transaction and never commits. The pages in `views/`, one module per area, are
-thin entry points over them, ending each unit of work with `common.carry_out` (or
-`common.commit`).
+thin entry points over them, ending each unit of work with `tracker.web.outcomes.carry_out`
+(or `unit_of_work.commit_change`).
 """
 
 from __future__ import annotations

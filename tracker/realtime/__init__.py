@@ -41,7 +41,7 @@ def init_app(app: Flask) -> None:
     bind Socket.IO to it, and put the socket gate in front of Engine.IO."""
     queue = app.config.get("MESSAGE_QUEUE") or None
     app.extensions[REGISTRY] = Registry(RedisSequencer(queue) if queue else LocalSequencer())
-    unit_of_work.set_publisher(app, publish)
+    unit_of_work.set_publisher(app, publish, end_user_sockets)
     origins = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or None  # None: same origin only
     # Flask-SocketIO keeps the options of an earlier init_app (another app in the same
     # process, as in tests): a queue manager from it must not outlive that app.

@@ -11,10 +11,10 @@ own account pages (`account_bp`, under /account), one module per area:
     account         your own tokens, signing out everywhere, setting a password from a link
 
 The pages are thin entry points over the operations beside this package (`organisations`,
-`people`, `boards`, `tokens`, `links`). Each POST checks its form, then hands the operation to
-`common.carry_out`, which commits and says what happened, or rolls back and shows why: each
-reason next to its field and in the error summary (422, or 409 for a conflict), or as a
-message for actions that have no fields.
+`people`, `boards`, `tokens`, `links`). Each POST checks its form, then hands the operation
+to `tracker.web.outcomes.carry_out`, which commits and says what happened, or rolls back and
+shows why: each reason next to its field and in the error summary (422, or 409 for a
+conflict), or as a message for actions that have no fields.
 
 This module makes the blueprints and holds what every page shares; it imports none of the
 area modules. `tracker.admin.init_app` imports them, which registers their routes.

@@ -7,16 +7,16 @@ from flask import flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required, logout_user
 
-from tracker import accounts, realtime
+from tracker import accounts, realtime, unit_of_work
 from tracker.accounts import actor
 from tracker.admin import links, tokens
-from tracker.admin.common import carry_out, commit, flash_done, invalid_form_status
 from tracker.admin.forms import SetPasswordForm, TokenForm
 from tracker.admin.views import account_bp as bp
 from tracker.admin.views import form_expired
 from tracker.models import User
 from tracker.operations import Change
 from tracker.web.forms import ActionForm
+from tracker.web.outcomes import carry_out, flash_done, invalid_form_status
 
 
 def _account_page(form: TokenForm | None = None) -> str:
@@ -66,7 +66,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
         return form_expired(url_for("account.index"))
     done = tokens.revoke(actor(), token_id)  # someone else's token: 403 unless an admin
     name = done.value.name
-    commit(done)
+    unit_of_work.commit_change(done)
     flash_done(
         done,
         f"Revoked the token “{name}”: it stopped working now.",
@@ -81,7 +81,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
     """End all your login sessions, on every device and browser, this one too."""
     if not ActionForm().validate_on_submit():
         return form_expired(url_for("account.index"))
-    commit(tokens.sign_out_everywhere(actor()))
+    unit_of_work.commit_change(tokens.sign_out_everywhere(actor()))
     logout_user()
     session.clear()
     flash("You are signed out on every device and browser. Sign in again here.", "info")

@@ -11,7 +11,6 @@ from flask.typing import ResponseReturnValue
 
 from tracker.accounts import actor
 from tracker.admin import boards
-from tracker.admin.common import carry_out
 from tracker.admin.forms import LabelForm, RoleTypeForm, StageForm
 from tracker.admin.views import bp, form_expired
 from tracker.admin.views.boards import shape_change
@@ -19,6 +18,7 @@ from tracker.extensions import db
 from tracker.models import Board, GrandChallenge, RoleType, Stage, User
 from tracker.operations import Change
 from tracker.web.forms import ActionForm
+from tracker.web.outcomes import carry_out
 
 
 def _board_of(model: Any, item_id: int) -> int:

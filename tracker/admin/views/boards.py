@@ -13,13 +13,13 @@ from flask_wtf import FlaskForm
 
 from tracker.accounts import actor
 from tracker.admin import boards
-from tracker.admin.common import carry_out, invalid_form_status
 from tracker.admin.forms import BoardForm, LabelForm, NameForm, RoleTypeForm, StageForm
 from tracker.admin.views import bp
 from tracker.board import load_board
 from tracker.extensions import db
 from tracker.models import Board, Initiative
 from tracker.operations import Change
+from tracker.web.outcomes import carry_out, invalid_form_status
 
 
 @bp.route("/boards")

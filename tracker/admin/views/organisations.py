@@ -10,13 +10,13 @@ from flask.typing import ResponseReturnValue
 
 from tracker.accounts import actor
 from tracker.admin import organisations
-from tracker.admin.common import carry_out, invalid_form_status
 from tracker.admin.forms import NameForm
 from tracker.admin.views import bp, form_expired
 from tracker.extensions import db
 from tracker.models import Organisation, User
 from tracker.operations import Change
 from tracker.web.forms import ActionForm
+from tracker.web.outcomes import carry_out, invalid_form_status
 
 
 def _organisations_page(

@@ -12,7 +12,6 @@ from sqlalchemy import orm
 
 from tracker.accounts import actor
 from tracker.admin import mail, people, tokens
-from tracker.admin.common import carry_out, invalid_form_status
 from tracker.admin.forms import InviteForm, PersonForm
 from tracker.admin.links import VALID_FOR
 from tracker.admin.people import IssuedLink
@@ -21,6 +20,7 @@ from tracker.extensions import db
 from tracker.models import AuditEntry, Organisation, User
 from tracker.operations import Change
 from tracker.web.forms import ActionForm, options
+from tracker.web.outcomes import carry_out, invalid_form_status
 
 
 def _active_organisation_choices() -> list[Any]:

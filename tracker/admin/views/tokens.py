@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from tracker import unit_of_work
 from tracker.accounts import actor
 from tracker.admin import tokens
-from tracker.admin.common import commit, flash_done
 from tracker.admin.views import bp, form_expired
 from tracker.extensions import db
 from tracker.models import ApiToken
 from tracker.web.forms import ActionForm
+from tracker.web.outcomes import flash_done
 
 
 @bp.route("/tokens")
@@ -39,7 +40,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
         return form_expired(back)
     done = tokens.revoke(actor(), token_id)
     owner, name = done.value.user.name, done.value.name
-    commit(done)
+    unit_of_work.commit_change(done)
     flash_done(
         done,
         f"Revoked {owner}'s token “{name}”: it stopped working now.",

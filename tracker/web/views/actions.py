@@ -5,6 +5,9 @@ the outcome in a flash message on the page it came from."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sqlalchemy as sa
 from flask import (
     abort,
@@ -21,7 +24,7 @@ from tracker.accounts import actor
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import Claim, Organisation
-from tracker.unit_of_work import commit
+from tracker.operations import Change
 from tracker.web import bp
 from tracker.web.forms import (
     ActionForm,
@@ -32,11 +35,40 @@ from tracker.web.forms import (
     options,
     refusal,
 )
+from tracker.web.outcomes import Saying, carry_out
 from tracker.web.views.signin import safe_next
 
 
 def _back(default: str) -> str:
     return safe_next(request.form.get("next")) or default
+
+
+def _act(
+    operation: Callable[[], Change[Any]],
+    back: str,
+    message: Saying[Any],
+    *,
+    done_at: str | None = None,
+    error_pages: tuple[int, ...] = (403,),
+) -> ResponseReturnValue:
+    """Run an action's operation (`carry_out`): done, say `message` on the page at `done_at`
+    (default `back`); refused, say why on the page at `back`, except for the statuses in
+    `error_pages` (not allowed; for some actions, no such initiative), which get the error
+    page."""
+
+    def refused(error: DomainError) -> ResponseReturnValue:
+        if error.status in error_pages:
+            raise error
+        flash(_friendly(error), "error")
+        return redirect(back)
+
+    return carry_out(
+        operation,
+        answer=lambda _done: redirect(done_at or back),
+        refused=refused,
+        message=message,
+        flash_unplaced=False,
+    )
 
 
 @bp.route("/initiatives/<int:initiative_id>/move", methods=["POST"])
@@ -50,20 +82,20 @@ def move_action(initiative_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(refusal(form, "Choose a stage to move to."), "error")
         return redirect(back)
-    try:
-        change = board.move(
-            actor(), initiative_id, form.version.data, form.stage_id.data, form.position.data
-        )
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 403:
-            raise
-        flash(_friendly(error), "error")
-        return redirect(back)
-    commit(change.event)
     stage = next(s.name for s in the_board.stages if s.id == form.stage_id.data)
-    flash(f"Moved “{initiative.title}” to {stage}.", "success")
-    return redirect(back + f"#initiative-{initiative_id}" if "#" not in back else back)
+    return _act(
+        lambda: board.move(
+            actor(), initiative_id, form.version.data, form.stage_id.data, form.position.data
+        ),
+        back,
+        f"Moved “{initiative.title}” to {stage}.",
+        done_at=back + f"#initiative-{initiative_id}" if "#" not in back else back,
+    )
+
+
+def _said(done: Change[Any], name: str) -> Any:
+    """A value of the event an action recorded (a role's or organisation's name)."""
+    return (done.event.data if done.event else {}).get(name)
 
 
 def _friendly(error: DomainError) -> str:
@@ -88,18 +120,11 @@ def claim_action(initiative_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(refusal(form, "Choose a role and an organisation you can act for."), "error")
         return redirect(back)
-    try:
-        change = board.claim(user, initiative_id, form.role_type_id.data, form.organisation_id.data)
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 403:
-            raise
-        flash(error.message, "error")
-        return redirect(back)
-    data = change.event.data if change.event else {}
-    commit(change.event)
-    flash(f"{data.get('organisation')} now holds {data.get('role')}.", "success")
-    return redirect(back)
+    return _act(
+        lambda: board.claim(user, initiative_id, form.role_type_id.data, form.organisation_id.data),
+        back,
+        lambda done: f"{_said(done, 'organisation')} now holds {_said(done, 'role')}.",
+    )
 
 
 @bp.route("/claims/<int:claim_id>/release", methods=["POST"])
@@ -114,11 +139,12 @@ def release_action(claim_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(back)
-    change = board.release(actor(), claim_id)
-    data = change.event.data if change.event else {}
-    commit(change.event)
-    flash(f"{data.get('organisation')} released {data.get('role')}.", "success")
-    return redirect(back)
+    return _act(
+        lambda: board.release(actor(), claim_id),
+        back,
+        lambda done: f"{_said(done, 'organisation')} released {_said(done, 'role')}.",
+        error_pages=(403, 404),
+    )
 
 
 @bp.route("/initiatives/<int:initiative_id>/comments", methods=["POST"])
@@ -135,17 +161,13 @@ def comment_action(initiative_id: int) -> ResponseReturnValue:
             "error",
         )
         return redirect(back)
-    try:
-        change = board.add_comment(actor(), initiative_id, form.body.data)
-    except DomainError as error:
-        db.session.rollback()
-        if error.status in (403, 404):
-            raise
-        flash(error.message, "error")
-        return redirect(back)
-    commit(change.event)
-    flash("Note added.", "success")
-    return redirect(back + "#comments")
+    return _act(
+        lambda: board.add_comment(actor(), initiative_id, form.body.data),
+        back,
+        "Note added.",
+        done_at=back + "#comments",
+        error_pages=(403, 404),
+    )
 
 
 @bp.route("/initiatives/<int:initiative_id>/archive", methods=["POST"])
@@ -157,14 +179,9 @@ def archive_action(initiative_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(refusal(form, "Reload the page and try again."), "error")
         return redirect(back)
-    try:
-        change = board.archive(actor(), initiative_id, form.version.data, archived)
-    except DomainError as error:
-        db.session.rollback()
-        if error.status in (403, 404):
-            raise
-        flash(_friendly(error), "error")
-        return redirect(back)
-    commit(change.event)
-    flash("Initiative archived." if archived else "Initiative restored.", "success")
-    return redirect(back)
+    return _act(
+        lambda: board.archive(actor(), initiative_id, form.version.data, archived),
+        back,
+        "Initiative archived." if archived else "Initiative restored.",
+        error_pages=(403, 404),
+    )
