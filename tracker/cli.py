@@ -15,6 +15,7 @@ from tracker.errors import ConfigurationError, DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import NAME_MAX, Board, User
 from tracker.operations import text_field
+from tracker.vocabulary import AccountRole
 
 # Ids as every other entry point bounds them: a larger one is a usage error (exit 2), never
 # an OverflowError from the database driver.
@@ -50,7 +51,7 @@ def main() -> None:
 @click.command("create-user")
 @click.argument("email")
 @click.option("--org", "organisation", required=True, help="Organisation name.")
-@click.option("--role", type=click.Choice(["admin", "envoy", "member", "viewer"]), required=True)
+@click.option("--role", type=click.Choice([r.value for r in AccountRole]), required=True)
 @click.option("--name", default=None, help="Display name (default: the e-mail's local part).")
 @click.option("--password", default=None, help="Prompted for (hidden) when not given.")
 @click.option(

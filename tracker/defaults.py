@@ -39,7 +39,7 @@ def create_board(name: str) -> Board:
         Stage(name=stage, position=i, wip_limit=limit) for i, (stage, limit) in enumerate(STAGES)
     ]
     new_board.grand_challenges = [
-        GrandChallenge(name=gc, position=i) for i, gc in enumerate(GRAND_CHALLENGES)
+        GrandChallenge(name=name, position=i) for i, name in enumerate(GRAND_CHALLENGES)
     ]
     new_board.role_types = [
         RoleType(name=role, position=i, max_holders=limit, is_lead=leads)

@@ -1,4 +1,4 @@
-"""Typed models. No queries, commits or `current_app` in here: rules live in `board.py`."""
+"""Typed models. No queries, commits or `current_app` in here: rules live in `tracker.board`."""
 
 from __future__ import annotations
 

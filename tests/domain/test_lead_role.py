@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_initiative, role_type
-from tracker import board as ops
+from tracker import board
 from tracker.admin import boards
 from tracker.extensions import db
 from tracker.models import RoleType
@@ -37,7 +37,9 @@ def led(request, the_board, users):
     initiative = make_initiative(the_board, users["envoy"], title="Cross-agency data sharing")
     lead = role_type(the_board, "Lead")
     steps = [
-        lambda: ops.claim(users["envoy"], initiative.id, lead.id, users["member"].organisation_id),
+        lambda: board.claim(
+            users["envoy"], initiative.id, lead.id, users["member"].organisation_id
+        ),
         lambda: boards.change_role_type(users["admin"], lead.id, "Lead partner", 1),
     ]
     if request.param == "claimed after the rename":

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 
 from tests.factories import make_initiative, role_type, stage
-from tracker import board as ops
+from tracker import board
 from tracker.extensions import db
 
 
@@ -37,8 +37,8 @@ def test_since_you_last_looked_counts_and_lists_changes_since_the_previous_visit
     assert FIRST_VISIT in first
     assert "Nothing has changed" not in first and NOTHING_NEW not in first
     with travel(start + timedelta(days=3)):
-        ops.move(users["envoy"], card.id, 1, stage(the_board, "Exploring"), 0)
-        ops.claim(
+        board.move(users["envoy"], card.id, 1, stage(the_board, "Exploring"), 0)
+        board.claim(
             users["envoy"],
             card.id,
             role_type(the_board, "Lead").id,
@@ -81,8 +81,8 @@ def test_since_you_last_looked_leaves_out_ones_own_changes(client, auth, the_boa
     with travel(start + timedelta(days=1)):
         # The envoy's own changes, then one by someone else.
         for i in range(3):
-            ops.edit(users["envoy"], card.id, 1 + i, {"summary": f"draft {i}"})
-        ops.add_comment(users["member"], card.id, "We can help")
+            board.edit(users["envoy"], card.id, 1 + i, {"summary": f"draft {i}"})
+        board.add_comment(users["member"], card.id, "We can help")
         db.session.commit()
     with travel(start + timedelta(days=2)):
         page = look(client, auth, users["envoy"], the_board.id)
@@ -90,7 +90,7 @@ def test_since_you_last_looked_leaves_out_ones_own_changes(client, auth, the_boa
     assert "added a progress note" in page
     assert "edited the summary" not in page
     with travel(start + timedelta(days=3)):
-        ops.edit(users["envoy"], card.id, 4, {"summary": "final"})
+        board.edit(users["envoy"], card.id, 4, {"summary": "final"})
         db.session.commit()
     with travel(start + timedelta(days=4)):
         page = look(client, auth, users["envoy"], the_board.id)
@@ -117,8 +117,8 @@ def test_board_as_of_a_date_shows_the_board_as_it_stood_then_read_only(
     with travel(datetime(2026, 11, 2, 10, 0, tzinfo=UTC)):
         card = make_initiative(the_board, users["envoy"], title="Cross-agency data sharing")
     with travel(datetime(2026, 11, 4, 10, 0, tzinfo=UTC)):
-        ops.move(users["envoy"], card.id, 1, stage(the_board, "Pilot"), 0)
-        ops.edit(users["envoy"], card.id, 2, {"title": "Renamed later"})
+        board.move(users["envoy"], card.id, 1, stage(the_board, "Pilot"), 0)
+        board.edit(users["envoy"], card.id, 2, {"title": "Renamed later"})
         db.session.commit()
     auth.login(users["viewer"])
     before = client.get(f"/boards/{the_board.id}?as_of=2026-11-01")
@@ -145,7 +145,7 @@ def test_history_names_every_field_saved_with_a_rag_change(the_board, users):
     from tracker.web.history import describe
 
     card = make_initiative(the_board, users["envoy"], title="Video companionship")
-    change = ops.edit(
+    change = board.edit(
         users["envoy"],
         card.id,
         1,

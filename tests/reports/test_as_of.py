@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import make_board, make_organisation
-from tracker import board as ops
+from tracker import board
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import Claim, Initiative
@@ -98,7 +98,7 @@ def apply(op: tuple[str, int, int, int], the_board, actor, organisations) -> Non
         the_board.role_types,
     )
     if kind == "propose" or not cards:
-        ops.propose(
+        board.propose(
             actor,
             the_board.id,
             {
@@ -111,7 +111,7 @@ def apply(op: tuple[str, int, int, int], the_board, actor, organisations) -> Non
         return
     card = cards[a % len(cards)]
     if kind == "edit":
-        ops.edit(
+        board.edit(
             actor,
             card.id,
             card.version,
@@ -119,9 +119,9 @@ def apply(op: tuple[str, int, int, int], the_board, actor, organisations) -> Non
         )
     elif kind == "rag":
         rag = ["red", "amber", "green", "not_set"][b % 4]
-        ops.edit(actor, card.id, card.version, {"rag": rag, "rag_reason": f"reason {c}"})
+        board.edit(actor, card.id, card.version, {"rag": rag, "rag_reason": f"reason {c}"})
     elif kind == "move":
-        ops.move(
+        board.move(
             actor,
             card.id,
             card.version,
@@ -130,19 +130,19 @@ def apply(op: tuple[str, int, int, int], the_board, actor, organisations) -> Non
             lanes[(a + c) % len(lanes)].id,
         )
     elif kind == "lane":
-        ops.edit(actor, card.id, card.version, {"grand_challenge_id": lanes[b % len(lanes)].id})
+        board.edit(actor, card.id, card.version, {"grand_challenge_id": lanes[b % len(lanes)].id})
     elif kind == "claim":
-        ops.claim(actor, card.id, roles[b % len(roles)].id, organisations[c % len(organisations)])
+        board.claim(actor, card.id, roles[b % len(roles)].id, organisations[c % len(organisations)])
     elif kind == "release":
         held = db.session.scalars(sa.select(Claim).where(Claim.initiative_id == card.id)).all()
         if held:
-            ops.release(actor, held[b % len(held)].id)
+            board.release(actor, held[b % len(held)].id)
     elif kind == "archive":
-        ops.archive(actor, card.id, card.version, True)
+        board.archive(actor, card.id, card.version, True)
     elif kind == "restore":
-        ops.archive(actor, card.id, card.version, False)
+        board.archive(actor, card.id, card.version, False)
     elif kind == "comment":
-        ops.add_comment(actor, card.id, f"note {b}")
+        board.add_comment(actor, card.id, f"note {b}")
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))

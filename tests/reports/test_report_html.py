@@ -19,7 +19,7 @@ import pytest
 import time_machine
 
 from tests.factories import make_organisation, role_type, stage
-from tracker import board as ops
+from tracker import board
 from tracker.extensions import db
 from tracker.reports import charts
 from tracker.reports import service as reports
@@ -104,7 +104,7 @@ def history(the_board, users):
     ids: dict[str, int] = {}
 
     def propose(title: str, **fields: Any) -> int:
-        change = ops.propose(
+        change = board.propose(
             envoy, the_board.id, {"title": title, "grand_challenge_id": gc, **fields}
         )
         db.session.commit()
@@ -121,30 +121,30 @@ def history(the_board, users):
     with at("2026-10-25T12:00:00"):
         ids["gone"] = propose("To be archived")
     with at("2026-11-01T23:30:00"):  # Sunday 23:30 GMT: the week before
-        ops.move(envoy, ids["video"], 1, stage(the_board, "Exploring"), 0)
+        board.move(envoy, ids["video"], 1, stage(the_board, "Exploring"), 0)
         db.session.commit()
     with at("2026-11-02T09:15:00"):
         ids["health"] = propose(
             "Smart health monitoring", next_step="Pilot plan", next_step_due="2026-11-08"
         )
     with at("2026-11-03T14:00:00"):
-        ops.claim(envoy, ids["video"], role_type(the_board, "Lead").id, council.id)
-        partner = ops.claim(envoy, ids["video"], role_type(the_board, "Partner").id, police.id)
+        board.claim(envoy, ids["video"], role_type(the_board, "Lead").id, council.id)
+        partner = board.claim(envoy, ids["video"], role_type(the_board, "Partner").id, police.id)
         db.session.commit()
     with at("2026-11-04T16:45:00"):
-        ops.edit(envoy, ids["health"], 1, {"rag": "amber", "rag_reason": "No funder yet"})
+        board.edit(envoy, ids["health"], 1, {"rag": "amber", "rag_reason": "No funder yet"})
         db.session.commit()
     with at("2026-11-05T11:00:00"):
-        ops.release(envoy, partner.value.id)
+        board.release(envoy, partner.value.id)
         db.session.commit()
     with at("2026-11-06T10:00:00"):
-        ops.move(envoy, ids["video"], 2, stage(the_board, "Detailed discussions"), 0)
+        board.move(envoy, ids["video"], 2, stage(the_board, "Detailed discussions"), 0)
         db.session.commit()
     with at("2026-11-08T23:30:00"):  # Sunday 23:30 GMT: still inside the week
-        ops.archive(envoy, ids["gone"], 1)
+        board.archive(envoy, ids["gone"], 1)
         db.session.commit()
     with at("2026-11-09T00:30:00"):  # Monday: the next week
-        ops.move(envoy, ids["health"], 2, stage(the_board, "Pilot"), 0)
+        board.move(envoy, ids["health"], 2, stage(the_board, "Pilot"), 0)
         db.session.commit()
     ids["envoy"] = envoy.name
     return ids
@@ -288,7 +288,7 @@ def test_standalone_report_for_a_past_week_is_reproducible(app, history, the_boa
     with app.test_request_context():
         first = to_html(reports.build(the_board.id, WEEK))
     with at("2026-11-20T12:00:00"):
-        ops.edit(
+        board.edit(
             users["envoy"], history["video"], 3, {"rag": "red", "rag_reason": "Partner withdrew"}
         )
         db.session.commit()
@@ -578,7 +578,7 @@ def test_page_has_no_inline_script_or_style(client, auth, history, the_board, us
 def test_user_text_is_escaped_in_tables_and_charts(app, the_board, users):
     hostile = '<img src=x onerror="alert(1)"> & =HYPERLINK("x")'
     with at("2026-11-03T10:00:00"):
-        ops.propose(
+        board.propose(
             users["envoy"],
             the_board.id,
             {"title": hostile, "grand_challenge_id": the_board.grand_challenges[0].id},

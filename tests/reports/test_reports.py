@@ -19,7 +19,7 @@ import time_machine
 
 from tests.conftest import AuthActions
 from tests.factories import make_organisation, role_type, stage
-from tracker import board as ops
+from tracker import board
 from tracker.extensions import db
 from tracker.reports import render
 from tracker.reports import service as reports
@@ -42,7 +42,7 @@ def history(the_board, users):
     ids = {}
 
     def propose(title: str, **fields):
-        change = ops.propose(
+        change = board.propose(
             envoy, the_board.id, {"title": title, "grand_challenge_id": gc, **fields}
         )
         db.session.commit()
@@ -55,29 +55,29 @@ def history(the_board, users):
     with at("2026-10-18T22:30:00"):  # Sunday 23:30 BST: the week before
         ids["video"] = propose("Video companionship", next_step_due="2026-12-01")
     with at("2026-10-18T23:30:00"):  # Monday 00:30 BST: inside the week
-        ops.move(envoy, ids["video"], 1, stage(the_board, "Exploring"), 0)
+        board.move(envoy, ids["video"], 1, stage(the_board, "Exploring"), 0)
         db.session.commit()
     with at("2026-10-20T10:00:00"):
         ids["health"] = propose(
             "Smart health monitoring", next_step="Pilot plan", next_step_due="2026-11-05"
         )
     with at("2026-10-21T12:00:00"):
-        ops.claim(envoy, ids["video"], role_type(the_board, "Lead").id, council.id)
-        partner = ops.claim(
+        board.claim(envoy, ids["video"], role_type(the_board, "Lead").id, council.id)
+        partner = board.claim(
             envoy, ids["video"], role_type(the_board, "Partner").id, users["member"].organisation_id
         )
         db.session.commit()
     with at("2026-10-22T15:45:00"):
-        ops.edit(envoy, ids["health"], 1, {"rag": "amber", "rag_reason": "No funder yet"})
+        board.edit(envoy, ids["health"], 1, {"rag": "amber", "rag_reason": "No funder yet"})
         db.session.commit()
     with at("2026-10-24T08:00:00"):
-        ops.release(envoy, partner.value.id)
+        board.release(envoy, partner.value.id)
         db.session.commit()
     with at("2026-10-25T23:30:00"):  # Sunday 23:30 GMT, after the clocks went back: inside
-        ops.archive(envoy, ids["parked"], 1)
+        board.archive(envoy, ids["parked"], 1)
         db.session.commit()
     with at("2026-10-26T00:30:00"):  # Monday 00:30 GMT: the next week
-        ops.move(envoy, ids["health"], 2, stage(the_board, "Pilot"), 0)
+        board.move(envoy, ids["health"], 2, stage(the_board, "Pilot"), 0)
         db.session.commit()
     return ids
 
@@ -200,8 +200,8 @@ def test_cumulative_flow_and_stage_durations(history, the_board):
 def test_a_past_week_reads_the_same_after_later_changes(history, the_board, users):
     first = render.to_json(build(the_board))
     with at("2026-11-20T10:00:00"):
-        ops.edit(users["envoy"], history["video"], 2, {"title": "Renamed later"})
-        ops.add_comment(users["envoy"], history["dormant"], "Woke up")
+        board.edit(users["envoy"], history["video"], 2, {"title": "Renamed later"})
+        board.add_comment(users["envoy"], history["dormant"], "Woke up")
         db.session.commit()
     assert render.to_json(build(the_board)) == first
     assert "Renamed later" in render.to_json(build(the_board, "2026-W47"))
@@ -292,7 +292,7 @@ def test_csv_shows_words_people_read(history, the_board):
 def test_csv_round_trips_accents_and_neutralises_formulas(history, the_board, users):
     with at("2026-10-23T09:00:00"):
         for title in ('=HYPERLINK("http://x")', "Café numérique", "-20% emissions"):
-            ops.propose(
+            board.propose(
                 users["envoy"],
                 the_board.id,
                 {"title": title, "grand_challenge_id": the_board.grand_challenges[0].id},
@@ -308,7 +308,7 @@ def test_csv_round_trips_accents_and_neutralises_formulas(history, the_board, us
 def _propose_titles(the_board, users, titles):
     with at("2026-10-23T09:00:00"):
         for title in titles:
-            ops.propose(
+            board.propose(
                 users["envoy"],
                 the_board.id,
                 {"title": title, "grand_challenge_id": the_board.grand_challenges[0].id},
@@ -495,7 +495,7 @@ def control_characters(the_board, users):
     lead = role_type(the_board, "Lead")
     first, second = the_board.stages[0], the_board.stages[1]
     with at("2026-10-20T10:00:00"):
-        initiative = ops.propose(
+        initiative = board.propose(
             actor,
             the_board.id,
             {"title": "Clean title", "grand_challenge_id": the_board.grand_challenges[0].id},
@@ -516,7 +516,7 @@ def control_characters(the_board, users):
 
     append(
         "2026-10-20T11:00:00",
-        ops.INITIATIVE_EDITED,
+        board.INITIATIVE_EDITED,
         {
             "changes": {
                 "title": {"from": "Clean title", "to": f"Title {dirty}"},
@@ -528,7 +528,7 @@ def control_characters(the_board, users):
     )
     append(
         "2026-10-21T11:00:00",
-        ops.RAG_CHANGED,
+        board.RAG_CHANGED,
         {
             "changes": {
                 "rag": {"from": "not_set", "to": "red"},
@@ -540,7 +540,7 @@ def control_characters(the_board, users):
     for claim_id, role_id, role in ((9001, lead.id, "Lead"), (9002, lead.id, f"Role {dirty}")):
         append(
             "2026-10-22T11:00:00",
-            ops.ROLE_CLAIMED,
+            board.ROLE_CLAIMED,
             {
                 "claim_id": claim_id,
                 "role_type_id": role_id,
@@ -552,7 +552,7 @@ def control_characters(the_board, users):
         )
     append(
         "2026-10-23T11:00:00",
-        ops.INITIATIVE_MOVED,
+        board.INITIATIVE_MOVED,
         {
             "from": {
                 "stage_id": first.id,
@@ -699,7 +699,7 @@ def test_xlsx_of_a_week_whose_title_held_a_bell_character_renders_after_the_edit
     from tests.factories import make_token
 
     with at("2026-10-20T10:00:00"):
-        change = ops.propose(
+        change = board.propose(
             users["envoy"],
             the_board.id,
             {"title": "ab", "grand_challenge_id": the_board.grand_challenges[0].id},
@@ -709,7 +709,7 @@ def test_xlsx_of_a_week_whose_title_held_a_bell_character_renders_after_the_edit
         change.event.data = {"initiative": {**change.event.data["initiative"], "title": "a\u0007b"}}
         db.session.commit()
     with at("2026-10-21T10:00:00"):
-        ops.edit(users["envoy"], initiative.id, 1, {"title": "a b"})
+        board.edit(users["envoy"], initiative.id, 1, {"title": "a b"})
         db.session.commit()
     response = client.get(
         f"/api/v1/boards/{the_board.id}/reports/weekly?week=2026-W43&format=xlsx",
@@ -745,7 +745,7 @@ DUE = {
 @pytest.fixture
 def due_steps(the_board, users):
     for title, due in DUE.items():
-        ops.propose(
+        board.propose(
             users["envoy"],
             the_board.id,
             {
@@ -835,7 +835,7 @@ def test_running_week_counts_due_and_overdue_from_now_in_every_format(
 def test_finished_week_counts_due_and_overdue_from_its_sunday(client, the_board, users):
     with time_machine.travel(MONDAY, tick=False):
         for title, due in DUE.items():
-            ops.propose(
+            board.propose(
                 users["envoy"],
                 the_board.id,
                 {
@@ -1010,8 +1010,8 @@ def test_a_change_after_the_weeks_end_does_not_change_its_cached_report(
 ):
     token = _token(users)
     before = {fmt: _get(client, the_board.id, token, fmt).data for fmt in ("json", "xlsx")}
-    ops.edit(users["envoy"], history["video"], 2, {"title": "Renamed after the week"})
-    ops.add_comment(users["envoy"], history["dormant"], "Woke up")
+    board.edit(users["envoy"], history["video"], 2, {"title": "Renamed after the week"})
+    board.add_comment(users["envoy"], history["dormant"], "Woke up")
     db.session.commit()
     after = {fmt: _get(client, the_board.id, token, fmt).data for fmt in ("json", "xlsx")}
     assert after == before
@@ -1028,7 +1028,7 @@ def test_a_change_in_the_running_week_changes_its_report(client, the_board, user
     first = _get(client, the_board.id, token, "json", "2026-W49")
     assert _get(client, the_board.id, token, "json", "2026-W49").data == first.data
     assert builds == ["2026-W49"]
-    ops.propose(
+    board.propose(
         users["envoy"],
         the_board.id,
         {"title": "New this week", "grand_challenge_id": the_board.grand_challenges[0].id},
@@ -1044,7 +1044,7 @@ def test_a_running_weeks_report_is_measured_again_once_its_time_bucket_passes(
 ):
     token = _token(users)
     with time_machine.travel(MONDAY, tick=False):
-        ops.propose(
+        board.propose(
             users["envoy"],
             the_board.id,
             {"title": "Quiet", "grand_challenge_id": the_board.grand_challenges[0].id},

@@ -16,9 +16,7 @@ from tracker.models import (
     Stage,
 )
 from tracker.operations import int_field
-from tracker.vocabulary import (
-    Rag,
-)
+from tracker.vocabulary import RAG_VALUES, Rag
 
 EDITABLE_FIELDS = (
     "title",
@@ -37,7 +35,7 @@ MOVE_FIELDS = ("stage_id", "position", "grand_challenge_id")
 def rag_field(value: Any) -> str:
     if value is None:
         return Rag.NOT_SET.value
-    if not isinstance(value, str) or value not in {r.value for r in Rag}:
+    if not isinstance(value, str) or value not in RAG_VALUES:
         raise Invalid({"rag": "must be one of red, amber, green, not_set"})
     return value
 
@@ -50,12 +48,12 @@ def stage_on(board_id: int, stage_id: Any) -> Stage:
     return stage
 
 
-def challenge_on(board_id: int, challenge_id: Any) -> GrandChallenge:
-    challenge_id = int_field(challenge_id, "grand_challenge_id")
-    challenge = db.session.get(GrandChallenge, challenge_id)
-    if challenge is None or challenge.board_id != board_id:
+def grand_challenge_on(board_id: int, grand_challenge_id: Any) -> GrandChallenge:
+    grand_challenge_id = int_field(grand_challenge_id, "grand_challenge_id")
+    grand_challenge = db.session.get(GrandChallenge, grand_challenge_id)
+    if grand_challenge is None or grand_challenge.board_id != board_id:
         raise Invalid({"grand_challenge_id": "no such Grand Challenge on this board"})
-    return challenge
+    return grand_challenge
 
 
 def organisation_field(organisation_id: Any, field: str = "organisation_id") -> Organisation:

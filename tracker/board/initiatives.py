@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tracker import events, policy
 from tracker.board.fields import (
     EDITABLE_FIELDS,
-    challenge_on,
+    grand_challenge_on,
     json_value,
     organisation_field,
     rag_field,
@@ -69,7 +69,7 @@ def propose(actor: User, board_id: int, fields: dict[str, Any]) -> Change[Initia
     title = text_field(fields.get("title"), "title", max_len=TITLE_MAX, required=True)
     if fields.get("grand_challenge_id") is None:
         raise Invalid({"grand_challenge_id": "is required"})
-    challenge = challenge_on(board_id, fields["grand_challenge_id"])
+    grand_challenge = grand_challenge_on(board_id, fields["grand_challenge_id"])
     if fields.get("stage_id") is None:
         stage = db.session.scalars(
             sa.select(Stage).where(Stage.board_id == board_id).order_by(Stage.position)
@@ -96,9 +96,9 @@ def propose(actor: User, board_id: int, fields: dict[str, Any]) -> Change[Initia
         board_id=board_id,
         title=title,
         summary=text_field(fields.get("summary"), "summary", max_len=SUMMARY_MAX),
-        grand_challenge_id=challenge.id,
+        grand_challenge_id=grand_challenge.id,
         stage_id=stage.id,
-        position=len(cell_cards(board_id, stage.id, challenge.id, None)),
+        position=len(cell_cards(board_id, stage.id, grand_challenge.id, None)),
         rag=rag,
         rag_reason=rag_reason,
         next_step=text_field(fields.get("next_step"), "next_step", max_len=NEXT_STEP_MAX),
@@ -144,7 +144,7 @@ def _cleaned_edit(board_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         elif name == "next_step_due":
             clean[name] = date_field(value, name)
         elif name == "grand_challenge_id":
-            clean[name] = challenge_on(board_id, value).id
+            clean[name] = grand_challenge_on(board_id, value).id
     return clean
 
 
@@ -225,10 +225,10 @@ def move(
         "Only envoys, admins and organisations involved in this initiative can move it.",
     )
     stage = stage_on(initiative.board_id, stage_id)
-    challenge = (
+    grand_challenge = (
         initiative.grand_challenge
         if grand_challenge_id is None
-        else challenge_on(initiative.board_id, grand_challenge_id)
+        else grand_challenge_on(initiative.board_id, grand_challenge_id)
     )
     if position is not None:
         position = int_field(position, "position")
@@ -239,7 +239,7 @@ def move(
     check_version(
         initiative,
         version,
-        {"stage_id": stage.id, "grand_challenge_id": challenge.id, "position": position},
+        {"stage_id": stage.id, "grand_challenge_id": grand_challenge.id, "position": position},
     )
 
     before = {
@@ -248,7 +248,9 @@ def move(
         "grand_challenge_id": initiative.grand_challenge_id,
         "position": initiative.position,
     }
-    same_cell = initiative.stage_id == stage.id and initiative.grand_challenge_id == challenge.id
+    same_cell = (
+        initiative.stage_id == stage.id and initiative.grand_challenge_id == grand_challenge.id
+    )
     if not same_cell:
         renumber(
             cell_cards(
@@ -258,7 +260,7 @@ def move(
                 initiative.id,
             )
         )
-    target = cell_cards(initiative.board_id, stage.id, challenge.id, initiative.id)
+    target = cell_cards(initiative.board_id, stage.id, grand_challenge.id, initiative.id)
     index = len(target) if position is None else min(position, len(target))
     if same_cell and index == initiative.position:
         return Change(get_initiative(initiative_id, fresh=True), None)
@@ -268,7 +270,7 @@ def move(
             card.position = i
     values: dict[str, Any] = {
         "stage_id": stage.id,
-        "grand_challenge_id": challenge.id,
+        "grand_challenge_id": grand_challenge.id,
         "position": index,
     }
     if stage.id != initiative.stage_id:
@@ -285,7 +287,7 @@ def move(
             "to": {
                 "stage_id": stage.id,
                 "stage": stage.name,
-                "grand_challenge_id": challenge.id,
+                "grand_challenge_id": grand_challenge.id,
                 "position": index,
             },
             "version": initiative.version,

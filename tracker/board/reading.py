@@ -50,7 +50,7 @@ def locked_initiative(initiative_id: int) -> Initiative:
 
 
 def cell_cards(
-    board_id: int, stage_id: int, challenge_id: int, exclude: int | None
+    board_id: int, stage_id: int, grand_challenge_id: int, exclude: int | None
 ) -> list[Initiative]:
     """Live initiatives in one stage × Grand Challenge cell, in display order."""
     query = (
@@ -58,7 +58,7 @@ def cell_cards(
         .where(
             Initiative.board_id == board_id,
             Initiative.stage_id == stage_id,
-            Initiative.grand_challenge_id == challenge_id,
+            Initiative.grand_challenge_id == grand_challenge_id,
             Initiative.archived.is_(False),
         )
         .order_by(Initiative.position, Initiative.id)

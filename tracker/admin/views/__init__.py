@@ -28,6 +28,7 @@ from flask_login import current_user
 
 from tracker import policy
 from tracker.accounts import actor
+from tracker.web.forms import FORM_EXPIRED
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 account_bp = Blueprint("account", __name__, url_prefix="/account")
@@ -45,5 +46,5 @@ def _admins_only() -> ResponseReturnValue | None:
 
 def form_expired(back: str) -> ResponseReturnValue:
     """The answer to a button whose form token is missing or expired: say so, go `back`."""
-    flash("The form expired; please try again.", "error")
+    flash(FORM_EXPIRED, "error")
     return redirect(back)

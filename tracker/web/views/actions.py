@@ -27,6 +27,7 @@ from tracker.models import Claim, Organisation
 from tracker.operations import Change
 from tracker.web import bp
 from tracker.web.forms import (
+    FORM_EXPIRED,
     ActionForm,
     ArchiveForm,
     ClaimForm,
@@ -137,7 +138,7 @@ def release_action(claim_id: int) -> ResponseReturnValue:
     form = ActionForm()
     back = _back(url_for("web.initiative_page", initiative_id=initiative_id))
     if not form.validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(FORM_EXPIRED, "error")
         return redirect(back)
     return _act(
         lambda: board.release(actor(), claim_id),
@@ -155,9 +156,7 @@ def comment_action(initiative_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         problems = " ".join(form.body.errors)
         flash(
-            f"{form.body.label.text}: {problems}"
-            if problems
-            else "The form expired; please try again.",
+            f"{form.body.label.text}: {problems}" if problems else FORM_EXPIRED,
             "error",
         )
         return redirect(back)
