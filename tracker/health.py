@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, current_app, g, jsonify, render_template, re
 from flask.typing import ResponseReturnValue
 from flask_login import AnonymousUserMixin
 
-from tracker.errors import error_body
+from tracker.errors import API_PREFIX, error_body
 from tracker.extensions import db
 
 bp = Blueprint("health", __name__)
@@ -65,7 +65,7 @@ def _database_unavailable(error: Exception) -> ResponseReturnValue:
     db.session.rollback()
     current_app.logger.error("database unavailable: %s", _reason(error))
     message = "The database is unavailable at the moment; please try again shortly."
-    if request.path.startswith("/api/"):
+    if request.path.startswith(API_PREFIX + "/"):
         return (
             jsonify(error_body("database_unavailable", message)),
             503,

@@ -17,13 +17,12 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import flask
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from socketio import packet as socketio_packet
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
-from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter
 
 from tracker.errors import error_body
@@ -254,21 +253,6 @@ def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 
 # --- request size -------------------------------------------------------------------------
-
-
-def too_large() -> RequestEntityTooLarge:
-    """The 413 every entry point answers with (the API in its error shape, pages as a page).
-
-    From here on the request reads as bodiless: the page's own forms (the sign-out button in
-    every page's header) read the form, and reading it again would raise again."""
-    current = request._get_current_object()  # type: ignore[attr-defined]
-    current.__dict__.update(form=ImmutableMultiDict(), files=ImmutableMultiDict(), _cached_data=b"")
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit:
-        return RequestEntityTooLarge(
-            f"The request is too large: the tracker accepts at most {limit:,} bytes."
-        )
-    return RequestEntityTooLarge()
 
 
 class ChunkedBodyLimit:
