@@ -145,6 +145,8 @@ def _cleaned_edit(board_id: int, changes: dict[str, Any]) -> dict[str, Any]:
             clean[name] = date_field(value, name)
         elif name == "grand_challenge_id":
             clean[name] = grand_challenge_on(board_id, value).id
+        else:  # an editable field with no check here is not edited silently
+            raise Invalid({name: "cannot be edited"})
     return clean
 
 
