@@ -270,19 +270,27 @@ class ChunkedBodyLimit:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         limit = self.config.get("MAX_CONTENT_LENGTH")
-        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if limit and chunked:
-            stream, parts, size = environ["wsgi.input"], [], 0
-            while size <= limit:
-                data = stream.read(min(64 * 1024, limit + 1 - size))
-                if not data:
-                    break
-                parts.append(data)
-                size += len(data)
-            environ["wsgi.input"] = io.BytesIO(b"".join(parts))
-            environ["CONTENT_LENGTH"] = str(size)
-            del environ["HTTP_TRANSFER_ENCODING"]
+        if limit:
+            buffer_chunked_body(environ, limit)
         return self.wsgi_app(environ, start_response)
+
+
+def buffer_chunked_body(environ: dict[str, Any], limit: int) -> None:
+    """A body sent without a length (chunked) read up to one byte past `limit` (bytes) and
+    handed on with its length, so that what comes after sees a declared length it can check;
+    at most `limit + 1` bytes are held, the rest never read. Other bodies are left alone."""
+    if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return
+    stream, parts, size = environ["wsgi.input"], [], 0
+    while size <= limit:
+        data = stream.read(min(64 * 1024, limit + 1 - size))
+        if not data:
+            break
+        parts.append(data)
+        size += len(data)
+    environ["wsgi.input"] = io.BytesIO(b"".join(parts))
+    environ["CONTENT_LENGTH"] = str(size)
+    del environ["HTTP_TRANSFER_ENCODING"]
 
 
 # --- character set of forms and query strings ---------------------------------------------

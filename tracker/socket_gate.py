@@ -35,7 +35,6 @@ disconnect events:
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
@@ -50,6 +49,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from tracker.errors import error_body
+from tracker.limits import buffer_chunked_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -315,17 +315,7 @@ class SocketGate:
         sent without a length (chunked) is read up to one byte past the limit and handed on
         with its length, so Engine.IO reads exactly what was checked; a longer one is
         refused here, before Engine.IO (which would end the session on it) sees it."""
-        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            stream, parts, size = environ["wsgi.input"], [], 0
-            while size <= self.max_body:
-                data = stream.read(min(64 * 1024, self.max_body + 1 - size))
-                if not data:
-                    break
-                parts.append(data)
-                size += len(data)
-            environ["wsgi.input"] = io.BytesIO(b"".join(parts))
-            environ["CONTENT_LENGTH"] = str(size)
-            del environ["HTTP_TRANSFER_ENCODING"]
+        buffer_chunked_body(environ, self.max_body)
         try:
             return int(environ.get("CONTENT_LENGTH") or 0) > self.max_body
         except ValueError:

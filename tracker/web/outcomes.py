@@ -45,13 +45,7 @@ def carry_out(
         done = operation()
     except DomainError as error:
         db.session.rollback()
-        placed = False
-        if form is not None:
-            for name, reason in error.fields.items():
-                field = form._fields.get(name)
-                if field is not None:
-                    field.errors = [*field.errors, reason]
-                    placed = True
+        placed = form is not None and place_reasons(form, error)
         if not placed and flash_unplaced:
             flash(error.message, "error")
         return refused(error)
@@ -63,6 +57,18 @@ def carry_out(
     if said is not None:
         flash(said, "success" if done.changed else "info")
     return answer(done)
+
+
+def place_reasons(form: FlaskForm, error: DomainError) -> bool:
+    """Put each of a refusal's reasons on the form's field of that name; whether any field
+    took one."""
+    placed = False
+    for name, reason in error.fields.items():
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = [*field.errors, reason]
+            placed = True
+    return placed
 
 
 def flash_done(done: Change[Any], message: str, unchanged: str = "Nothing changed.") -> None:

@@ -34,6 +34,7 @@ from tracker.web.forms import (
     options,
 )
 from tracker.web.history import describe
+from tracker.web.outcomes import place_reasons
 from tracker.web.views.board import names_on
 
 
@@ -103,10 +104,9 @@ def _initiative_form(the_board: Board, user: User, **kwargs: Any) -> InitiativeF
 
 
 def _field_errors(form: InitiativeForm, error: DomainError) -> None:
-    for name, reason in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, reason]
+    """The reasons on their fields, and the message above the form (always: the page's
+    error summary reads from it)."""
+    place_reasons(form, error)
     flash(error.message, "error")
 
 
