@@ -191,7 +191,7 @@ class Server:
         self.stop()
 
 
-_RUN = ["run", "--host", "127.0.0.1", "--no-reload", "--no-debugger", "--with-threads"]
+_RUN = ["run", "--host", "127.0.0.1"]
 
 
 class TrackerServer(Server):

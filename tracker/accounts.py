@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_url, login_user, logout_user
 
 from tracker import unit_of_work
+from tracker.serving import off_event_loop
 from tracker.errors import ConfigurationError, Invalid
 from tracker.extensions import db, login_manager
 from tracker.models import LoginSession, Organisation, User, utcnow
@@ -295,7 +296,7 @@ def end_login_sessions(user_ids: Iterable[int], reason: str) -> None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return off_event_loop(_hasher.hash, password)
 
 
 def check_password_rules(password: str) -> None:
@@ -308,7 +309,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
-        _hasher.verify(stored, password)
+        off_event_loop(_hasher.verify, stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from tracker import accounts, api_tokens, demo, limits, text, unit_of_work
+from tracker import ROOT, accounts, api_tokens, demo, limits, text, unit_of_work
 from tracker.errors import ConfigurationError, DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import NAME_MAX, Board, User
@@ -46,6 +47,40 @@ def _create_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app)
 def main() -> None:
     """Initiative Tracker: run the server, upgrade the database, manage accounts, export."""
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Werkzeug's development server, with the reloader and debugger (never in production).",
+)
+def run_command(host: str, port: int, debug: bool) -> None:
+    """Serve the app as production does: gunicorn with one gevent worker, configured by
+    deploy/gunicorn.conf.py (the worker monkey-patches before it loads the app)."""
+    app = _create_app()  # a configuration error is reported here, not by a failing worker
+    if debug:
+        from tracker.extensions import socketio
+
+        socketio.run(app, host=host, port=port, debug=True, allow_unsafe_werkzeug=True)
+        return
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(ROOT / "deploy" / "gunicorn.conf.py"),
+        "--bind",
+        f"{host}:{port}",
+        "--chdir",
+        str(ROOT),
+        "wsgi:app",
+    ]
+    sys.stdout.flush()
+    # The gunicorn master replaces this process: signals (Ctrl-C, SIGTERM) reach it directly.
+    os.execv(sys.executable, command)
 
 
 @click.command("create-user")

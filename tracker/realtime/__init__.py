@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Flask, session
 
-from tracker import accounts, limits, unit_of_work
+from tracker import accounts, limits, serving, unit_of_work
 from tracker.extensions import socketio
 
 # Importing the handlers registers them on `socketio`, before `init_app` binds it to an app.
@@ -48,7 +48,8 @@ def init_app(app: Flask) -> None:
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
-        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+        # gevent under gunicorn's gevent worker (production, `tracker run`), else threads.
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or serving.async_mode(),
         cors_allowed_origins=origins,
         # Clients send small commands; nothing legitimate comes near this.
         max_http_buffer_size=app.config.get("SOCKETIO_MAX_MESSAGE_BYTES", 16 * 1024),
