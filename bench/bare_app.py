@@ -1,7 +1,7 @@
-"""The bare stack: Flask-SocketIO in the tracker's async mode ('threading', simple-websocket),
-served the same way (`flask run --with-threads`), with none of the tracker on top.
+"""The bare stack: Flask-SocketIO in the tracker's async mode (gevent, simple-websocket),
+served the same way (gunicorn with deploy/gunicorn.conf.py), with none of the tracker on top.
 
-    BENCH_PAYLOAD_BYTES=420 flask --app bench.bare_app run --no-reload --with-threads
+    BENCH_PAYLOAD_BYTES=420 gunicorn -c deploy/gunicorn.conf.py -b 127.0.0.1:5001 bench.bare_app:app
 
 Viewers `join` board 1's room as they do on the tracker. `POST /api/v1/initiatives/<id>/move`
 with `{"version": v}` only emits a fixed payload of BENCH_PAYLOAD_BYTES bytes (as JSON) to that
@@ -19,12 +19,14 @@ from typing import Any
 from flask import Flask, request
 from flask_socketio import SocketIO, join_room
 
+from tracker.serving import async_mode
+
 ROOM = "board:1"
 
 app = Flask(__name__)
 socketio = SocketIO(
     app,
-    async_mode="threading",
+    async_mode=async_mode(),
     manage_session=False,
     logger=False,
     engineio_logger=False,

@@ -42,14 +42,23 @@ def raise_fd_limit() -> None:
 
 
 def memory_kb(pid: int) -> dict[str, int]:
-    """VmRSS, VmHWM (peak RSS) in kB and the thread count, from /proc."""
-    found: dict[str, int] = {}
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM", "Threads"):
-                found[name] = int(value.split()[0])
+    """VmRSS, VmHWM (peak RSS) in kB and the thread count, from /proc: summed over the
+    process and its children (a gunicorn server is a master and its worker)."""
+    found: dict[str, int] = {"VmRSS": 0, "VmHWM": 0, "Threads": 0}
+    for each in [pid, *_children(pid)]:
+        with open(f"/proc/{each}/status") as status:
+            for line in status:
+                name, _, value = line.partition(":")
+                if name in found:
+                    found[name] += int(value.split()[0])
     return found
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found + [grandchild for child in found for grandchild in _children(child)]
 
 
 def _clean_env() -> dict[str, str]:
@@ -166,7 +175,8 @@ class Server:
             return
         PROFILE_DIR.mkdir(parents=True, exist_ok=True)
         output = PROFILE_DIR / f"{self.name}-{time.strftime('%H%M%S')}-{self.port}.txt"
-        command = [spy, "record", "--pid", str(self.pid), "--format", "raw", "--rate", "100"]
+        command = [spy, "record", "--pid", str(self.pid), "--subprocesses", "--format", "raw"]
+        command += ["--rate", "100"]
         self.spy = subprocess.Popen(
             [*command, "--nonblocking", "--output", str(output)],
             stdout=subprocess.DEVNULL,
@@ -217,7 +227,8 @@ class TrackerServer(Server):
 
 
 class BareServer(Server):
-    """`flask run` of bench/bare_app.py: the same server and async mode, nothing on top."""
+    """bench/bare_app.py served as the tracker is (gunicorn, deploy/gunicorn.conf.py: one
+    gevent worker), with nothing on top."""
 
     name = "bare"
 
@@ -226,7 +237,9 @@ class BareServer(Server):
         self.payload_bytes = payload_bytes
 
     def command(self) -> list[str]:
-        return [str(BIN / "flask"), "--app", "bench.bare_app", *_RUN, "--port", str(self.port)]
+        config = str(ROOT / "deploy" / "gunicorn.conf.py")
+        bind = f"127.0.0.1:{self.port}"
+        return [str(BIN / "gunicorn"), "--config", config, "--bind", bind, "bench.bare_app:app"]
 
     def env(self) -> dict[str, str]:
         return {**super().env(), "BENCH_PAYLOAD_BYTES": str(self.payload_bytes)}
