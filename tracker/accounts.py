@@ -25,10 +25,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_url, login_user, logout_user
 
 from tracker import unit_of_work
-from tracker.serving import off_event_loop
 from tracker.errors import ConfigurationError, Invalid
 from tracker.extensions import db, login_manager
 from tracker.models import LoginSession, Organisation, User, utcnow
+from tracker.serving import off_event_loop
 from tracker.vocabulary import AccountRole
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
