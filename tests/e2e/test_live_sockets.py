@@ -67,7 +67,7 @@ class Server:
             try:
                 if requests.get(self.url + "/login", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or not answered yet (booting)
                 time.sleep(0.05)
         raise RuntimeError(self.log.read_text())
 
