@@ -25,6 +25,7 @@ from tracker.reports.printable import printable
 from tracker.reports.shapes import WeeklyReport
 from tracker.reports.week import Week
 from tracker.reports.weekly import weekly_report
+from tracker.serving import off_event_loop
 
 FORMATS = ("json", "csv", "xlsx", "html")
 MEDIA_TYPES = {
@@ -134,7 +135,11 @@ def _render(report: WeeklyReport, fmt: str) -> bytes:
     # never renders a file (a worker serving pages, most `tracker` commands) should not pay.
     from tracker.reports import render
 
-    return render.render_bytes(report, fmt)
+    if fmt == "html":  # a page template: needs this request's context
+        return render.render_bytes(report, fmt)
+    # CSV, JSON and XLSX are plain computation (an XLSX of 1,000 initiatives takes most of a
+    # second): under gevent, on a thread, so the open sockets are served meanwhile.
+    return off_event_loop(render.render_bytes, report, fmt)
 
 
 @dataclass(frozen=True)
