@@ -28,14 +28,13 @@ def test_a_viewer_on_each_node_sees_the_same_presence_list_within_two_seconds(
     node1, node2 = cluster.nodes
     since = api(node1).last_seq()
     on_one = viewers(node1, "racer2", since)
-    joined = time.monotonic()
-    on_two = viewers(node2, "racer3", since)
+    on_two = viewers(node2, "racer3", since)  # returns once its join is acknowledged
 
+    # From that moment, two seconds for both lists to name both viewers.
     both = {racer(2), racer(3)}
     assert wait_until(lambda: both <= on_one.sees() and both <= on_two.sees(), 2.0), (
         f"node 1 sees {on_one.sees()}, node 2 sees {on_two.sees()}"
     )
-    assert time.monotonic() - joined < 2.0
     assert on_one.sees() == on_two.sees()
 
     on_two.close()
