@@ -26,9 +26,8 @@ def create_token(user: User, name: str = "personal token") -> str:
     return token
 
 
-def valid_token_digests(tokens: list[str]) -> set[str]:
-    """Which of these tokens are still unrevoked (one query for many)."""
-    digests = {token_digest(t) for t in tokens}
+def unrevoked(digests: set[str]) -> set[str]:
+    """Which of these token digests (`token_digest`) are still unrevoked (one query)."""
     return set(
         db.session.scalars(
             sa.select(ApiToken.token_hash).where(
@@ -38,12 +37,13 @@ def valid_token_digests(tokens: list[str]) -> set[str]:
     )
 
 
-def token_is_valid(token: str, user_id: int) -> bool:
-    """Whether a token still belongs, unrevoked, to this user (sockets re-check on events)."""
+def digest_is_valid(digest: str, user_id: int) -> bool:
+    """Whether the token of this digest still belongs, unrevoked, to this user (sockets
+    re-check on events)."""
     return (
         db.session.scalar(
             sa.select(ApiToken.id).where(
-                ApiToken.token_hash == token_digest(token),
+                ApiToken.token_hash == digest,
                 ApiToken.user_id == user_id,
                 ApiToken.revoked_at.is_(None),
             )

@@ -29,6 +29,17 @@ def async_mode() -> str:
     return "gevent" if gevent_active() else "threading"
 
 
+def cooperate() -> None:
+    """Let other greenlets run for a moment, when serving with gevent: a long computation on
+    the event loop calls it every few milliseconds of work. Nothing otherwise."""
+    if gevent_active():
+        import gevent
+
+        # Not sleep(0), which may run the other ready greenlets without polling the
+        # sockets: a positive wait goes round the event loop once.
+        gevent.sleep(0.000001)
+
+
 def off_event_loop(function: Callable[..., T], *args: object) -> T:
     """`function(*args)`, in gevent's thread pool when serving with gevent (the calling
     greenlet waits; the others run); directly otherwise. Exceptions propagate."""

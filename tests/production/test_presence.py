@@ -64,8 +64,8 @@ def test_the_shared_roster_forgets_a_node_that_stops_saying_it_is_alive(cluster:
     board = 987_654  # a board nobody watches: only this test's entries
     alive = RedisRoster(cluster.redis.url, "alive-node", ttl=1)
     dying = RedisRoster(cluster.redis.url, "dying-node", ttl=1)
-    mine = Connection("sid-a", 1, "Ada", "Council", None, "t", boards={board})
-    theirs = Connection("sid-b", 2, "Ben", "Police", None, "t", boards={board})
+    mine = Connection("sid-a", 1, "Ada", "Council", None, "digest-a", boards={board})
+    theirs = Connection("sid-b", 2, "Ben", "Police", None, "digest-b", boards={board})
     theirs.editing[board] = 42
     alive.refresh({board: [mine]})
     dying.refresh({board: [theirs]})

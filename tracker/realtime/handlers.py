@@ -63,7 +63,7 @@ def on_connect(auth: Any = None) -> None:
         name=user.name,
         organisation=user.organisation.name,
         login_session=login_session,
-        token=token,
+        token_digest=api_tokens.token_digest(token) if token else None,
         checked_at=time.time(),
     )
     registry = current_registry()

@@ -34,8 +34,8 @@ def still_allowed(conn: Connection) -> bool:
     user = db.session.get(User, conn.user_id, populate_existing=True)
     if user is None or not user.is_active:
         return False
-    if conn.token is not None:
-        return api_tokens.token_is_valid(conn.token, user.id)
+    if conn.token_digest is not None:
+        return api_tokens.digest_is_valid(conn.token_digest, user.id)
     key = conn.login_session
     return key is not None and key in accounts.valid_login_sessions([key])
 
@@ -55,10 +55,11 @@ def drop_revoked_viewers(board_id: int) -> None:
         .where(User.id.in_({c.user_id for c in viewers}))
     ).all()
     state = {row.id: row for row in rows}
-    tokens = [c.token for c in viewers if c.token is not None]
-    live_tokens = api_tokens.valid_token_digests(tokens) if tokens else set()
+    # Each distinct token and login session once, however many sockets share it.
+    digests = {c.token_digest for c in viewers if c.token_digest is not None}
+    live_tokens = api_tokens.unrevoked(digests) if digests else set()
     live_sessions = accounts.valid_login_sessions(
-        c.login_session for c in viewers if c.token is None and c.login_session
+        {c.login_session for c in viewers if c.token_digest is None and c.login_session}
     )
     for conn in viewers:
         row = state.get(conn.user_id)
@@ -66,8 +67,8 @@ def drop_revoked_viewers(board_id: int) -> None:
             row is None
             or not row.active
             or not row.org
-            or (conn.token is None and conn.login_session not in live_sessions)
-            or (conn.token is not None and api_tokens.token_digest(conn.token) not in live_tokens)
+            or (conn.token_digest is None and conn.login_session not in live_sessions)
+            or (conn.token_digest is not None and conn.token_digest not in live_tokens)
         ):
             gone_from = forget(conn.sid)
             socketio.server.leave_room(conn.sid, room(board_id), namespace="/")

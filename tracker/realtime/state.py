@@ -36,9 +36,10 @@ class Connection:
     user_id: int
     name: str
     organisation: str
-    # How the socket authenticated: the login session's key, or the API token.
+    # How the socket authenticated: the login session's key, or the API token (its digest,
+    # `api_tokens.token_digest`: the token itself is not kept).
     login_session: str | None
-    token: str | None
+    token_digest: str | None
     # When the user was last found still allowed (time.time()): at the connect, then per event.
     checked_at: float = 0.0
     boards: set[int] = field(default_factory=set)
