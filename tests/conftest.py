@@ -38,6 +38,10 @@ def _config(database: Path | str) -> dict[str, Any]:
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": url,
+        # Every presence change sent at once, and every socket event checks its user again:
+        # tests of what is sent need not wait. Tests of the production timing set their own.
+        "PRESENCE_INTERVAL_SECONDS": 0,
+        "SOCKET_RECHECK_SECONDS": 0,
     }
 
 

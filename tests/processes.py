@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -45,5 +47,18 @@ def stop(process: subprocess.Popen[bytes] | None, timeout: float = 10) -> None:
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=timeout)
+        kill(process)
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL, at once: a crash, not a shutdown. A process leading its own group (a server
+    started with `start_new_session=True`: gunicorn's master and its worker) dies with the
+    whole group, or the orphaned worker would go on serving."""
+    try:
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)

@@ -296,6 +296,8 @@ def end_login_sessions(user_ids: Iterable[int], reason: str) -> None:
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash of `password`. Under gevent it is computed on a thread, and the
+    calling greenlet waits: call it before the transaction's first write (SQLite)."""
     return off_event_loop(_hasher.hash, password)
 
 
@@ -369,12 +371,6 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
-
-
-def set_password(user: User, password: str) -> None:
-    """Give the account a new password (at least MIN_PASSWORD_LENGTH characters)."""
-    check_password_rules(password)
-    user.password_hash = hash_password(password)
 
 
 def sign_out_everywhere(user: User, reason: str = SIGNED_OUT_EVERYWHERE) -> None:

@@ -45,3 +45,11 @@ MESSAGE_QUEUE = ""
 # Engine.IO heartbeat, seconds: a ping every interval, and this long to answer it.
 SOCKETIO_PING_INTERVAL = 25
 SOCKETIO_PING_TIMEOUT = 20
+# Presence: at most one list per board per this many seconds, joins and leaves in between
+# merged (0: every change at once). With a message queue, a node that stops saying it is
+# alive (killed) has its viewers dropped from every list after this many seconds.
+PRESENCE_INTERVAL_SECONDS = 1.0
+PRESENCE_NODE_TTL_SECONDS = 20
+# A socket's user is checked again (active, signed in, token valid) on an event at most this
+# many seconds after the last check: a page's join right after its connect costs no query.
+SOCKET_RECHECK_SECONDS = 1.0

@@ -160,6 +160,7 @@ export function startLive(options) {
   let ended = false; // the server will not have us any more (signed out): no more retrying
   let wanted = 0; // the highest seq seen past a gap: a join must bring us at least there
   let joinRetries = 0;
+  let failedAttempts = 0; // connection attempts in a row that failed
   let editing = null;
   let chain = Promise.resolve();
 
@@ -324,6 +325,7 @@ export function startLive(options) {
 
   socket.on("connect", () => {
     connection += 1;
+    failedAttempts = 0;
     join();
   });
   socket.on("board_event", receive);
@@ -350,15 +352,20 @@ export function startLive(options) {
     if (reason === "io server disconnect") sessionEnded();
     else if (reason !== "io client disconnect") setState("reconnecting");
   });
+  // "Offline" only after an attempt has failed (`failedAttempts`), never as the next one
+  // starts: that one may be the one that works (a restarted server), and "Offline" followed
+  // at once by "Live again." is noise.
   socket.on("connect_error", () => {
     // `active` false: the server refused the connection itself (signed out), no retrying.
     if (!socket.active) sessionEnded();
-    else if (!navigator.onLine) setState("offline");
-    else setState("reconnecting");
+    else {
+      failedAttempts += 1;
+      setState(!navigator.onLine || failedAttempts > 6 ? "offline" : "reconnecting");
+    }
   });
-  socket.io.on("reconnect_attempt", (attempt) => {
+  socket.io.on("reconnect_attempt", () => {
     lastTry = Date.now();
-    setState(!navigator.onLine || attempt > 6 ? "offline" : "reconnecting");
+    if (state !== "offline") setState("reconnecting");
   });
 
   // --- when to try now ---------------------------------------------------------------------

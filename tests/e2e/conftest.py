@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.processes import free_port, stop
+from tests.processes import free_port, kill, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
@@ -160,6 +160,8 @@ def _start_server(
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # gunicorn's master and worker in a group of their own, so a kill takes both.
+            start_new_session=True,
         )
 
 
@@ -225,8 +227,7 @@ class RestartableApp(ServedApp):
 
     def kill(self) -> None:
         """Gone at once, as a crashed server or a lost machine: no goodbyes to anyone."""
-        self.process.kill()
-        self.process.wait(timeout=10)
+        kill(self.process)
 
     def start(self) -> None:
         self.process = _start_server(self.env, self.port, self.log_path, self.ping)

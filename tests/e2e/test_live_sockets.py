@@ -20,7 +20,7 @@ import socketio
 import sqlalchemy as sa
 
 from tests.e2e.conftest import ROOT, _tracker_command, run_cli
-from tests.processes import free_port, stop
+from tests.processes import free_port, kill, stop
 from tracker import accounts, api_tokens, create_app
 from tracker.extensions import db
 from tracker.models import User
@@ -61,20 +61,20 @@ class Server:
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # gunicorn's master and worker: a kill takes both
             )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
                 if requests.get(self.url + "/login", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or not answered yet (booting)
                 time.sleep(0.05)
         raise RuntimeError(self.log.read_text())
 
     def kill(self) -> None:
         assert self.process is not None
-        self.process.kill()
-        self.process.wait(timeout=10)
+        kill(self.process)
 
     def stop(self) -> None:
         stop(self.process)

@@ -661,6 +661,8 @@ class Viewer:
         self.connects = 0
         self.errors: list[Any] = []
         self.joined = threading.Event()
+        # Each `presence` list received: the set of (user, organisation) it names.
+        self.presence: list[set[tuple[str, str]]] = []
         self._lock = threading.Lock()
         self._join_lock = threading.Lock()
         self._join_again = threading.Event()
@@ -674,6 +676,7 @@ class Viewer:
         )
         self.client.on("connect", self._on_connect)
         self.client.on("board_event", self._on_event)
+        self.client.on("presence", self._on_presence)
         self.client.connect(
             url,
             auth={"token": token},
@@ -744,7 +747,16 @@ class Viewer:
         if gap:
             self._request_join()
 
+    def _on_presence(self, payload: dict[str, Any]) -> None:
+        with self._lock:
+            self.presence.append({(v["user"], v["organisation"]) for v in payload["viewers"]})
+
     # -- for tests ---------------------------------------------------------------------------
+
+    def sees(self) -> set[tuple[str, str]]:
+        """Who the last `presence` received lists (nobody before the first)."""
+        with self._lock:
+            return self.presence[-1] if self.presence else set()
 
     def wait_for(self, seq: int, timeout: float = DELIVERY_TIMEOUT) -> bool:
         return wait_until(lambda: self.last_seq >= seq, timeout, interval=0.005)

@@ -86,6 +86,9 @@ def redeem(secret: str, password: str) -> Change[User]:
     accounts.check_password_rules(password)
     if len(password) > PASSWORD_MAX:
         raise Invalid({"password": f"must be at most {PASSWORD_MAX} characters"})
+    # Hash before the first write: hashing waits on a thread (gevent), and a transaction that
+    # holds SQLite's write lock meanwhile would stall every other writer of the process.
+    password_hash = accounts.hash_password(password)
     used = db.session.execute(
         sa.update(OneTimeLink)
         .where(OneTimeLink.id == link.id, OneTimeLink.used_at.is_(None))
@@ -95,7 +98,7 @@ def redeem(secret: str, password: str) -> Change[User]:
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise Invalid({"link": INVALID_LINK}, INVALID_LINK)
     user = link.user
-    accounts.set_password(user, password)
+    user.password_hash = password_hash
     accounts.sign_out_everywhere(user, accounts.PASSWORD_SET)
     how = "an invitation" if link.purpose == INVITATION else "a password-reset link"
     audit.record(

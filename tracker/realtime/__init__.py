@@ -19,6 +19,7 @@ Client → server events (each acknowledged with a result or `{"error": {...}}`)
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Flask, session
@@ -30,6 +31,7 @@ from tracker.extensions import socketio
 from tracker.realtime import handlers  # noqa: F401
 from tracker.realtime.presence import end_login_session, end_user_sockets
 from tracker.realtime.publish import ensure_poller, publish
+from tracker.realtime.roster import LocalRoster, RedisRoster
 from tracker.realtime.state import REGISTRY, SOCKET_GATE, LocalSequencer, RedisSequencer, Registry
 from tracker.socket_gate import SocketGate
 
@@ -40,7 +42,12 @@ def init_app(app: Flask) -> None:
     """Give the app its registry (and sequencer: through Redis when `MESSAGE_QUEUE` is set),
     bind Socket.IO to it, and put the socket gate in front of Engine.IO."""
     queue = app.config.get("MESSAGE_QUEUE") or None
-    app.extensions[REGISTRY] = Registry(RedisSequencer(queue) if queue else LocalSequencer())
+    node = secrets.token_hex(6)  # this process, in the shared presence roster
+    ttl = float(app.config["PRESENCE_NODE_TTL_SECONDS"])
+    app.extensions[REGISTRY] = Registry(
+        RedisSequencer(queue) if queue else LocalSequencer(),
+        RedisRoster(queue, node, ttl) if queue else LocalRoster(),
+    )
     unit_of_work.set_publisher(app, publish, end_user_sockets)
     origins = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or None  # None: same origin only
     # Flask-SocketIO keeps the options of an earlier init_app (another app in the same

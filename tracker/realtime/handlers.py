@@ -14,6 +14,7 @@ Client → server events, each acknowledged with a result or the error shape
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 from typing import Any
 
@@ -24,8 +25,8 @@ from tracker import accounts, api_tokens, limits, policy
 from tracker import events as event_log
 from tracker.errors import error_body
 from tracker.extensions import db, socketio
-from tracker.models import Board, Initiative, User
-from tracker.realtime.presence import broadcast_presence, still_allowed
+from tracker.models import Initiative, User
+from tracker.realtime.presence import forget, presence_changed, still_allowed
 from tracker.realtime.publish import board_last_seq, ensure_poller, events_from, fingerprint_at
 from tracker.realtime.state import Connection, current_registry, room
 
@@ -54,6 +55,8 @@ def on_connect(auth: Any = None) -> None:
         user, login_session = check.user, check.key
         token = None
     assert user is not None
+    if not policy.may(user, "view"):
+        raise ConnectionRefusedError("You may not see the board.")
     conn = Connection(
         sid=request.sid,  # type: ignore[attr-defined]
         user_id=user.id,
@@ -61,6 +64,7 @@ def on_connect(auth: Any = None) -> None:
         organisation=user.organisation.name,
         login_session=login_session,
         token=token,
+        checked_at=time.time(),
     )
     registry = current_registry()
     with registry.lock:
@@ -71,8 +75,8 @@ def on_connect(auth: Any = None) -> None:
 def on_disconnect(*_args: Any) -> None:
     """No payload (python-socketio may pass the reason): the boards it watched get the new
     `presence`."""
-    for board_id in current_registry().forget(request.sid):  # type: ignore[attr-defined]
-        broadcast_presence(board_id)
+    for board_id in forget(request.sid):  # type: ignore[attr-defined]
+        presence_changed(board_id)
 
 
 @socketio.on("join")
@@ -88,23 +92,31 @@ def on_join(payload: Any = None) -> dict[str, Any]:
     if isinstance(asked, dict):
         return asked
     board_id, since = asked
-    refused = _may_not_view(conn, board_id)
-    if refused is not None:
-        return refused
+    # The one query of a join with nothing to replay (the board's existence comes with it).
+    last_seq = board_last_seq(board_id)
+    if last_seq is None:
+        return error_body(
+            "not_found", f"Board {board_id} does not exist.", {"board_id": "no such board"}
+        )
+    # The board's lock covers only what must not interleave with a push to the room: what
+    # the room was sent, entering it, and the replay.
     with ExitStack() as stack:
         locked = _hold_board(stack, board_id)
-        last_seq = board_last_seq(board_id) or 0
-        # Replay only what the room has been sent; what comes after reaches this client live.
-        upto = min(max(_sent_to_room(board_id, last_seq, locked=locked), 0), last_seq)
+        sent = _sent_to_room(board_id, last_seq, locked=locked)
+        if since > last_seq or sent > last_seq:
+            # Read before the lock: events may have been committed since (or the history
+            # restored); only then is it read again.
+            last_seq = board_last_seq(board_id) or 0
+        upto = min(max(sent, 0), last_seq)
         try:
             join_room(room(board_id))
         except (KeyError, ValueError):  # the client left before its join was handled
             return error_body("gone", "The connection closed before joining.")
         with current_registry().lock:
             conn.boards.add(board_id)
-        ensure_poller(current_app._get_current_object())  # type: ignore[attr-defined]
         ack = _catch_up(conn.sid, board_id, since, upto=upto, last_seq=last_seq)
-    broadcast_presence(board_id)
+    ensure_poller(current_app._get_current_object())  # type: ignore[attr-defined]
+    presence_changed(board_id, joined=conn)
     return ack
 
 
@@ -119,18 +131,6 @@ def _join_request(payload: Any) -> tuple[int, int] | dict[str, Any]:
             "invalid", "since must be a sequence number (0 or more).", {"since": "invalid"}
         )
     return board_id, since
-
-
-def _may_not_view(conn: Connection, board_id: int) -> dict[str, Any] | None:
-    """The error acknowledgement when the user may not see the board (or it does not exist)."""
-    user = db.session.get(User, conn.user_id)
-    if user is None or not policy.may(user, "view"):
-        return error_body("forbidden", "You may not see this board.")
-    if db.session.get(Board, board_id) is None:
-        return error_body(
-            "not_found", f"Board {board_id} does not exist.", {"board_id": "no such board"}
-        )
-    return None
 
 
 def _hold_board(stack: ExitStack, board_id: int) -> bool:
@@ -164,10 +164,10 @@ def _catch_up(sid: str, board_id: int, since: int, *, upto: int, last_seq: int) 
     """Send the client the events after `since` up to `upto`; the `join` acknowledgement."""
     if since > last_seq or upto - since > current_app.config.get("REPLAY_LIMIT", 1000):
         return {"last_seq": upto, "resync": True}
-    if since > upto:
-        # The page is newer than what the room has been sent (a push still on its way):
-        # nothing to replay; the live events after `since` follow.
-        return {"last_seq": since}
+    if since >= upto:
+        # Nothing to replay; when the page is newer than what the room has been sent (a push
+        # still on its way), the live events after `since` follow.
+        return {"last_seq": max(since, upto)}
     for row in events_from(board_id, since + 1):
         if row.seq > upto:
             break
@@ -188,9 +188,11 @@ def on_leave(payload: Any = None) -> dict[str, Any]:
         return board_id
     leave_room(room(board_id))
     with current_registry().lock:
+        was_joined = board_id in conn.boards
         conn.boards.discard(board_id)
         conn.editing.pop(board_id, None)
-    broadcast_presence(board_id)
+    if was_joined:
+        presence_changed(board_id, gone=conn.sid)
     return {"ok": True}
 
 
@@ -215,7 +217,7 @@ def on_editing(payload: Any = None) -> dict[str, Any]:
             return refused
     with current_registry().lock:
         conn.editing[board_id] = initiative_id
-    broadcast_presence(board_id)
+    presence_changed(board_id, changed=conn)
     return {"ok": True}
 
 
@@ -267,10 +269,15 @@ def _current_connection() -> Connection | None:
         conn = registry.connections.get(request.sid)  # type: ignore[attr-defined]
     if conn is None:
         return None
+    # Checked at the connect a moment ago (a page's join follows at once): not again yet.
+    # Whatever the check, nothing is sent to a socket no longer allowed (drop_revoked_viewers).
+    if time.time() - conn.checked_at < float(current_app.config["SOCKET_RECHECK_SECONDS"]):
+        return conn
     if not still_allowed(conn):
-        boards = registry.forget(conn.sid)
+        boards = forget(conn.sid)
         disconnect()
         for board_id in boards:
-            broadcast_presence(board_id)
+            presence_changed(board_id)
         return None
+    conn.checked_at = time.time()
     return conn

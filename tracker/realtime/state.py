@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import current_app
 
+from tracker.realtime.roster import LocalRoster, RedisRoster
+
 # Where `init_app` keeps the app's registry (tests read it too) and its socket gate.
 REGISTRY = "tracker.registry"
 SOCKET_GATE = "tracker.socket_gate"
@@ -37,6 +39,8 @@ class Connection:
     # How the socket authenticated: the login session's key, or the API token.
     login_session: str | None
     token: str | None
+    # When the user was last found still allowed (time.time()): at the connect, then per event.
+    checked_at: float = 0.0
     boards: set[int] = field(default_factory=set)
     # Per joined board: the initiative this viewer has open for editing, or None.
     editing: dict[int, int | None] = field(default_factory=dict)
@@ -121,10 +125,28 @@ class RedisSequencer:
         self._redis.set(f"tracker:board:{board_id}:sent", value)
 
 
-class Registry:
-    """Who is connected to this process, and the board sequencer."""
+@dataclass
+class PresenceState:
+    """What the presence ticker (`presence._tick`) needs between rounds, per board."""
 
-    def __init__(self, sequencer: LocalSequencer | RedisSequencer) -> None:
+    # Boards whose list changed here and has not been sent since; the sockets that joined.
+    dirty: set[int] = field(default_factory=set)
+    joiners: dict[int, set[str]] = field(default_factory=dict)
+    # When each board's list was last sent (time.monotonic()), and what it was.
+    sent_at: dict[int, float] = field(default_factory=dict)
+    digest: dict[int, str] = field(default_factory=dict)
+    ticker: Any = None
+    wake: Any = None  # an event of the server's async mode
+
+
+class Registry:
+    """Who is connected to this process, the board sequencer, and the presence roster."""
+
+    def __init__(
+        self,
+        sequencer: LocalSequencer | RedisSequencer,
+        roster: LocalRoster | RedisRoster | None = None,
+    ) -> None:
         # Re-entrant: the poller holds it while asking for `watched_boards`.
         self.lock = threading.RLock()
         self.connections: dict[str, Connection] = {}
@@ -133,11 +155,22 @@ class Registry:
         self.retrying: set[int] = set()
         # The background task sending what other processes committed (see `ensure_poller`).
         self.poller: Any = None
+        self.roster = roster or LocalRoster()
+        self.presence = PresenceState()
 
     def watched_boards(self) -> set[int]:
         """The boards some socket of this process has joined."""
         with self.lock:
             return {b for conn in self.connections.values() for b in conn.boards}
+
+    def viewers_by_board(self) -> dict[int, list[Connection]]:
+        """This process's connections per joined board."""
+        with self.lock:
+            found: dict[int, list[Connection]] = {}
+            for conn in self.connections.values():
+                for board_id in conn.boards:
+                    found.setdefault(board_id, []).append(conn)
+            return found
 
     def forget(self, sid: str) -> set[int]:
         """Drop a socket's connection; the boards it was watching."""
