@@ -414,6 +414,7 @@ def _hold(
         "join_cpu": first["cpu"],
         "more_s": more["connect_s"],
         "dropped": plan.held - joined + (joined - status["connected"]) + check["missed"],
+        "check_s": check["latencies"][0] if check["latencies"] else math.nan,
         "never": plan.held - joined,
         "peak_mb": peak["VmHWM"] / 1024,
     }
@@ -431,7 +432,7 @@ def _held_rows(plan: Plan, app: dict[str, Any], bare: dict[str, Any]) -> list[Ro
         return f"{_ms(p(name, what, 50))}, {_ms(p(name, what, 95))}"
 
     held_vs_idle = {name: p(name, "during", 95) / p(name, "idle", 95) for name in both}
-    label = f"{total} viewers held {plan.held_seconds:.0f} s"
+    label = f"{total} viewers held {plan.held_seconds:g} s"
     rows = [
         Row(
             "3",
@@ -485,6 +486,13 @@ def _held_rows(plan: Plan, app: dict[str, Any], bare: dict[str, Any]) -> list[Ro
             str(bare["dropped"]),
             target="0",
             met=_met(app["dropped"] == 0),
+        ),
+        Row(
+            "3",
+            f"{label}: the change made at the end, until the last of them had it (ms; one move)",
+            _ms(app["check_s"]),
+            _ms(bare["check_s"]),
+            _ratio(app["check_s"], bare["check_s"]),
         ),
         Row(
             "3",
