@@ -7,7 +7,8 @@ Viewers `join` board 1's room as they do on the tracker. `POST /api/v1/initiativ
 with `{"version": v}` only emits a fixed payload of BENCH_PAYLOAD_BYTES bytes (as JSON) to that
 room: what the tracker's `board_event` for a move weighs, with no database, no policy and no
 event log. It carries `initiative_id` and `data.version` so that the load process recognises it
-as it recognises the tracker's events.
+as it recognises the tracker's events. `GET /api/v1/boards/<id>` answers a fixed JSON body of
+BENCH_BOARD_BYTES bytes: what the tracker's board weighs, with nothing computed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import os
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_socketio import SocketIO, join_room
 
 from tracker.serving import async_mode
@@ -33,6 +34,9 @@ socketio = SocketIO(
     max_http_buffer_size=16 * 1024,
 )
 PAYLOAD_BYTES = int(os.environ.get("BENCH_PAYLOAD_BYTES", "400"))
+BOARD_BYTES = int(os.environ.get("BENCH_BOARD_BYTES", "2000"))
+BOARD_BODY = json.dumps({"id": 1, "pad": ""})
+BOARD_BODY = BOARD_BODY[:-2] + "x" * max(0, BOARD_BYTES - len(BOARD_BODY)) + BOARD_BODY[-2:]
 
 
 def payload(initiative_id: int, version: int) -> dict[str, Any]:
@@ -58,6 +62,11 @@ def move(initiative_id: int) -> dict[str, Any]:
     version = int((request.get_json(silent=True) or {}).get("version", 0)) + 1
     socketio.emit("board_event", payload(initiative_id, version), to=ROOM)
     return {"id": initiative_id, "version": version}
+
+
+@app.get("/api/v1/boards/<int:board_id>")
+def board(board_id: int) -> Response:
+    return Response(BOARD_BODY, mimetype="application/json")
 
 
 @app.get("/healthz")

@@ -1,9 +1,9 @@
 """Servers under test and the processes that load them.
 
-`TrackerServer` is `tracker run` (Werkzeug, threads, Flask-SocketIO's 'threading' mode) on a
-file SQLite database; `BareServer` is `flask run` of bench/bare_app.py, the same server and
-async mode with nothing on top. `LoadProcess` is bench/load.py: N viewers and a writer in a
-process of their own.
+`TrackerServer` is `tracker run` on a file SQLite database: gunicorn, one gevent worker, as
+deploy/gunicorn.conf.py configures production. `BareServer` is bench/bare_app.py under the
+same gunicorn configuration, with nothing on top. `LoadProcess` is bench/load.py: N viewers
+and a writer in a process of their own. `board_latencies` times the board's API from here.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ PROFILE_DIR: Path | None = None
 
 
 def raise_fd_limit() -> None:
-    """Hundreds of sockets per process: lift the soft limit to the hard one (inherited by
+    """Thousands of sockets per process: lift the soft limit to the hard one (inherited by
     every process started from here)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -232,9 +232,10 @@ class BareServer(Server):
 
     name = "bare"
 
-    def __init__(self, workdir: Path, payload_bytes: int) -> None:
+    def __init__(self, workdir: Path, payload_bytes: int, board_bytes: int = 2000) -> None:
         super().__init__(workdir)
         self.payload_bytes = payload_bytes
+        self.board_bytes = board_bytes
 
     def command(self) -> list[str]:
         config = str(ROOT / "deploy" / "gunicorn.conf.py")
@@ -242,7 +243,11 @@ class BareServer(Server):
         return [str(BIN / "gunicorn"), "--config", config, "--bind", bind, "bench.bare_app:app"]
 
     def env(self) -> dict[str, str]:
-        return {**super().env(), "BENCH_PAYLOAD_BYTES": str(self.payload_bytes)}
+        return {
+            **super().env(),
+            "BENCH_PAYLOAD_BYTES": str(self.payload_bytes),
+            "BENCH_BOARD_BYTES": str(self.board_bytes),
+        }
 
 
 def event_size(url: str, token: str, since: int) -> int:
@@ -259,6 +264,25 @@ def event_size(url: str, token: str, since: int) -> int:
     return len(json.dumps(moved[-1]))
 
 
+def board_latencies(url: str, token: str, requests_: int) -> tuple[list[float], int]:
+    """`GET /api/v1/boards/{id}` `requests_` times, one after another on one keep-alive
+    connection with the bearer token: each response time (s), and the body's size."""
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {token}"
+        address = f"{url}/api/v1/boards/{BOARD}"
+        # Not timed: the connection, and whatever the server does on its first request.
+        for _ in range(3):
+            session.get(address, timeout=30).raise_for_status()
+        times, size = [], 0
+        for _ in range(requests_):
+            started = time.monotonic()
+            response = session.get(address, timeout=30)
+            times.append(time.monotonic() - started)
+            response.raise_for_status()
+            size = len(response.content)
+        return times, size
+
+
 class LoadProcess:
     """bench/load.py in a process of its own, driven one JSON command at a time."""
 
@@ -271,6 +295,7 @@ class LoadProcess:
         *,
         write_url: str | None = None,
         join_timeout: float = 120,
+        parallel: int = 50,
     ) -> None:
         path = workdir / f"load-{secrets.token_hex(4)}.json"
         path.write_text(json.dumps(setup))
@@ -287,6 +312,8 @@ class LoadProcess:
             str(path),
             "--join-timeout",
             str(join_timeout),
+            "--parallel",
+            str(parallel),
         ]
         if write_url:
             command += ["--write-url", write_url]

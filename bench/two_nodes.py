@@ -18,10 +18,6 @@ from typing import Any
 
 from bench.servers import LoadProcess, refresh
 
-# gunicorn.conf.py gives a server 50 threads, one per open WebSocket: both groups together
-# stay well inside that.
-MAX_VIEWERS_PER_GROUP = 20
-
 
 class Unavailable(Exception):
     """The production tier cannot be set up here; the reason is the message."""
@@ -36,7 +32,6 @@ def measure(
 
     from tests.production import conftest as production
 
-    viewers = min(viewers, MAX_VIEWERS_PER_GROUP)
     with contextlib.ExitStack() as stack:
         try:
             production._program("redis-server")
