@@ -16,8 +16,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from tracker.errors import Forbidden
-from tracker.models import Claim, Initiative, User
+from tracker.models import Claim, User
 from tracker.vocabulary import AccountRole
 
 ADMIN, ENVOY, MEMBER, VIEWER = (
@@ -41,6 +44,22 @@ ROLES_ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
+class _Held(Protocol):
+    @property
+    def organisation_id(self) -> int: ...
+
+
+class Editable(Protocol):
+    """What `may_edit` reads of an initiative: the ORM `Initiative`, or a card of the board
+    listing (`tracker.board.listing.ListedCard`)."""
+
+    @property
+    def proposing_organisation_id(self) -> int: ...
+
+    @property
+    def claims(self) -> Sequence[_Held]: ...
+
+
 def may(actor: User, action: str) -> bool:
     return actor.is_active and actor.role in ROLES_ALLOWED[action]
 
@@ -50,7 +69,7 @@ def may_act_for(actor: User, organisation_id: int) -> bool:
     return may(actor, "act_for_any_organisation") or actor.organisation_id == organisation_id
 
 
-def may_edit(actor: User, initiative: Initiative) -> bool:
+def may_edit(actor: User, initiative: Editable) -> bool:
     if may(actor, "edit_any"):
         return True
     if actor.role != MEMBER or not actor.is_active:

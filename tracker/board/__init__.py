@@ -9,13 +9,15 @@ On any error it raises a `DomainError`; the caller rolls back, so nothing is hal
 no sequence number is used.
 
 Where to read on: `initiatives` (propose, edit, move, archive), `claims` (claim, release,
-comment), `versions` (optimistic concurrency), `fields` (inputs and `Change`), `reading`.
+comment), `versions` (optimistic concurrency), `fields` (inputs and `Change`), `reading`,
+`listing` (the board's cards as plain rows, for the board page and the API).
 """
 
 from tracker.board.claims import add_comment, claim, release
 from tracker.board.fields import EDITABLE_FIELDS, snapshot
 from tracker.board.initiatives import archive, edit, move, propose
-from tracker.board.reading import board_initiatives, get_board, get_initiative, load_board
+from tracker.board.listing import ListedCard, ListedClaim, listed_card, listed_cards
+from tracker.board.reading import get_board, get_initiative, load_board
 from tracker.board.versions import values_at_version
 from tracker.operations import MULTI_LINE_FIELDS, Change
 from tracker.vocabulary import (
@@ -43,13 +45,16 @@ __all__ = [
     "ROLE_CLAIMED",
     "ROLE_RELEASED",
     "Change",
+    "ListedCard",
+    "ListedClaim",
     "add_comment",
     "archive",
-    "board_initiatives",
     "claim",
     "edit",
     "get_board",
     "get_initiative",
+    "listed_card",
+    "listed_cards",
     "load_board",
     "move",
     "propose",

@@ -21,9 +21,10 @@ from flask_login import login_required
 
 from tracker import board, events, limits, policy, unit_of_work, visits
 from tracker.accounts import actor
+from tracker.board import ListedCard
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.models import Board, Initiative, utcnow
+from tracker.models import Board, RoleType, utcnow
 from tracker.reports.replay import board_at
 from tracker.web import bp
 from tracker.web.forms import (
@@ -53,14 +54,13 @@ def board_page(board_id: int) -> ResponseReturnValue:
     visit = visits.record_visit(actor().id, board_id, last_seq)
     unit_of_work.commit()
     the_board = board.load_board(board_id)
-    cards = board.board_initiatives(board_id)
-    cells: dict[tuple[int, int], list[Initiative]] = defaultdict(list)
+    cards = board.listed_cards(board_id)
+    # The listing comes cell by cell in display order: appending keeps each cell's order.
+    cells: dict[tuple[int, int], list[ListedCard]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
     for card in cards:
         cells[(card.stage_id, card.grand_challenge_id)].append(card)
         per_stage[card.stage_id] += 1
-    for cell in cells.values():
-        cell.sort(key=lambda c: (c.position, c.id))
     user = actor()
     since_count, since_events = (
         (0, []) if visit.first else visits.changes_since(board_id, visit.baseline_seq, user.id)
@@ -75,7 +75,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
         may_edit={card.id: policy.may_edit(user, card) for card in cards},
         may_propose=policy.may(user, "propose"),
         move_form=MoveForm(),
-        lead=_lead_organisations(cards),
+        lead_role=lead_role_of(the_board),
         first_visit=visit.first,
         since_count=since_count,
         since_events=[(e, describe(events.envelope(e), names)) for e in since_events],
@@ -116,25 +116,21 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
     """One board card, exactly as the board page renders it for this viewer (a drag handle
     and a Move… form only where they may edit). The board's script fetches it to apply a live
     change, so cards never hold a copy of the permission rules."""
-    card = board.get_initiative(initiative_id)
+    card = board.listed_card(initiative_id)
     the_board = board.load_board(card.board_id)
     return render_template(
-        "web/_card.html",
+        "web/card_fragment.html",
         card=card,
         board=the_board,
         now=utcnow(),
         may_edit={card.id: policy.may_edit(actor(), card)},
-        lead=_lead_organisations([card]),
+        lead_role=lead_role_of(the_board),
     )
 
 
-def _lead_organisations(cards: list[Initiative]) -> dict[int, str]:
-    lead: dict[int, str] = {}
-    for card in cards:
-        for claim in card.claims:
-            if claim.role_type.is_lead:
-                lead[card.id] = claim.organisation.name
-    return lead
+def lead_role_of(the_board: Board) -> RoleType | None:
+    """The role whose holder a card names on its own line (whatever the board calls it)."""
+    return next((role for role in the_board.role_types if role.is_lead), None)
 
 
 def names_on(the_board: Board) -> dict[str, dict[int, str]]:
