@@ -18,15 +18,16 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from markupsafe import Markup
 
 from tracker import board, events, limits, policy, unit_of_work, visits
 from tracker.accounts import actor
-from tracker.board import ListedCard
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.models import Board, RoleType, utcnow
+from tracker.models import Board, utcnow
 from tracker.reports.replay import board_at
 from tracker.web import bp
+from tracker.web.cards import cards_html
 from tracker.web.forms import (
     MoveForm,
 )
@@ -55,13 +56,16 @@ def board_page(board_id: int) -> ResponseReturnValue:
     unit_of_work.commit()
     the_board = board.load_board(board_id)
     cards = board.listed_cards(board_id)
+    user = actor()
+    html = cards_html(
+        the_board, cards, now=utcnow(), may_edit=lambda card: policy.may_edit(user, card)
+    )
     # The listing comes cell by cell in display order: appending keeps each cell's order.
-    cells: dict[tuple[int, int], list[ListedCard]] = defaultdict(list)
+    cells: dict[tuple[int, int], list[Markup]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
     for card in cards:
-        cells[(card.stage_id, card.grand_challenge_id)].append(card)
+        cells[(card.stage_id, card.grand_challenge_id)].append(html[card.id])
         per_stage[card.stage_id] += 1
-    user = actor()
     since_count, since_events = (
         (0, []) if visit.first else visits.changes_since(board_id, visit.baseline_seq, user.id)
     )
@@ -71,11 +75,8 @@ def board_page(board_id: int) -> ResponseReturnValue:
         board=the_board,
         cells=cells,
         per_stage=per_stage,
-        now=utcnow(),
-        may_edit={card.id: policy.may_edit(user, card) for card in cards},
         may_propose=policy.may(user, "propose"),
         move_form=MoveForm(),
-        lead_role=lead_role_of(the_board),
         first_visit=visit.first,
         since_count=since_count,
         since_events=[(e, describe(events.envelope(e), names)) for e in since_events],
@@ -118,19 +119,11 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
     change, so cards never hold a copy of the permission rules."""
     card = board.listed_card(initiative_id)
     the_board = board.load_board(card.board_id)
-    return render_template(
-        "web/card_fragment.html",
-        card=card,
-        board=the_board,
-        now=utcnow(),
-        may_edit={card.id: policy.may_edit(actor(), card)},
-        lead_role=lead_role_of(the_board),
+    user = actor()
+    html = cards_html(
+        the_board, [card], now=utcnow(), may_edit=lambda card: policy.may_edit(user, card)
     )
-
-
-def lead_role_of(the_board: Board) -> RoleType | None:
-    """The role whose holder a card names on its own line (whatever the board calls it)."""
-    return next((role for role in the_board.role_types if role.is_lead), None)
+    return str(html[card.id])
 
 
 def names_on(the_board: Board) -> dict[str, dict[int, str]]:
