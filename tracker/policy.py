@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from tracker.errors import Forbidden
@@ -70,14 +70,24 @@ def may_act_for(actor: User, organisation_id: int) -> bool:
 
 
 def may_edit(actor: User, initiative: Editable) -> bool:
+    return edit_rule(actor)(initiative)
+
+
+def edit_rule(actor: User) -> Callable[[Editable], bool]:
+    """`may_edit` for one actor, to ask of many initiatives (a board's cards): the part that
+    depends on the actor alone (their role, whether they are active) is decided once."""
     if may(actor, "edit_any"):
-        return True
+        return lambda _initiative: True
     if actor.role != MEMBER or not actor.is_active:
-        return False
+        return lambda _initiative: False
     org = actor.organisation_id
-    return initiative.proposing_organisation_id == org or any(
-        claim.organisation_id == org for claim in initiative.claims
-    )
+
+    def holds_or_proposed(initiative: Editable) -> bool:
+        return initiative.proposing_organisation_id == org or any(
+            claim.organisation_id == org for claim in initiative.claims
+        )
+
+    return holds_or_proposed
 
 
 def may_release(actor: User, claim: Claim) -> bool:

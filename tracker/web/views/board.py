@@ -57,9 +57,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
     the_board = board.load_board(board_id)
     cards = board.listed_cards(board_id)
     user = actor()
-    html = cards_html(
-        the_board, cards, now=utcnow(), may_edit=lambda card: policy.may_edit(user, card)
-    )
+    html = cards_html(the_board, cards, now=utcnow(), may_edit=policy.edit_rule(user))
     # The listing comes cell by cell in display order: appending keeps each cell's order.
     cells: dict[tuple[int, int], list[Markup]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
@@ -119,10 +117,7 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
     change, so cards never hold a copy of the permission rules."""
     card = board.listed_card(initiative_id)
     the_board = board.load_board(card.board_id)
-    user = actor()
-    html = cards_html(
-        the_board, [card], now=utcnow(), may_edit=lambda card: policy.may_edit(user, card)
-    )
+    html = cards_html(the_board, [card], now=utcnow(), may_edit=policy.edit_rule(actor()))
     return str(html[card.id])
 
 
