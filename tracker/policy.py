@@ -51,7 +51,7 @@ class _Held(Protocol):
 
 class Editable(Protocol):
     """What `may_edit` reads of an initiative: the ORM `Initiative`, or a card of the board
-    listing (`tracker.board.listing.ListedCard`)."""
+    listing (`tracker.board.listing.BoardCard`)."""
 
     @property
     def proposing_organisation_id(self) -> int: ...

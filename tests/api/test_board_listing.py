@@ -85,7 +85,7 @@ def test_board_json_is_what_board_schema_dumps(the_board, users):
     expected = schema_dump(the_board.id)
     assert len(expected["initiatives"]) == 3
     assert sum(len(i["claims"]) for i in expected["initiatives"]) == 4
-    built = board_json(board.load_board(the_board.id), board.listed_cards(the_board.id))
+    built = board_json(board.load_board(the_board.id), board.listed_initiatives(the_board.id))
     assert built == expected
 
 

@@ -1,10 +1,10 @@
 """The body of `GET /api/v1/boards/{id}`, built as plain dicts.
 
 `BoardSchema` describes this body in the OpenAPI document and dumps the board's own fields,
-stages, swimlanes and role types; the cards are built here. marshmallow's per-field dump of
-5,000 cards and their claims took longer than reading them, so `card_json` writes the same
-JSON by hand (a test holds it to `InitiativeSchema`'s output: a field added to the schema
-must be added here too).
+stages, swimlanes and role types; the initiatives are built here. marshmallow's per-field
+dump of 5,000 initiatives and their claims took longer than reading them, so
+`initiative_json` writes the same JSON by hand (a test holds it to `InitiativeSchema`'s
+output: a field added to the schema must be added here too).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.api.schemas import BoardSchema
-from tracker.board.listing import ListedCard
+from tracker.board.listing import ListedInitiative
 from tracker.models import Board
 
 _BOARD_WITHOUT_CARDS = BoardSchema(exclude=("initiatives",))
 
 
-def card_json(card: ListedCard) -> dict[str, Any]:
-    """A card as `InitiativeSchema` dumps it: dates and times in ISO 8601, the claims as
+def initiative_json(card: ListedInitiative) -> dict[str, Any]:
+    """An initiative as `InitiativeSchema` dumps it: dates and times in ISO 8601, the claims as
     `ClaimSchema` (role, organisation and claimant by name)."""
     return {
         "id": card.id,
@@ -56,8 +56,8 @@ def card_json(card: ListedCard) -> dict[str, Any]:
     }
 
 
-def board_json(the_board: Board, cards: list[ListedCard]) -> dict[str, Any]:
+def board_json(the_board: Board, initiatives: list[ListedInitiative]) -> dict[str, Any]:
     """The board as `BoardSchema` describes it, its live cards included."""
     body: dict[str, Any] = _BOARD_WITHOUT_CARDS.dump(the_board)
-    body["initiatives"] = [card_json(card) for card in cards]
+    body["initiatives"] = [initiative_json(initiative) for initiative in initiatives]
     return body

@@ -95,7 +95,7 @@ def get_board(board_id: int) -> Any:
     the_board = board.load_board(board_id)
     # Already JSON-ready (see board_json), so handed over as a response that flask-smorest
     # passes through; BoardSchema above still documents it.
-    return jsonify(board_json(the_board, board.listed_cards(board_id)))
+    return jsonify(board_json(the_board, board.listed_initiatives(board_id)))
 
 
 @bp.route("/boards/<int:board_id>/initiatives", methods=["POST"])

@@ -26,7 +26,7 @@ from flask_wtf.csrf import generate_csrf
 from jinja2 import Template
 from markupsafe import Markup
 
-from tracker.board import ListedCard
+from tracker.board import BoardCard
 from tracker.models import Board
 from tracker.vocabulary import RAG_LABELS
 
@@ -93,10 +93,10 @@ def _renderer() -> Callable[[CardFace], str]:
 
 def cards_html(
     the_board: Board,
-    cards: Iterable[ListedCard],
+    cards: Iterable[BoardCard],
     *,
     now: datetime,
-    may_edit: Callable[[ListedCard], bool],
+    may_edit: Callable[[BoardCard], bool],
 ) -> dict[int, Markup]:
     """Each card's `<li>` as this viewer sees it on the board, by initiative id."""
     render = _renderer()

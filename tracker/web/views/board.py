@@ -55,7 +55,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
     visit = visits.record_visit(actor().id, board_id, last_seq)
     unit_of_work.commit()
     the_board = board.load_board(board_id)
-    cards = board.listed_cards(board_id)
+    cards = board.board_cards(board_id)
     user = actor()
     html = cards_html(the_board, cards, now=utcnow(), may_edit=policy.edit_rule(user))
     # The listing comes cell by cell in display order: appending keeps each cell's order.
@@ -115,7 +115,7 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
     """One board card, exactly as the board page renders it for this viewer (a drag handle
     and a Move… form only where they may edit). The board's script fetches it to apply a live
     change, so cards never hold a copy of the permission rules."""
-    card = board.listed_card(initiative_id)
+    card = board.board_card(initiative_id)
     the_board = board.load_board(card.board_id)
     html = cards_html(the_board, [card], now=utcnow(), may_edit=policy.edit_rule(actor()))
     return str(html[card.id])
