@@ -6,8 +6,11 @@ One scratch SQLite database (the real migrations) holds a board per size, filled
 into the tables (the domain operations would take minutes for 5,000 cards) but valid for the
 page: every initiative in a stage and a swimlane with a position, a Lead and a Partner claim
 each. Each URL is requested in-process through the Flask test client, signed in as a viewer
-(the page) or with a bearer token (the API): the median time of `--repeat` requests after a
-warm-up, and the SQL statements one request sends (a `before_cursor_execute` listener).
+(the page), as an envoy (the page with a Move… form on every card) or with a bearer token (the
+API): the median time of `--repeat` requests after a warm-up, and the SQL statements one
+request sends (a `before_cursor_execute` listener). The warm-up's own time is reported too
+(`first`): the board's first view, before any of its cards is rendered (for the first size it
+also compiles the templates).
 """
 
 from __future__ import annotations
@@ -102,7 +105,8 @@ def fill(board_id: int, size: int, organisation_ids: list[int], user_id: int) ->
 
 
 def measure(sizes: list[int], repeat: int) -> dict[int, dict[str, dict[str, float]]]:
-    """For each size: {"page" | "api": {"ms": median, "queries": n}}."""
+    """For each size: {"page" | "editor_page" | "api": {"ms": median, "first_ms": warm-up,
+    "queries": n, "bytes": n}}."""
     from flask_migrate import upgrade
 
     from bench.servers import quiet_upgrade
@@ -128,6 +132,12 @@ def measure(sizes: list[int], repeat: int) -> dict[int, dict[str, dict[str, floa
                 password=PASSWORD,
                 new_organisation=True,
             )
+            accounts.create_user(
+                "bench-envoy@example.org",
+                organisation_name="Bench viewers",
+                role="envoy",
+                password=PASSWORD,
+            )
             organisations = [Organisation(name=f"Bench partner {i}") for i in range(12)]
             db.session.add_all(organisations)
             db.session.flush()
@@ -146,15 +156,23 @@ def measure(sizes: list[int], repeat: int) -> dict[int, dict[str, dict[str, floa
             "/login", data={"email": "bench-viewer@example.org", "password": PASSWORD}
         )
         assert signed_in.status_code == 302, signed_in.status_code
+        editor_client = app.test_client()
+        signed_in = editor_client.post(
+            "/login", data={"email": "bench-envoy@example.org", "password": PASSWORD}
+        )
+        assert signed_in.status_code == 302, signed_in.status_code
         api_client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
         for size in sizes:
             results[size] = {}
             for name, client, path, extra in (
                 ("page", page_client, f"/boards/{board_ids[size]}", {}),
+                ("editor_page", editor_client, f"/boards/{board_ids[size]}", {}),
                 ("api", api_client, f"/api/v1/boards/{board_ids[size]}", headers),
             ):
+                started = time.perf_counter()
                 client.get(path, headers=extra)  # warm-up: templates, caches
+                first = time.perf_counter() - started
                 with counting(engine) as statements:
                     response = client.get(path, headers=extra)
                 assert response.status_code == 200, (path, response.status_code)
@@ -166,6 +184,7 @@ def measure(sizes: list[int], repeat: int) -> dict[int, dict[str, dict[str, floa
                     assert response.status_code == 200
                 results[size][name] = {
                     "ms": statistics.median(samples) * 1000,
+                    "first_ms": first * 1000,
                     "queries": len(statements),
                     "bytes": len(response.data),
                 }
@@ -180,11 +199,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     results = measure(args.sizes, args.repeat)
-    print(f"{'cards':>6}{'page ms':>10}{'queries':>9}{'api ms':>10}{'queries':>9}")
+    print(
+        f"{'cards':>6}{'page ms':>10}{'queries':>9}{'api ms':>10}{'queries':>9}"
+        f"{'envoy page ms':>15}{'first page ms':>15}{'first api ms':>14}"
+    )
     for size, row in results.items():
         print(
             f"{size:>6}{row['page']['ms']:>10.1f}{row['page']['queries']:>9}"
             f"{row['api']['ms']:>10.1f}{row['api']['queries']:>9}"
+            f"{row['editor_page']['ms']:>15.1f}{row['page']['first_ms']:>15.1f}"
+            f"{row['api']['first_ms']:>14.1f}"
         )
 
 

@@ -16,8 +16,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
 from tracker.errors import Forbidden
-from tracker.models import Claim, Initiative, User
+from tracker.models import Claim, User
 from tracker.vocabulary import AccountRole
 
 ADMIN, ENVOY, MEMBER, VIEWER = (
@@ -41,6 +44,22 @@ ROLES_ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
+class _Held(Protocol):
+    @property
+    def organisation_id(self) -> int: ...
+
+
+class Editable(Protocol):
+    """What `may_edit` reads of an initiative: the ORM `Initiative`, or a card of the board
+    listing (`tracker.board.listing.BoardCard`)."""
+
+    @property
+    def proposing_organisation_id(self) -> int: ...
+
+    @property
+    def claims(self) -> Sequence[_Held]: ...
+
+
 def may(actor: User, action: str) -> bool:
     return actor.is_active and actor.role in ROLES_ALLOWED[action]
 
@@ -50,15 +69,25 @@ def may_act_for(actor: User, organisation_id: int) -> bool:
     return may(actor, "act_for_any_organisation") or actor.organisation_id == organisation_id
 
 
-def may_edit(actor: User, initiative: Initiative) -> bool:
+def may_edit(actor: User, initiative: Editable) -> bool:
+    return edit_rule(actor)(initiative)
+
+
+def edit_rule(actor: User) -> Callable[[Editable], bool]:
+    """`may_edit` for one actor, to ask of many initiatives (a board's cards): the part that
+    depends on the actor alone (their role, whether they are active) is decided once."""
     if may(actor, "edit_any"):
-        return True
+        return lambda _initiative: True
     if actor.role != MEMBER or not actor.is_active:
-        return False
+        return lambda _initiative: False
     org = actor.organisation_id
-    return initiative.proposing_organisation_id == org or any(
-        claim.organisation_id == org for claim in initiative.claims
-    )
+
+    def holds_or_proposed(initiative: Editable) -> bool:
+        return initiative.proposing_organisation_id == org or any(
+            claim.organisation_id == org for claim in initiative.claims
+        )
+
+    return holds_or_proposed
 
 
 def may_release(actor: User, claim: Claim) -> bool:

@@ -270,13 +270,13 @@ def test_archive_and_restore_are_envoy_actions_with_events(the_board, users):
     archived = commit(board.archive(users["envoy"], initiative.id, 1))
     assert archived.value.archived is True
     assert archived.event.type == board.INITIATIVE_ARCHIVED
-    assert board.board_initiatives(the_board.id) == []
+    assert board.board_cards(the_board.id) == []
     with pytest.raises(Invalid):
         board.move(users["envoy"], initiative.id, 2, stage(the_board, "Pilot"), 0)
     db.session.rollback()
     restored = commit(board.archive(users["envoy"], initiative.id, 2, archived=False))
     assert restored.event.type == board.INITIATIVE_RESTORED
-    assert [i.id for i in board.board_initiatives(the_board.id)] == [initiative.id]
+    assert [i.id for i in board.board_cards(the_board.id)] == [initiative.id]
 
 
 def test_claim_and_release_record_events(the_board, users):

@@ -89,6 +89,6 @@ def test_board_page_query_count_is_the_same_for_10_and_600_cards(client, auth, t
 
 def test_fill_spreads_cards_over_swimlanes(the_board, users):
     fill(the_board, users["envoy"], 8)
-    lanes = {i.grand_challenge_id for i in board.board_initiatives(the_board.id)}
+    lanes = {i.grand_challenge_id for i in board.board_cards(the_board.id)}
     assert challenge(the_board) in lanes
     assert len(lanes) == 4

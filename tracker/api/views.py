@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response
+from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
 
 from tracker import board, events
 from tracker.accounts import actor
 from tracker.api import bp
+from tracker.api.board_json import board_json
 from tracker.api.report_schemas import ReportQuerySchema, WeeklyReportSchema
 from tracker.api.schemas import (
     MAX_INT,
@@ -92,15 +93,9 @@ def get_board(board_id: int) -> Any:
     and `last_seq`: the sequence number to join the live feed from."""
     _check_id(board_id, "Board")
     the_board = board.load_board(board_id)
-    return {
-        "id": the_board.id,
-        "name": the_board.name,
-        "last_seq": the_board.last_seq,
-        "stages": the_board.stages,
-        "grand_challenges": the_board.grand_challenges,
-        "role_types": the_board.role_types,
-        "initiatives": board.board_initiatives(board_id),
-    }
+    # Already JSON-ready (see board_json), so handed over as a response that flask-smorest
+    # passes through; BoardSchema above still documents it.
+    return jsonify(board_json(the_board, board.listed_initiatives(board_id)))
 
 
 @bp.route("/boards/<int:board_id>/initiatives", methods=["POST"])

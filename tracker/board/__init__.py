@@ -9,13 +9,23 @@ On any error it raises a `DomainError`; the caller rolls back, so nothing is hal
 no sequence number is used.
 
 Where to read on: `initiatives` (propose, edit, move, archive), `claims` (claim, release,
-comment), `versions` (optimistic concurrency), `fields` (inputs and `Change`), `reading`.
+comment), `versions` (optimistic concurrency), `fields` (inputs and `Change`), `reading`,
+`listing` (a board's cards as plain rows, for the board page and the API).
 """
 
 from tracker.board.claims import add_comment, claim, release
 from tracker.board.fields import EDITABLE_FIELDS, snapshot
 from tracker.board.initiatives import archive, edit, move, propose
-from tracker.board.reading import board_initiatives, get_board, get_initiative, load_board
+from tracker.board.listing import (
+    BoardCard,
+    CardClaim,
+    ListedClaim,
+    ListedInitiative,
+    board_card,
+    board_cards,
+    listed_initiatives,
+)
+from tracker.board.reading import get_board, get_initiative, load_board
 from tracker.board.versions import values_at_version
 from tracker.operations import MULTI_LINE_FIELDS, Change
 from tracker.vocabulary import (
@@ -42,14 +52,20 @@ __all__ = [
     "RAG_CHANGED",
     "ROLE_CLAIMED",
     "ROLE_RELEASED",
+    "BoardCard",
+    "CardClaim",
     "Change",
+    "ListedClaim",
+    "ListedInitiative",
     "add_comment",
     "archive",
-    "board_initiatives",
+    "board_card",
+    "board_cards",
     "claim",
     "edit",
     "get_board",
     "get_initiative",
+    "listed_initiatives",
     "load_board",
     "move",
     "propose",

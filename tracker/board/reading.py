@@ -1,5 +1,5 @@
-"""Loading a board and its initiatives (with a fixed number of queries), locked reads for
-operations, and the order of cards within a cell."""
+"""Loading a board and an initiative as ORM objects, locked reads for operations, and the
+order of cards within a cell. The board's listing of every card is `tracker.board.listing`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,7 @@ from sqlalchemy import orm
 
 from tracker.errors import NotFound
 from tracker.extensions import db
-from tracker.models import (
-    Board,
-    Claim,
-    Initiative,
-)
+from tracker.models import Board, Initiative
 from tracker.operations import lock_board_of
 
 
@@ -66,28 +62,6 @@ def cell_cards(
     if exclude is not None:
         query = query.where(Initiative.id != exclude)
     return list(db.session.scalars(query))
-
-
-def board_initiatives(board_id: int, *, include_archived: bool = False) -> list[Initiative]:
-    """Every card of a board with its claims, in a fixed number of queries."""
-    query = (
-        sa.select(Initiative)
-        .where(Initiative.board_id == board_id)
-        .options(
-            # subqueryload, not selectinload: one query however many cards (selectinload
-            # splits its IN list every 500 parents, so the query count grew with the board).
-            orm.subqueryload(Initiative.claims).options(
-                orm.joinedload(Claim.organisation),
-                orm.joinedload(Claim.role_type),
-                orm.joinedload(Claim.claimed_by),
-            ),
-            orm.joinedload(Initiative.proposing_organisation),
-        )
-        .order_by(Initiative.stage_id, Initiative.grand_challenge_id, Initiative.position)
-    )
-    if not include_archived:
-        query = query.where(Initiative.archived.is_(False))
-    return list(db.session.scalars(query).unique())
 
 
 def load_board(board_id: int) -> Board:

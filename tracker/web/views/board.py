@@ -18,14 +18,16 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from markupsafe import Markup
 
 from tracker import board, events, limits, policy, unit_of_work, visits
 from tracker.accounts import actor
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.models import Board, Initiative, utcnow
+from tracker.models import Board, utcnow
 from tracker.reports.replay import board_at
 from tracker.web import bp
+from tracker.web.cards import cards_html
 from tracker.web.forms import (
     MoveForm,
 )
@@ -53,15 +55,15 @@ def board_page(board_id: int) -> ResponseReturnValue:
     visit = visits.record_visit(actor().id, board_id, last_seq)
     unit_of_work.commit()
     the_board = board.load_board(board_id)
-    cards = board.board_initiatives(board_id)
-    cells: dict[tuple[int, int], list[Initiative]] = defaultdict(list)
+    cards = board.board_cards(board_id)
+    user = actor()
+    html = cards_html(the_board, cards, now=utcnow(), may_edit=policy.edit_rule(user))
+    # The listing comes cell by cell in display order: appending keeps each cell's order.
+    cells: dict[tuple[int, int], list[Markup]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
     for card in cards:
-        cells[(card.stage_id, card.grand_challenge_id)].append(card)
+        cells[(card.stage_id, card.grand_challenge_id)].append(html[card.id])
         per_stage[card.stage_id] += 1
-    for cell in cells.values():
-        cell.sort(key=lambda c: (c.position, c.id))
-    user = actor()
     since_count, since_events = (
         (0, []) if visit.first else visits.changes_since(board_id, visit.baseline_seq, user.id)
     )
@@ -71,11 +73,8 @@ def board_page(board_id: int) -> ResponseReturnValue:
         board=the_board,
         cells=cells,
         per_stage=per_stage,
-        now=utcnow(),
-        may_edit={card.id: policy.may_edit(user, card) for card in cards},
         may_propose=policy.may(user, "propose"),
         move_form=MoveForm(),
-        lead=_lead_organisations(cards),
         first_visit=visit.first,
         since_count=since_count,
         since_events=[(e, describe(events.envelope(e), names)) for e in since_events],
@@ -116,25 +115,10 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
     """One board card, exactly as the board page renders it for this viewer (a drag handle
     and a Move… form only where they may edit). The board's script fetches it to apply a live
     change, so cards never hold a copy of the permission rules."""
-    card = board.get_initiative(initiative_id)
+    card = board.board_card(initiative_id)
     the_board = board.load_board(card.board_id)
-    return render_template(
-        "web/_card.html",
-        card=card,
-        board=the_board,
-        now=utcnow(),
-        may_edit={card.id: policy.may_edit(actor(), card)},
-        lead=_lead_organisations([card]),
-    )
-
-
-def _lead_organisations(cards: list[Initiative]) -> dict[int, str]:
-    lead: dict[int, str] = {}
-    for card in cards:
-        for claim in card.claims:
-            if claim.role_type.is_lead:
-                lead[card.id] = claim.organisation.name
-    return lead
+    html = cards_html(the_board, [card], now=utcnow(), may_edit=policy.edit_rule(actor()))
+    return str(html[card.id])
 
 
 def names_on(the_board: Board) -> dict[str, dict[int, str]]:
