@@ -168,12 +168,17 @@ def presence_changed(
         ensure_presence_ticker(app)
 
 
-def broadcast_presence(board_id: int, *, joiners: set[str] | None = None) -> None:
+def broadcast_presence(
+    board_id: int, *, joiners: set[str] | None = None, changed_here: bool = True
+) -> None:
     """Send the board's viewers on this node its `presence` (every node sends its own, so
     nothing goes through the message queue). Unless `joiners` is given, always; with it,
-    only when the list changed since the last one sent, or else to those sockets alone."""
+    only when the list changed since the last one sent, or else to those sockets alone.
+    `changed_here` False: only other nodes' viewers may have changed (the ticker's look at
+    the shared list), so this node's viewers are not checked again."""
     # Who is looking is for people still allowed to look: drop the others first.
-    drop_revoked_viewers(board_id)
+    if changed_here:
+        drop_revoked_viewers(board_id)
     payload = presence_payload(board_id)
     registry = current_registry()
     digest = json.dumps(payload["viewers"], sort_keys=True)
@@ -230,7 +235,11 @@ def _tick(app: Flask, registry: Registry, server: Any) -> None:
                 remote = set(watched) - due if roster.shared else set()
                 for board_id in sorted(due | remote):
                     if board_id in due or now - state.sent_at.get(board_id, -interval) >= interval:
-                        broadcast_presence(board_id, joiners=joiners.get(board_id, set()))
+                        broadcast_presence(
+                            board_id,
+                            joiners=joiners.get(board_id, set()),
+                            changed_here=board_id in due,
+                        )
             except Exception as error:  # the database or Redis is away: next time
                 app.logger.warning("presence: not sent: %s", error)
             finally:
