@@ -64,6 +64,10 @@ def run_command(host: str, port: int, debug: bool) -> None:
     if debug:
         from tracker.extensions import socketio
 
+        # Flask's CLI marks the process so that app.run() does nothing (`flask run` serves
+        # instead); this command is the one serving.
+        os.environ.pop("FLASK_RUN_FROM_CLI", None)
+        os.environ["FLASK_DEBUG"] = "1"  # app.run() reads it, over its own argument
         socketio.run(app, host=host, port=port, debug=True, allow_unsafe_werkzeug=True)
         return
     command = [

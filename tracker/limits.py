@@ -153,6 +153,17 @@ def _text_of(req: flask.Request) -> str:
 # --- Socket.IO ----------------------------------------------------------------------------
 
 
+# What a client may send: connect, disconnect, an event, an acknowledgement. No binary.
+CLIENT_PACKET_TYPES = frozenset(
+    {
+        socketio_packet.CONNECT,
+        socketio_packet.DISCONNECT,
+        socketio_packet.EVENT,
+        socketio_packet.ACK,
+    }
+)
+
+
 class SocketPacket(socketio_packet.Packet):
     """python-socketio's packet, never failing to decode.
 
@@ -165,13 +176,24 @@ class SocketPacket(socketio_packet.Packet):
 
     json = SafeJSON
 
+    def __init__(self, *args: Any, encoded_packet: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, encoded_packet=encoded_packet, **kwargs)
+        if encoded_packet is not None and not encoded_packet:
+            # python-socketio skips decoding an empty packet and would handle it as an event
+            # without data.
+            self._malformed("The packet is empty.")
+
     def decode(self, encoded_packet: Any) -> int:
         try:
             count = super().decode(encoded_packet)
         except (ValueError, RecursionError) as error:
             reason = error.msg if isinstance(error, BadJSON) else "The packet is not valid."
             return self._malformed(reason)
-        if self.packet_type not in (socketio_packet.EVENT, socketio_packet.BINARY_EVENT):
+        if self.packet_type not in CLIENT_PACKET_TYPES:
+            # Unknown types, a CONNECT_ERROR (only servers send those) and binary packets
+            # (the tracker's events carry none): python-socketio would raise on them.
+            return self._malformed("The packet is not one a client may send.")
+        if self.packet_type != socketio_packet.EVENT:
             return count or 0
         data = self.data
         if not (isinstance(data, list) and data and isinstance(data[0], str)):
@@ -188,6 +210,7 @@ class SocketPacket(socketio_packet.Packet):
         else:
             self.packet_type = socketio_packet.EVENT
             self.data = [MALFORMED_EVENT, reason]
+        self.attachment_count = 0
         return 0
 
 

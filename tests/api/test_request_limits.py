@@ -268,6 +268,11 @@ MALFORMED_PACKETS = {
     "event-not-a-list": '27{"board_id":1}',
     "event-empty-list": "27[]",
     "event-name-not-text": "27[1,2]",
+    # Packet types a client may not send: python-socketio would raise on each.
+    "connect-error": "47{}",
+    "binary-event": '51-7["join",{"_placeholder":true,"num":0}]',
+    "binary-ack": '61-7[{"_placeholder":true,"num":0}]',
+    "unknown-type": '97["join",{"board_id":1}]',
 }
 
 
@@ -294,6 +299,18 @@ def test_socket_deep_packet_without_an_acknowledgement_is_dropped_quietly(
     assert send_raw(sender, '2["editing",' + nested(5000) + "]") is None
     assert other.get_received() == []
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+@pytest.mark.parametrize("encoded", ["", "4", "6", "7", "8", "9", "5"])
+def test_socket_packets_a_client_may_not_send_are_dropped_quietly_without_an_ack_id(
+    sockets: Any, world: World, encoded: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sender, other = sockets
+    assert send_raw(sender, encoded) is None
+    assert sender.is_connected()
+    assert other.get_received() == []
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert sender.emit("join", {"board_id": world.board.id, "since": 0}, callback=True)
 
 
 @pytest.mark.parametrize("event", ["move", "claim", "x" * 500, "board_event", "presence"])

@@ -5,12 +5,15 @@ reconnect by themselves."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import socketio
 
-from tests.e2e.conftest import RestartableApp, SeededDatabase, ServedApp
+from tests.e2e.conftest import ROOT, RestartableApp, SeededDatabase, ServedApp, _tracker_command
+from tests.processes import answers, free_port, kill, wait_until
 
 GRACEFUL_TIMEOUT_S = 10  # deploy/gunicorn.conf.py
 
@@ -43,3 +46,28 @@ def test_stopping_the_server_closes_open_sockets_at_once(
     assert closed.wait(5), "the socket was not closed"
     assert took < GRACEFUL_TIMEOUT_S / 2, f"the stop took {took:.1f} s"
     client.disconnect()
+
+
+def test_tracker_run_debug_serves_with_werkzeugs_reloader_and_debugger(
+    served_app: ServedApp, tmp_path: Path
+):
+    port = free_port()
+    log = tmp_path / "debug.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [*_tracker_command(), "run", "--port", str(port), "--debug"],
+            env=served_app.env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # the reloader's child with it
+        )
+    try:
+        url = f"http://127.0.0.1:{port}/healthz"
+        assert wait_until(lambda: process.poll() is not None or answers(url), 30)
+        assert process.poll() is None, log.read_text()
+        text = log.read_text()
+        assert "Debugger is active" in text, text
+        assert "gunicorn" not in text
+    finally:
+        kill(process)
