@@ -7,6 +7,7 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from tracker import unit_of_work
 from tracker.extensions import db
@@ -55,9 +56,9 @@ def digest_is_valid(digest: str, user_id: int) -> bool:
 def user_for_token(token: str) -> User | None:
     """The active user an unrevoked token belongs to, or None; notes when it was last used."""
     row = db.session.scalar(
-        sa.select(ApiToken).where(
-            ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None)
-        )
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
+        .options(orm.joinedload(ApiToken.user))
     )
     if row is None or not row.user.is_active:
         return None

@@ -50,6 +50,9 @@ SOCKETIO_PING_TIMEOUT = 20
 # alive (killed) has its viewers dropped from every list after this many seconds.
 PRESENCE_INTERVAL_SECONDS = 1.0
 PRESENCE_NODE_TTL_SECONDS = 20
-# A socket's user is checked again (active, signed in, token valid) on an event at most this
-# many seconds after the last check: a page's join right after its connect costs no query.
+# A socket's user is checked again (active, signed in, token valid) before it is answered or
+# sent a board's change, at most this many seconds after the last check: a page's join right
+# after its connect costs no query, nor does every change on a busy board. Operations that
+# cut someone off here end their sockets at once; this bounds the rest (another node, the CLI,
+# a sign-in that expired).
 SOCKET_RECHECK_SECONDS = 1.0

@@ -27,11 +27,13 @@ def lock_board(board_id: int) -> None:
 
 def _next_seq(board_id: int) -> int:
     # Incremented inside the writing transaction: a rollback gives the number back.
-    db.session.execute(
-        sa.update(Board).where(Board.id == board_id).values(last_seq=Board.last_seq + 1),
+    seq = db.session.scalar(
+        sa.update(Board)
+        .where(Board.id == board_id)
+        .values(last_seq=Board.last_seq + 1)
+        .returning(Board.last_seq),
         execution_options={"synchronize_session": False},
     )
-    seq = db.session.scalar(sa.select(Board.last_seq).where(Board.id == board_id))
     if seq is None:
         raise LookupError(f"board {board_id} does not exist")
     return seq

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
-from tracker import events, limits, text
+from tracker import limits, text
 from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import Board, Event
@@ -114,9 +114,15 @@ def lock_board_of(model: Any, row_id: int, not_found: DomainError) -> int:
     the session read before, so the row is next read as committed now. Its board's id;
     raises `not_found` when there is no such row."""
     column = model.id if model is Board else model.board_id
-    board_id = db.session.scalar(sa.select(column).where(model.id == row_id))
+    # events.lock_board's write, aimed at the row's board in the same statement.
+    board_id = db.session.scalar(
+        sa.update(Board)
+        .where(Board.id == sa.select(column).where(model.id == row_id).scalar_subquery())
+        .values(last_seq=Board.last_seq)
+        .returning(Board.id),
+        execution_options={"synchronize_session": False},
+    )
     if board_id is None:
         raise not_found
-    events.lock_board(board_id)
     db.session.expire_all()
     return int(board_id)

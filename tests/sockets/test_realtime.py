@@ -245,6 +245,50 @@ def test_revoked_token_and_deactivated_organisation_sockets_get_nothing_more(
         assert [p for p in sock.queue if p["name"] == "board_event"] == []
 
 
+def test_a_busy_board_checks_its_viewers_again_at_most_once_per_recheck_interval(
+    app, client, the_board, users
+):
+    """What no operation here announces (a token revoked by another process) is caught
+    before the next change is sent once SOCKET_RECHECK_SECONDS have passed since the viewer
+    was last checked; changes within that interval cost no check at all."""
+    from tracker.models import ApiToken, utcnow
+    from tracker.realtime.state import current_registry
+
+    app.config["SOCKET_RECHECK_SECONDS"] = 60
+    initiative = make_initiative(the_board, users["envoy"])
+    sock = socketio.test_client(app, auth={"token": make_token(users["viewer"])})
+    sock.emit("join", {"board_id": the_board.id, "since": last_seq(the_board.id)}, callback=True)
+    sock.get_received()
+    envoy = {"Authorization": f"Bearer {make_token(users['envoy'])}"}
+    url = f"/api/v1/initiatives/{initiative.id}/comments"
+    for row in db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == users["viewer"].id)
+    ):
+        row.revoked_at = utcnow()  # committed behind the server's back: no socket is ended
+    db.session.commit()
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.post(url, json={"body": "within the minute"}, headers=envoy).status_code
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    # Checked when it connected, under a minute ago: not again, and no query for it.
+    assert sock.is_connected()
+    assert [e["data"]["body"] for e in events(sock)] == ["within the minute"]
+    assert not [s for s in statements if "api_tokens" in s and "token_hash IN" in s], statements
+
+    with app.app_context():
+        for conn in current_registry().connections.values():
+            conn.checked_at -= 61  # a minute later
+    client.post(url, json={"body": "a minute later"}, headers=envoy)
+    assert not sock.is_connected()
+    assert [p for p in sock.queue if p["name"] == "board_event"] == []
+
+
 # --- changes made by another process ---------------------------------------------------------
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import (
@@ -46,6 +48,22 @@ def stage_on(board_id: int, stage_id: Any) -> Stage:
     if stage is None or stage.board_id != board_id:
         raise Invalid({"stage_id": "no such stage on this board"})
     return stage
+
+
+def stages_for_move(board_id: int, stage_id: Any, current_id: int) -> tuple[Stage, Stage]:
+    """The target stage (checked as `stage_on` does) and the card's current stage, in one
+    read."""
+    stage_id = int_field(stage_id, "stage_id")
+    found = {
+        stage.id: stage
+        for stage in db.session.scalars(
+            sa.select(Stage).where(Stage.id.in_({stage_id, current_id}))
+        )
+    }
+    stage = found.get(stage_id)
+    if stage is None or stage.board_id != board_id:
+        raise Invalid({"stage_id": "no such stage on this board"})
+    return stage, found[current_id]
 
 
 def grand_challenge_on(board_id: int, grand_challenge_id: Any) -> GrandChallenge:

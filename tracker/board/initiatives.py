@@ -16,12 +16,15 @@ from tracker.board.fields import (
     rag_field,
     snapshot,
     stage_on,
+    stages_for_move,
 )
 from tracker.board.reading import (
-    cell_cards,
+    cell_order,
+    closed_up,
     get_board,
     get_initiative,
     locked_initiative,
+    place,
 )
 from tracker.board.versions import (
     check_version,
@@ -40,7 +43,7 @@ from tracker.models import (
     User,
     utcnow,
 )
-from tracker.operations import Change, date_field, int_field, renumber, text_field
+from tracker.operations import Change, date_field, int_field, text_field
 from tracker.vocabulary import (
     INITIATIVE_ARCHIVED,
     INITIATIVE_CREATED,
@@ -92,13 +95,14 @@ def propose(actor: User, board_id: int, fields: dict[str, Any]) -> Change[Initia
         raise Invalid({"rag_reason": "a RAG status needs a reason"})
 
     now = utcnow()
+    cell = (stage.id, grand_challenge.id)
     initiative = Initiative(
         board_id=board_id,
         title=title,
         summary=text_field(fields.get("summary"), "summary", max_len=SUMMARY_MAX),
         grand_challenge_id=grand_challenge.id,
         stage_id=stage.id,
-        position=len(cell_cards(board_id, stage.id, grand_challenge.id, None)),
+        position=len(cell_order(board_id, [cell], None)[cell]),
         rag=rag,
         rag_reason=rag_reason,
         next_step=text_field(fields.get("next_step"), "next_step", max_len=NEXT_STEP_MAX),
@@ -186,14 +190,11 @@ def edit(
 
     if "grand_challenge_id" in diff:
         # The card leaves its old swimlane cell for the end of the new one.
-        old_cell = cell_cards(
-            initiative.board_id, initiative.stage_id, initiative.grand_challenge_id, initiative.id
-        )
-        renumber(old_cell)
-        new_cell = cell_cards(
-            initiative.board_id, initiative.stage_id, clean["grand_challenge_id"], initiative.id
-        )
-        initiative.position = len(new_cell)
+        old_cell = (initiative.stage_id, initiative.grand_challenge_id)
+        new_cell = (initiative.stage_id, clean["grand_challenge_id"])
+        cells = cell_order(initiative.board_id, [old_cell, new_cell], initiative.id)
+        place(closed_up(cells[old_cell]))
+        initiative.position = len(cells[new_cell])
 
     versioned_update(initiative, initiative.version, {name: clean[name] for name in diff})
     event_type = RAG_CHANGED if "rag" in diff else INITIATIVE_EDITED
@@ -226,11 +227,11 @@ def move(
         policy.may_edit(actor, initiative),
         "Only envoys, admins and organisations involved in this initiative can move it.",
     )
-    stage = stage_on(initiative.board_id, stage_id)
-    grand_challenge = (
-        initiative.grand_challenge
+    stage, old_stage = stages_for_move(initiative.board_id, stage_id, initiative.stage_id)
+    lane_id = (
+        initiative.grand_challenge_id
         if grand_challenge_id is None
-        else grand_challenge_on(initiative.board_id, grand_challenge_id)
+        else grand_challenge_on(initiative.board_id, grand_challenge_id).id
     )
     if position is not None:
         position = int_field(position, "position")
@@ -241,43 +242,37 @@ def move(
     check_version(
         initiative,
         version,
-        {"stage_id": stage.id, "grand_challenge_id": grand_challenge.id, "position": position},
+        {"stage_id": stage.id, "grand_challenge_id": lane_id, "position": position},
     )
 
     before = {
         "stage_id": initiative.stage_id,
-        "stage": initiative.stage.name,
+        "stage": old_stage.name,
         "grand_challenge_id": initiative.grand_challenge_id,
         "position": initiative.position,
     }
-    same_cell = (
-        initiative.stage_id == stage.id and initiative.grand_challenge_id == grand_challenge.id
-    )
-    if not same_cell:
-        renumber(
-            cell_cards(
-                initiative.board_id,
-                initiative.stage_id,
-                initiative.grand_challenge_id,
-                initiative.id,
-            )
-        )
-    target = cell_cards(initiative.board_id, stage.id, grand_challenge.id, initiative.id)
+    leaving = (initiative.stage_id, initiative.grand_challenge_id)
+    arriving = (stage.id, lane_id)
+    cells = cell_order(initiative.board_id, [leaving, arriving], initiative.id)
+    target = cells[arriving]
     index = len(target) if position is None else min(position, len(target))
-    if same_cell and index == initiative.position:
+    if leaving == arriving and index == initiative.position:
         return Change(get_initiative(initiative_id, fresh=True), None)
-    target.insert(index, initiative)
-    for i, card in enumerate(target):
-        if card is not initiative and card.position != i:
-            card.position = i
+    positions = {} if leaving == arriving else closed_up(cells[leaving])
+    order = [card for card, _ in target]
+    order.insert(index, initiative.id)
+    was = dict(target)
+    positions.update(
+        {card: i for i, card in enumerate(order) if card != initiative.id and was[card] != i}
+    )
+    place(positions)
     values: dict[str, Any] = {
         "stage_id": stage.id,
-        "grand_challenge_id": grand_challenge.id,
+        "grand_challenge_id": lane_id,
         "position": index,
     }
     if stage.id != initiative.stage_id:
         values["stage_entered_at"] = utcnow()
-    db.session.flush()
     versioned_update(initiative, initiative.version, values)
     event = events.append(
         board_id=initiative.board_id,
@@ -289,7 +284,7 @@ def move(
             "to": {
                 "stage_id": stage.id,
                 "stage": stage.name,
-                "grand_challenge_id": grand_challenge.id,
+                "grand_challenge_id": lane_id,
                 "position": index,
             },
             "version": initiative.version,
@@ -309,14 +304,12 @@ def archive(
     check_version(initiative, version, {"archived": archived})
     if initiative.archived == archived:
         return Change(get_initiative(initiative_id, fresh=True), None)
-    cell = cell_cards(
-        initiative.board_id, initiative.stage_id, initiative.grand_challenge_id, initiative.id
-    )
-    renumber(cell)
+    cell = (initiative.stage_id, initiative.grand_challenge_id)
+    others = cell_order(initiative.board_id, [cell], initiative.id)[cell]
+    place(closed_up(others))
     values: dict[str, Any] = {"archived": archived}
     if not archived:
-        values["position"] = len(cell)
-    db.session.flush()
+        values["position"] = len(others)
     versioned_update(initiative, initiative.version, values)
     event = events.append(
         board_id=initiative.board_id,

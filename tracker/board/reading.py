@@ -3,6 +3,8 @@ order of cards within a cell. The board's listing of every card is `tracker.boar
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from sqlalchemy import orm
 
@@ -19,12 +21,14 @@ def get_board(board_id: int) -> Board:
     return board
 
 
-def get_initiative(initiative_id: int, *, fresh: bool = False) -> Initiative:
+def get_initiative(
+    initiative_id: int, *, fresh: bool = False, with_claims: bool = True
+) -> Initiative:
     initiative = db.session.get(
         Initiative,
         initiative_id,
         populate_existing=fresh,
-        options=[orm.selectinload(Initiative.claims)],
+        options=[orm.selectinload(Initiative.claims)] if with_claims else [],
     )
     if initiative is None:
         raise NotFound(
@@ -34,7 +38,8 @@ def get_initiative(initiative_id: int, *, fresh: bool = False) -> Initiative:
 
 
 def locked_initiative(initiative_id: int) -> Initiative:
-    """Lock the initiative's board, then read the initiative as committed now."""
+    """Lock the initiative's board, then read the initiative as committed now (its claims
+    when first used: many operations never need them)."""
     lock_board_of(
         Initiative,
         initiative_id,
@@ -42,26 +47,57 @@ def locked_initiative(initiative_id: int) -> Initiative:
             f"Initiative {initiative_id} does not exist.", {"initiative_id": "no such initiative"}
         ),
     )
-    return get_initiative(initiative_id, fresh=True)
+    return get_initiative(initiative_id, fresh=True, with_claims=False)
 
 
-def cell_cards(
-    board_id: int, stage_id: int, grand_challenge_id: int, exclude: int | None
-) -> list[Initiative]:
-    """Live initiatives in one stage × Grand Challenge cell, in display order."""
+Cell = tuple[int, int]
+"""A stage × Grand Challenge cell of the board: `(stage_id, grand_challenge_id)`."""
+
+
+def cell_order(
+    board_id: int, cells: Iterable[Cell], exclude: int | None
+) -> dict[Cell, list[tuple[int, int]]]:
+    """The live cards of each cell as `(initiative_id, position)`, in display order (one
+    query for all the cells; only what ordering needs, no whole initiatives)."""
+    wanted = set(cells)
     query = (
-        sa.select(Initiative)
+        sa.select(
+            Initiative.id, Initiative.position, Initiative.stage_id, Initiative.grand_challenge_id
+        )
         .where(
             Initiative.board_id == board_id,
-            Initiative.stage_id == stage_id,
-            Initiative.grand_challenge_id == grand_challenge_id,
             Initiative.archived.is_(False),
+            sa.or_(
+                *(
+                    sa.and_(Initiative.stage_id == stage, Initiative.grand_challenge_id == lane)
+                    for stage, lane in sorted(wanted)
+                )
+            ),
         )
         .order_by(Initiative.position, Initiative.id)
     )
     if exclude is not None:
         query = query.where(Initiative.id != exclude)
-    return list(db.session.scalars(query))
+    found: dict[Cell, list[tuple[int, int]]] = {cell: [] for cell in wanted}
+    for row in db.session.execute(query):
+        found[(row.stage_id, row.grand_challenge_id)].append((row.id, row.position))
+    return found
+
+
+def closed_up(cards: list[tuple[int, int]]) -> dict[int, int]:
+    """New positions `{initiative_id: position}` that number a cell's cards 0, 1, 2 … in
+    their order (only the cards whose position changes)."""
+    return {card_id: i for i, (card_id, position) in enumerate(cards) if position != i}
+
+
+def place(positions: dict[int, int]) -> None:
+    """Write positions `{initiative_id: position}` in one statement. Positions are display
+    order only: they do not change a card's version."""
+    if positions:
+        db.session.execute(
+            sa.update(Initiative),
+            [{"id": card_id, "position": position} for card_id, position in positions.items()],
+        )
 
 
 def load_board(board_id: int) -> Board:

@@ -122,18 +122,20 @@ def versioned_update(initiative: Initiative, version: int, values: dict[str, Any
     """Write `values` only if the row is still at `version`: the database decides, so two
     writers that both read version N cannot both succeed."""
     now = utcnow()
-    result = db.session.execute(
+    db.session.flush()
+    # RETURNING the row refreshes `initiative` in the same statement (populate_existing), as
+    # the database wrote it: no second read. Its relationships load again when next used.
+    updated = db.session.scalar(
         sa.update(Initiative)
         .where(Initiative.id == initiative.id, Initiative.version == version)
-        .values(**values, version=Initiative.version + 1, updated_at=now),
-        execution_options={"synchronize_session": False},
+        .values(**values, version=Initiative.version + 1, updated_at=now)
+        .returning(Initiative),
+        execution_options={"synchronize_session": False, "populate_existing": True},
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if updated is None:
         db.session.refresh(initiative)
         raise Conflict(
             "This initiative was changed by someone else.",
             {"version": f"stale: current version is {initiative.version}"},
             current=initiative,
         )
-    db.session.flush()
-    db.session.refresh(initiative)

@@ -270,7 +270,6 @@ def _current_connection() -> Connection | None:
     if conn is None:
         return None
     # Checked at the connect a moment ago (a page's join follows at once): not again yet.
-    # Whatever the check, nothing is sent to a socket no longer allowed (drop_revoked_viewers).
     if time.time() - conn.checked_at < float(current_app.config["SOCKET_RECHECK_SECONDS"]):
         return conn
     if not still_allowed(conn):

@@ -2,10 +2,11 @@
 
 A socket authenticated once, at its connect; its user may since have been disabled, signed
 out (here or everywhere), gone idle or past the sign-in's lifetime, or had the token revoked.
-Such sockets are dropped before they are sent anything more (`drop_revoked_viewers`, called
-before every emit to a room) or answered (`still_allowed`, checked on every event), and at
-once when an account operation ends them (`end_login_session`, `end_user_sockets`, called by
-the entry point after its commit).
+An account operation ends such sockets at once (`end_login_session`, `end_user_sockets`,
+called by the entry point after its commit). What no operation here announces (a change made
+by another process, a sign-in that expired) is caught before the socket is sent anything more
+(`drop_revoked_viewers`, before every emit to a room) or answered (`still_allowed`, on its
+events), each at most `SOCKET_RECHECK_SECONDS` (1 s) after the last check.
 
 Presence is the board's list of viewers (on every node, through `roster`), sent to the room
 when it changes, at most once per `PRESENCE_INTERVAL_SECONDS` (1 s) per board:
@@ -43,10 +44,21 @@ def still_allowed(conn: Connection) -> bool:
 def drop_revoked_viewers(board_id: int) -> None:
     """Disconnect viewers of this board who were disabled, signed out (here or everywhere),
     idle or past their sign-in's lifetime, or whose token was revoked, before they are sent
-    anything more. A few queries, however many viewers."""
+    anything more. A few queries, however many viewers; each viewer at most once per
+    `SOCKET_RECHECK_SECONDS` (1 s), so a busy board does not pay for it on every change.
+
+    The operations that cut someone off end their sockets at once (`end_user_sockets`,
+    `end_login_session`); this catches what no operation here announces: another process's
+    change (a node, the CLI) and a sign-in that expired, within that second."""
     registry = current_registry()
+    recheck = float(current_app.config["SOCKET_RECHECK_SECONDS"])
+    now = time.time()
     with registry.lock:
-        viewers = [c for c in registry.connections.values() if board_id in c.boards]
+        viewers = [
+            c
+            for c in registry.connections.values()
+            if board_id in c.boards and now - c.checked_at >= recheck
+        ]
     if not viewers:
         return
     rows = db.session.execute(
@@ -75,6 +87,8 @@ def drop_revoked_viewers(board_id: int) -> None:
             socketio.server.disconnect(conn.sid, namespace="/")
             with registry.lock:  # the others see them go with the next presence sent
                 registry.presence.dirty.update(gone_from - {board_id})
+        else:
+            conn.checked_at = now
 
 
 def end_login_session(key: str | None) -> None:

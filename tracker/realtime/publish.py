@@ -34,6 +34,7 @@ from tracker.extensions import db, socketio
 from tracker.models import Board, Event
 from tracker.realtime.presence import drop_revoked_viewers
 from tracker.realtime.state import REGISTRY, SOCKET_GATE, Registry, current_registry, room
+from tracker.serving import cooperate
 from tracker.socket_gate import SocketGate
 
 
@@ -43,6 +44,9 @@ def publish(envelopes: list[dict[str, Any]]) -> None:
     for board_id in sorted({e["board_id"] for e in envelopes}):
         first = min(e["seq"] for e in envelopes if e["board_id"] == board_id)
         flush_board(board_id, first - 1)
+    # Each viewer's socket is written by its own greenlet: let them send now, before this
+    # request goes on to read and serialise its response.
+    cooperate()
 
 
 def flush_board(board_id: int, known_before: int | None = None) -> None:
@@ -70,20 +74,22 @@ def _send_pending(board_id: int, known_before: int | None) -> None:
             _emit_events(board_id, events_from(board_id, known_before + 1))
             return
         sent, fingerprint = mark
-        last_seq = board_last_seq(board_id) or 0
-        if sent > last_seq:
-            _resync(board_id, last_seq, "The board's history was restored from a backup.")
-            return
         rows = events_from(board_id, sent)
         if sent > 0:
             # The event last sent must still be there, the same one: otherwise the history
-            # was replaced, and what follows would not fit what the viewers hold.
+            # was restored or replaced, and what follows would not fit what the viewers hold.
             if (
                 not rows
                 or rows[0].seq != sent
                 or fingerprint not in (None, fingerprint_of(rows[0]))
             ):
-                _resync(board_id, last_seq, "The board's history was replaced.")
+                last_seq = board_last_seq(board_id) or 0
+                reason = (
+                    "The board's history was restored from a backup."
+                    if sent > last_seq
+                    else "The board's history was replaced."
+                )
+                _resync(board_id, last_seq, reason)
                 return
             rows = rows[1:]
         _emit_events(board_id, rows)
