@@ -3,12 +3,25 @@ every consumer (API, Socket.IO, history, reports) sees."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from tracker.extensions import db
 from tracker.models import Board, Event, User
+
+# Statements of every change, built once (Core, on the session's connection): a move runs
+# them on the hot path of every broadcast.
+_LOCK_BOARD = (
+    sa.update(Board).where(Board.id == sa.bindparam("board")).values(last_seq=Board.last_seq)
+)
+_NEXT_SEQ = (
+    sa.update(Board)
+    .where(Board.id == sa.bindparam("board"))
+    .values(last_seq=Board.last_seq + 1)
+    .returning(Board.last_seq)
+)
 
 
 def lock_board(board_id: int) -> None:
@@ -19,21 +32,12 @@ def lock_board(board_id: int) -> None:
     board are thereby serialised, which is what makes sequence numbers gapless and checks
     such as "is this role full?" race-free.
     """
-    db.session.execute(
-        sa.update(Board).where(Board.id == board_id).values(last_seq=Board.last_seq),
-        execution_options={"synchronize_session": False},
-    )
+    db.session.connection().execute(_LOCK_BOARD, {"board": board_id})
 
 
 def _next_seq(board_id: int) -> int:
     # Incremented inside the writing transaction: a rollback gives the number back.
-    seq = db.session.scalar(
-        sa.update(Board)
-        .where(Board.id == board_id)
-        .values(last_seq=Board.last_seq + 1)
-        .returning(Board.last_seq),
-        execution_options={"synchronize_session": False},
-    )
+    seq = db.session.connection().execute(_NEXT_SEQ, {"board": board_id}).scalar()
     if seq is None:
         raise LookupError(f"board {board_id} does not exist")
     return seq
@@ -63,7 +67,23 @@ def append(
     return event
 
 
-def envelope(event: Event) -> dict[str, Any]:
+class EventRecord(Protocol):
+    """An event as the log holds it: an `Event`, or a row read with `Event`'s columns."""
+
+    id: int
+    seq: int
+    board_id: int
+    type: str
+    initiative_id: int | None
+    actor_user_id: int | None
+    actor_organisation_id: int | None
+    actor_name: str
+    actor_organisation_name: str
+    at: datetime
+    data: dict[str, Any]
+
+
+def envelope(event: EventRecord) -> dict[str, Any]:
     """`{seq, board_id, type, initiative_id, actor: {user, organisation}, at, data}`."""
     return {
         "seq": event.seq,

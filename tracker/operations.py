@@ -109,19 +109,30 @@ def renumber(items: list[Any]) -> None:
             item.position = index
 
 
+_LOCKS: dict[Any, Any] = {}
+
+
+def _lock_of(model: Any) -> Any:
+    """events.lock_board's write, aimed at the board of a `model` row (`:row`) in the same
+    statement; built once per model."""
+    statement = _LOCKS.get(model)
+    if statement is None:
+        column = model.id if model is Board else model.board_id
+        board_of_row = sa.select(column).where(model.id == sa.bindparam("row")).scalar_subquery()
+        statement = _LOCKS[model] = (
+            sa.update(Board)
+            .where(Board.id == board_of_row)
+            .values(last_seq=Board.last_seq)
+            .returning(Board.id)
+        )
+    return statement
+
+
 def lock_board_of(model: Any, row_id: int, not_found: DomainError) -> int:
     """Take the write lock of the board a row belongs to (a board: its own), then forget what
     the session read before, so the row is next read as committed now. Its board's id;
     raises `not_found` when there is no such row."""
-    column = model.id if model is Board else model.board_id
-    # events.lock_board's write, aimed at the row's board in the same statement.
-    board_id = db.session.scalar(
-        sa.update(Board)
-        .where(Board.id == sa.select(column).where(model.id == row_id).scalar_subquery())
-        .values(last_seq=Board.last_seq)
-        .returning(Board.id),
-        execution_options={"synchronize_session": False},
-    )
+    board_id = db.session.connection().execute(_lock_of(model), {"row": row_id}).scalar()
     if board_id is None:
         raise not_found
     db.session.expire_all()

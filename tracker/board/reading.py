@@ -4,6 +4,7 @@ order of cards within a cell. The board's listing of every card is `tracker.boar
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -54,32 +55,52 @@ Cell = tuple[int, int]
 """A stage × Grand Challenge cell of the board: `(stage_id, grand_challenge_id)`."""
 
 
+def _cells_statement(count: int) -> Any:
+    """The order of the live cards in `count` cells (`:board`, `:exclude`, `:stage<i>`,
+    `:lane<i>`), built once per count."""
+    statement = _CELLS.get(count)
+    if statement is None:
+        table = Initiative.__table__.c
+        statement = _CELLS[count] = (
+            sa.select(table.id, table.position, table.stage_id, table.grand_challenge_id)
+            .where(
+                table.board_id == sa.bindparam("board"),
+                table.archived.is_(False),
+                table.id != sa.bindparam("exclude"),
+                sa.or_(
+                    *(
+                        sa.and_(
+                            table.stage_id == sa.bindparam(f"stage{i}"),
+                            table.grand_challenge_id == sa.bindparam(f"lane{i}"),
+                        )
+                        for i in range(count)
+                    )
+                ),
+            )
+            .order_by(table.position, table.id)
+        )
+    return statement
+
+
+_CELLS: dict[int, Any] = {}
+_PLACE = (
+    sa.update(Initiative.__table__)
+    .where(Initiative.__table__.c.id == sa.bindparam("card"))
+    .values(position=sa.bindparam("to"))
+)
+
+
 def cell_order(
     board_id: int, cells: Iterable[Cell], exclude: int | None
 ) -> dict[Cell, list[tuple[int, int]]]:
     """The live cards of each cell as `(initiative_id, position)`, in display order (one
     query for all the cells; only what ordering needs, no whole initiatives)."""
-    wanted = set(cells)
-    query = (
-        sa.select(
-            Initiative.id, Initiative.position, Initiative.stage_id, Initiative.grand_challenge_id
-        )
-        .where(
-            Initiative.board_id == board_id,
-            Initiative.archived.is_(False),
-            sa.or_(
-                *(
-                    sa.and_(Initiative.stage_id == stage, Initiative.grand_challenge_id == lane)
-                    for stage, lane in sorted(wanted)
-                )
-            ),
-        )
-        .order_by(Initiative.position, Initiative.id)
-    )
-    if exclude is not None:
-        query = query.where(Initiative.id != exclude)
+    wanted = sorted(set(cells))
+    params: dict[str, int] = {"board": board_id, "exclude": -1 if exclude is None else exclude}
+    for i, (stage, lane) in enumerate(wanted):
+        params[f"stage{i}"], params[f"lane{i}"] = stage, lane
     found: dict[Cell, list[tuple[int, int]]] = {cell: [] for cell in wanted}
-    for row in db.session.execute(query):
+    for row in db.session.connection().execute(_cells_statement(len(wanted)), params):
         found[(row.stage_id, row.grand_challenge_id)].append((row.id, row.position))
     return found
 
@@ -94,9 +115,8 @@ def place(positions: dict[int, int]) -> None:
     """Write positions `{initiative_id: position}` in one statement. Positions are display
     order only: they do not change a card's version."""
     if positions:
-        db.session.execute(
-            sa.update(Initiative),
-            [{"id": card_id, "position": position} for card_id, position in positions.items()],
+        db.session.connection().execute(
+            _PLACE, [{"card": card, "to": position} for card, position in positions.items()]
         )
 
 

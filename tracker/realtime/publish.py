@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from tracker import events as event_log
+from tracker.events import EventRecord
 from tracker.extensions import db, socketio
 from tracker.models import Board, Event
 from tracker.realtime.presence import drop_revoked_viewers
@@ -95,7 +96,7 @@ def _send_pending(board_id: int, known_before: int | None) -> None:
         _emit_events(board_id, rows)
 
 
-def _emit_events(board_id: int, rows: list[Event]) -> None:
+def _emit_events(board_id: int, rows: list[EventRecord]) -> None:
     """Send `rows` (in order, after the last event sent) and remember the last of them."""
     if not rows:
         return
@@ -114,7 +115,7 @@ def _resync(board_id: int, last_seq: int, reason: str) -> None:
     current_app.logger.warning("board %s: viewers asked to reload (%s)", board_id, reason)
 
 
-def fingerprint_of(row: Event) -> str:
+def fingerprint_of(row: EventRecord) -> str:
     """Tells one event from another with the same board and seq (a restored history)."""
     envelope = json.dumps(event_log.envelope(row), sort_keys=True, default=str)
     return f"{row.id}-{hashlib.sha256(envelope.encode()).hexdigest()[:16]}"
@@ -161,17 +162,21 @@ def _retry_later(board_id: int, known_before: int | None) -> None:
     socketio.start_background_task(retry)
 
 
-def events_from(board_id: int, seq: int) -> list[Event]:
-    """The board's events from `seq` on (inclusive), in order, read fresh."""
-    with db.session.no_autoflush:
-        return list(
-            db.session.scalars(
-                sa.select(Event)
-                .where(Event.board_id == board_id, Event.seq >= seq)
-                .order_by(Event.seq)
-                .execution_options(populate_existing=True)
-            )
-        )
+_EVENTS_FROM = (
+    sa.select(*Event.__table__.c)
+    .where(
+        Event.__table__.c.board_id == sa.bindparam("board"),
+        Event.__table__.c.seq >= sa.bindparam("seq"),
+    )
+    .order_by(Event.__table__.c.seq)
+)
+
+
+def events_from(board_id: int, seq: int) -> list[EventRecord]:
+    """The board's events from `seq` on (inclusive), in order, as committed now (rows, not
+    objects: they are only sent)."""
+    rows = db.session.connection().execute(_EVENTS_FROM, {"board": board_id, "seq": seq})
+    return list(rows)  # type: ignore[arg-type]
 
 
 def board_last_seq(board_id: int) -> int | None:
