@@ -63,6 +63,9 @@ def create_app(
     return app
 
 
+SQLITE_MINIMUM = (3, 35)
+
+
 def _configure_database(app: Flask) -> None:
     url = app.config.get("DATABASE_URL") or (
         f"sqlite:///{Path(app.instance_path) / 'tracker.sqlite3'}"
@@ -73,6 +76,14 @@ def _configure_database(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if url.startswith("sqlite"):
+        if sqlite3.sqlite_version_info < SQLITE_MINIMUM:
+            # Every change runs UPDATE … RETURNING (SQLite 3.35, March 2021).
+            raise ConfigurationError(
+                f"This Python's SQLite is {sqlite3.sqlite_version}; the tracker needs "
+                f"{'.'.join(map(str, SQLITE_MINIMUM))} or later. Use a Python built with a "
+                "newer SQLite (Debian 12, Ubuntu 22.04 and python.org builds have one), or "
+                "PostgreSQL (TRACKER_DATABASE_URL)."
+            )
         options.setdefault("connect_args", {})
         options["connect_args"].setdefault("timeout", app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000)
         options["connect_args"].setdefault("check_same_thread", False)

@@ -32,6 +32,7 @@ def lock_board(board_id: int) -> None:
     board are thereby serialised, which is what makes sequence numbers gapless and checks
     such as "is this role full?" race-free.
     """
+    db.session.flush()  # as the ORM would before a statement: what the session holds first
     db.session.connection().execute(_LOCK_BOARD, {"board": board_id})
 
 

@@ -132,6 +132,9 @@ def lock_board_of(model: Any, row_id: int, not_found: DomainError) -> int:
     """Take the write lock of the board a row belongs to (a board: its own), then forget what
     the session read before, so the row is next read as committed now. Its board's id;
     raises `not_found` when there is no such row."""
+    # The lock is a Core statement, which does not autoflush: write what the session holds
+    # first, or expire_all below would drop it.
+    db.session.flush()
     board_id = db.session.connection().execute(_lock_of(model), {"row": row_id}).scalar()
     if board_id is None:
         raise not_found

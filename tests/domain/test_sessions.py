@@ -482,6 +482,15 @@ def test_published_keys_are_refused_in_every_configuration(database_path, key, p
         create_app(settings)
 
 
+def test_a_sqlite_without_update_returning_is_refused_at_start(database_path, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+    with pytest.raises(RuntimeError, match=r"SQLite is 3\.34\.1; the tracker needs 3\.35 or later"):
+        create_app(_config(database_path))
+
+
 @pytest.mark.parametrize("key", ["", "short-key"])
 def test_production_needs_a_long_configured_key(database_path, key):
     settings = {**_config(database_path), "SECRET_KEY": key, "PRODUCTION": True}

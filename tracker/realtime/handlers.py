@@ -38,6 +38,9 @@ def on_connect(auth: Any = None) -> None:
     """Authenticate by the session cookie or `auth: {"token": TOKEN}`; refuse anyone else
     (the client's `connect_error` carries the reason, e.g. "Sign in first.")."""
     token = auth.get("token") if isinstance(auth, dict) else None
+    # Stamped before the check reads anything: a cut-off committed while it runs falls after
+    # this, so the next recheck (SOCKET_RECHECK_SECONDS) sees it.
+    checked_at = time.time()
     user: User | None
     login_session: str | None = None
     if isinstance(token, str) and token:
@@ -64,7 +67,7 @@ def on_connect(auth: Any = None) -> None:
         organisation=user.organisation.name,
         login_session=login_session,
         token_digest=api_tokens.token_digest(token) if token else None,
-        checked_at=time.time(),
+        checked_at=checked_at,
     )
     registry = current_registry()
     with registry.lock:
@@ -270,7 +273,8 @@ def _current_connection() -> Connection | None:
     if conn is None:
         return None
     # Checked at the connect a moment ago (a page's join follows at once): not again yet.
-    if time.time() - conn.checked_at < float(current_app.config["SOCKET_RECHECK_SECONDS"]):
+    now = time.time()
+    if now - conn.checked_at < float(current_app.config["SOCKET_RECHECK_SECONDS"]):
         return conn
     if not still_allowed(conn):
         boards = forget(conn.sid)
@@ -278,5 +282,5 @@ def _current_connection() -> Connection | None:
         for board_id in boards:
             presence_changed(board_id)
         return None
-    conn.checked_at = time.time()
+    conn.checked_at = now  # when the check began: what committed after, the next one sees
     return conn

@@ -48,8 +48,10 @@ def drop_revoked_viewers(board_id: int) -> None:
     `SOCKET_RECHECK_SECONDS` (1 s), so a busy board does not pay for it on every change.
 
     The operations that cut someone off end their sockets at once (`end_user_sockets`,
-    `end_login_session`); this catches what no operation here announces: another process's
-    change (a node, the CLI) and a sign-in that expired, within that second."""
+    `end_login_session`); this catches what no operation here announces (another process's
+    change, a sign-in that expired) within that second for the sockets of this process. With
+    several nodes, a node's sockets are checked when that node sends to the room, or when
+    they send an event; changes another node sends reach them through the queue unchecked."""
     registry = current_registry()
     recheck = float(current_app.config["SOCKET_RECHECK_SECONDS"])
     now = time.time()
