@@ -566,3 +566,17 @@ def test_a_version_from_the_future_is_refused(the_board, users):
     with pytest.raises(Conflict) as error:
         board.edit(users["envoy"], initiative.id, 5, {"summary": "x"})
     assert "version" in error.value.fields
+
+
+def test_an_operation_keeps_what_the_session_held_before_it_took_the_lock(the_board, users):
+    """Taking the board's lock forgets what was read before it (rows are read again as
+    committed), but never drops a change made earlier in the same unit of work."""
+    initiative = make_initiative(the_board, users["envoy"])
+    envoy = users["envoy"]
+    # Loaded now, so that nothing the operation reads before its lock flushes the change.
+    assert envoy.is_active and envoy.organisation.name
+    db.session.get(Initiative, initiative.id).summary = "set before the operation"
+    board.add_comment(envoy, initiative.id, "Met the CTOs today.")
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Initiative, initiative.id).summary == "set before the operation"
