@@ -50,6 +50,7 @@ OPERATIONS = [
     ("PATCH", "/api/v1/initiatives/{initiative_id}"),
     ("POST", "/api/v1/initiatives/{initiative_id}/move"),
     ("POST", "/api/v1/initiatives/{initiative_id}/archive"),
+    ("POST", "/api/v1/initiatives/{initiative_id}/restore"),
     ("POST", "/api/v1/initiatives/{initiative_id}/claims"),
     ("DELETE", "/api/v1/claims/{claim_id}"),
     ("POST", "/api/v1/initiatives/{initiative_id}/comments"),

@@ -154,6 +154,7 @@ JSON_URLS = {
     "edit_initiative": ("PATCH", lambda w: f"/api/v1/initiatives/{w.foreign}"),
     "move_initiative": ("POST", lambda w: f"/api/v1/initiatives/{w.foreign}/move"),
     "archive_initiative": ("POST", lambda w: f"/api/v1/initiatives/{w.foreign}/archive"),
+    "restore_initiative": ("POST", lambda w: f"/api/v1/initiatives/{w.foreign}/restore"),
     "claim_role": ("POST", lambda w: f"/api/v1/initiatives/{w.foreign}/claims"),
     "add_comment": ("POST", lambda w: f"/api/v1/initiatives/{w.foreign}/comments"),
 }

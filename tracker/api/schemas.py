@@ -124,6 +124,10 @@ class ArchiveSchema(ma.Schema):
     archived = StrictBoolean(load_default=True)
 
 
+class RestoreSchema(ma.Schema):
+    version = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_INT))
+
+
 class ClaimCreateSchema(ma.Schema):
     role_type_id = _id(required=True)
     organisation_id = _id(metadata={"description": "Default: the caller's organisation."})

@@ -31,6 +31,7 @@ from tracker.api.schemas import (
     InitiativeSchema,
     MoveSchema,
     OrganisationSchema,
+    RestoreSchema,
 )
 from tracker.errors import NotFound
 from tracker.extensions import db
@@ -161,6 +162,20 @@ def archive_initiative(body: dict[str, Any], initiative_id: int) -> Any:
     """Archive (`archived: true`, the default) or restore an initiative. Envoys and admins."""
     _check_id(initiative_id, "Initiative")
     change = board.archive(actor(), initiative_id, body["version"], body["archived"])
+    commit(change.event)
+    return board.get_initiative(initiative_id)
+
+
+@bp.route("/initiatives/<int:initiative_id>/restore", methods=["POST"])
+@bp.arguments(RestoreSchema)
+@bp.response(200, InitiativeSchema)
+@_documented_errors(*ERRORS)
+def restore_initiative(body: dict[str, Any], initiative_id: int) -> Any:
+    """Restore an archived initiative: it returns to the end of its stage and Grand Challenge
+    on the board. Envoys and admins, as archiving; 409 when the version is stale. Restoring
+    an initiative that is not archived changes nothing."""
+    _check_id(initiative_id, "Initiative")
+    change = board.archive(actor(), initiative_id, body["version"], False)
     commit(change.event)
     return board.get_initiative(initiative_id)
 

@@ -17,10 +17,12 @@ from tracker.board.claims import add_comment, claim, release
 from tracker.board.fields import EDITABLE_FIELDS, snapshot
 from tracker.board.initiatives import archive, edit, move, propose
 from tracker.board.listing import (
+    ArchivedInitiative,
     BoardCard,
     CardClaim,
     ListedClaim,
     ListedInitiative,
+    archived_initiatives,
     board_card,
     board_cards,
     listed_initiatives,
@@ -52,6 +54,7 @@ __all__ = [
     "RAG_CHANGED",
     "ROLE_CLAIMED",
     "ROLE_RELEASED",
+    "ArchivedInitiative",
     "BoardCard",
     "CardClaim",
     "Change",
@@ -59,6 +62,7 @@ __all__ = [
     "ListedInitiative",
     "add_comment",
     "archive",
+    "archived_initiatives",
     "board_card",
     "board_cards",
     "claim",

@@ -6,7 +6,9 @@ and change none. Building ORM objects for them (identity map, relationship colle
 claim's organisation, role type and claimant) cost more than the SQL itself, so the listing
 selects columns (Core rows) into named tuples (a frozen dataclass's `__init__` cost as much as
 the query). Two shapes: `BoardCard`, what a card on the page shows, and `ListedInitiative`,
-every field the API answers; the page reads no summary, no timestamps it does not show.
+every field the API answers; the page reads no summary, no timestamps it does not show. A
+board's archived initiatives are listed apart (`ArchivedInitiative`, with who archived each
+and when).
 Operations that change a card keep using the ORM (`tracker.board.reading`).
 """
 
@@ -20,7 +22,17 @@ import sqlalchemy as sa
 
 from tracker.errors import NotFound
 from tracker.extensions import db
-from tracker.models import Claim, Initiative, Organisation, RoleType, User
+from tracker.models import (
+    Claim,
+    Event,
+    GrandChallenge,
+    Initiative,
+    Organisation,
+    RoleType,
+    Stage,
+    User,
+)
+from tracker.vocabulary import INITIATIVE_ARCHIVED
 
 
 class CardClaim(NamedTuple):
@@ -198,3 +210,46 @@ def listed_initiatives(board_id: int) -> list[ListedInitiative]:
     for initiative_id, *claim in _claim_rows(ListedClaim._fields, where):
         by_id[initiative_id].claims.append(ListedClaim._make(claim))
     return initiatives
+
+
+class ArchivedInitiative(NamedTuple):
+    """An archived initiative as its board's Archived list shows it, with who archived it
+    and when: its latest `initiative_archived` event."""
+
+    id: int
+    title: str
+    version: int
+    stage: str
+    grand_challenge: str
+    archived_at: datetime | None
+    archived_by: str | None
+    archived_by_organisation: str | None
+
+
+def archived_initiatives(board_id: int) -> list[ArchivedInitiative]:
+    """The board's archived initiatives, the most recently archived first (one query)."""
+    last_archived = (
+        sa.select(Event.initiative_id, sa.func.max(Event.seq).label("seq"))
+        .where(Event.board_id == board_id, Event.type == INITIATIVE_ARCHIVED)
+        .group_by(Event.initiative_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            Initiative.id,
+            Initiative.title,
+            Initiative.version,
+            Stage.name,
+            GrandChallenge.name,
+            Event.at,
+            Event.actor_name,
+            Event.actor_organisation_name,
+        )
+        .join(Stage, Stage.id == Initiative.stage_id)
+        .join(GrandChallenge, GrandChallenge.id == Initiative.grand_challenge_id)
+        .outerjoin(last_archived, last_archived.c.initiative_id == Initiative.id)
+        .outerjoin(Event, sa.and_(Event.board_id == board_id, Event.seq == last_archived.c.seq))
+        .where(Initiative.board_id == board_id, Initiative.archived.is_(True))
+        .order_by(Event.seq.desc().nulls_last(), Initiative.id)
+    )
+    return [ArchivedInitiative._make(row) for row in rows]

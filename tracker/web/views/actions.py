@@ -13,13 +13,14 @@ from flask import (
     abort,
     flash,
     redirect,
+    render_template,
     request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from tracker import board
+from tracker import board, policy
 from tracker.accounts import actor
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -169,12 +170,31 @@ def comment_action(initiative_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.route("/initiatives/<int:initiative_id>/archive", methods=["GET"])
+@login_required
+def archive_page(initiative_id: int) -> ResponseReturnValue:
+    """Archiving asks first, saying what it does and where the initiative can be found and
+    restored afterwards."""
+    initiative = board.get_initiative(initiative_id)
+    policy.require(
+        policy.may(actor(), "archive"), "Only envoys and admins can archive initiatives."
+    )
+    if initiative.archived:
+        flash("This initiative is archived already.", "info")
+        return redirect(url_for("web.initiative_page", initiative_id=initiative_id))
+    return render_template(
+        "web/archive_confirm.html",
+        initiative=initiative,
+        board=board.get_board(initiative.board_id),
+    )
+
+
 @bp.route("/initiatives/<int:initiative_id>/archive", methods=["POST"])
 @login_required
 def archive_action(initiative_id: int) -> ResponseReturnValue:
     form = ArchiveForm()
     archived = request.form.get("archived", "1") == "1"
-    back = url_for("web.initiative_page", initiative_id=initiative_id)
+    back = _back(url_for("web.initiative_page", initiative_id=initiative_id))
     if not form.validate_on_submit():
         flash(refusal(form, "Reload the page and try again."), "error")
         return redirect(back)

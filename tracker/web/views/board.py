@@ -82,6 +82,20 @@ def board_page(board_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.route("/boards/<int:board_id>/archived")
+@login_required
+def archived_page(board_id: int) -> ResponseReturnValue:
+    """The board's archived initiatives: who archived each and when, and (for envoys and
+    admins) Restore."""
+    the_board = board.get_board(board_id)
+    return render_template(
+        "web/archived.html",
+        board=the_board,
+        archived=board.archived_initiatives(board_id),
+        may_restore=policy.may(actor(), "archive"),
+    )
+
+
 def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
     """The board rebuilt from its events as it stood at the end of a day (London), read-only."""
     the_board = board.load_board(board_id)
