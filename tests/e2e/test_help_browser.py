@@ -1,0 +1,28 @@
+"""`/help` in a real browser: axe-clean at every severity, signed out and signed in, and no
+sideways scrolling at 320 CSS px (the permission table scrolls inside its own region, which
+a keyboard can reach)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import sign_in
+from tests.e2e.test_archive_browser import assert_no_axe_violation, assert_reflows_at_320_px
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("who", ["nobody", "member"])
+def test_help_is_accessible_and_reflows(page: Page, who: str) -> None:
+    if who == "nobody":
+        page.goto("/login")
+    else:
+        sign_in(page, who)
+    page.get_by_role("link", name="Help").click()
+    expect(page.get_by_role("heading", name="Help", level=1)).to_be_visible()
+    assert_no_axe_violation(page)
+    assert_reflows_at_320_px(page)
+    table = page.get_by_role("region", name="What each account role may do")
+    table.focus()
+    expect(table).to_be_focused()

@@ -1,0 +1,79 @@
+"""`/help`: how the tracker works, for partner staff, envoys, the programme office and
+integrators. Readable without signing in (it shows no board's content); signed in, it lists
+each board's stages as they are now."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from flask import render_template
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import orm
+
+from tracker import policy
+from tracker.extensions import db
+from tracker.models import Board
+from tracker.vocabulary import AccountRole
+from tracker.web import bp
+
+
+class Permission(NamedTuple):
+    """One row of the permission table: what, and for each account role whether (and how)."""
+
+    action: str
+    allowed: list[str]
+
+
+# (what, the policy action, what a member may do where it is narrower than "yes")
+_TABLE = [
+    ("See boards, initiatives, history and reports", "view", None),
+    ("Propose an initiative", "propose", "for their own organisation"),
+    (
+        "Edit or move an initiative",
+        "edit_any",
+        "where their organisation proposed it or holds a role",
+    ),
+    ("Archive or restore an initiative", "archive", None),
+    ("Claim a role", "claim", "for their own organisation"),
+    ("Release a role", "release", "their own organisation's"),
+    ("Add a progress note", "comment", None),
+    ("Export the weekly report (CSV, XLSX, JSON)", "export", None),
+    ("Administer boards, people and organisations", "administer", None),
+]
+
+
+def permission_table() -> list[Permission]:
+    """The permission table as `tracker.policy` enforces it: a row per action, a cell per
+    account role (admin, envoy, member, viewer)."""
+    rows = []
+    for what, action, member_note in _TABLE:
+        cells = []
+        for role in AccountRole:
+            allowed = role.value in policy.ROLES_ALLOWED[action]
+            if role is AccountRole.MEMBER and member_note is not None:
+                cells.append(f"Yes, {member_note}")
+            else:
+                cells.append("Yes" if allowed else "No")
+        rows.append(Permission(what, cells))
+    return rows
+
+
+@bp.route("/help")
+def help_page() -> ResponseReturnValue:
+    boards = (
+        list(
+            db.session.scalars(
+                sa.select(Board).options(orm.selectinload(Board.stages)).order_by(Board.id)
+            )
+        )
+        if current_user.is_authenticated
+        else []
+    )
+    return render_template(
+        "web/help.html",
+        permissions=permission_table(),
+        roles=[role.label for role in AccountRole],
+        boards=boards,
+    )
