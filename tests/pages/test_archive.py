@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import sqlalchemy as sa
 import time_machine
 
 from tests.conftest import last_seq
@@ -136,16 +138,68 @@ def test_a_stale_restore_from_the_list_is_refused_and_changes_nothing(
     db.session.commit()
     auth.login(users["envoy"])
     before = last_seq(the_board.id)
+    listing = f"/boards/{the_board.id}/archived"
     refused = post(
         client,
         auth,
         f"/initiatives/{card.id}/archive",
-        {"version": 1, "archived": "0", "next": f"/boards/{the_board.id}/archived"},
+        {"version": 1, "archived": "0", "next": listing},
     )
     assert refused.status_code == 302
+    assert refused.headers["Location"] == listing
+    said = client.get(listing).get_data(as_text=True)
+    assert '<p class="flash flash-error">Someone else changed this initiative a moment ago' in said
     assert last_seq(the_board.id) == before
     db.session.expire_all()
     assert db.session.get(Initiative, card.id).archived
+
+
+@pytest.mark.parametrize(
+    "elsewhere", ["https://evil.example/", "//evil.example/", "/\\evil.example/", "archived"]
+)
+def test_a_restore_never_sends_the_browser_off_the_site(client, auth, the_board, users, elsewhere):
+    card = make_initiative(the_board, users["envoy"], title="Video companionship")
+    board.archive(users["envoy"], card.id, 1)
+    db.session.commit()
+    auth.login(users["envoy"])
+    done = post(
+        client,
+        auth,
+        f"/initiatives/{card.id}/archive",
+        {"version": 2, "archived": "0", "next": elsewhere},
+    )
+    assert done.status_code == 302
+    assert done.headers["Location"] == f"/initiatives/{card.id}"
+
+
+def test_the_list_names_the_latest_archiving_and_survives_one_with_no_record(
+    client, auth, the_board, users
+):
+    start = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)  # BST: London shows 09:00
+    with travel(start):
+        again = make_initiative(the_board, users["envoy"], title="Archived twice")
+        board.archive(users["envoy"], again.id, 1)
+        db.session.commit()
+    with travel(start + timedelta(days=1)):
+        board.archive(users["envoy"], again.id, 2, False)
+        db.session.commit()
+    with travel(start + timedelta(days=2)):
+        board.archive(users["admin"], again.id, 3)
+        db.session.commit()
+    # Archived by a route that left no event (as an imported or hand-edited row would be).
+    unrecorded = make_initiative(the_board, users["envoy"], title="Archived without a record")
+    db.session.execute(
+        sa.update(Initiative).where(Initiative.id == unrecorded.id).values(archived=True)
+    )
+    db.session.commit()
+
+    auth.login(users["viewer"])
+    text = client.get(f"/boards/{the_board.id}/archived").get_data(as_text=True)
+    admin = users["admin"]
+    assert f"Archived 03 Jun 2026 09:00 by {admin.name} ({admin.organisation.name})" in text
+    assert "02 Jun 2026" not in text and "01 Jun 2026" not in text
+    assert "Archived (when and by whom is not recorded)" in text
+    assert text.index("Archived twice") < text.index("Archived without a record")
 
 
 def test_the_archived_list_of_no_such_board_is_not_found(client, auth, users):

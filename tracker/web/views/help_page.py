@@ -1,15 +1,16 @@
 """`/help`: how the tracker works, for partner staff, envoys, the programme office and
-integrators. Readable without signing in (it shows no board's content); signed in, it lists
-each board's stages as they are now."""
+integrators, with each board's stages as they are now. Signed in only: anonymous visitors see
+only the sign-in page (the brief)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import render_template
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import login_required
 from sqlalchemy import orm
 
 from tracker import policy
@@ -44,6 +45,20 @@ _TABLE = [
 ]
 
 
+def _member_may(action: str) -> bool:
+    """Whether a member may do `action` at all, as the policy decides it: editing and moving
+    through `policy.may_edit` (an initiative their organisation proposed), the rest through
+    the table of actions."""
+    if action == "edit_any":
+        own = SimpleNamespace(proposing_organisation_id=_MEMBER.organisation_id, claims=[])
+        return policy.may_edit(_MEMBER, own)
+    return policy.may(_MEMBER, action)
+
+
+# A member as the policy reads one: role, active, organisation.
+_MEMBER: Any = SimpleNamespace(role=AccountRole.MEMBER.value, is_active=True, organisation_id=0)
+
+
 def permission_table() -> list[Permission]:
     """The permission table as `tracker.policy` enforces it: a row per action, a cell per
     account role (admin, envoy, member, viewer)."""
@@ -52,7 +67,7 @@ def permission_table() -> list[Permission]:
         cells = []
         for role in AccountRole:
             allowed = role.value in policy.ROLES_ALLOWED[action]
-            if role is AccountRole.MEMBER and member_note is not None:
+            if role is AccountRole.MEMBER and member_note is not None and _member_may(action):
                 cells.append(f"Yes, {member_note}")
             else:
                 cells.append("Yes" if allowed else "No")
@@ -61,15 +76,12 @@ def permission_table() -> list[Permission]:
 
 
 @bp.route("/help")
+@login_required
 def help_page() -> ResponseReturnValue:
-    boards = (
-        list(
-            db.session.scalars(
-                sa.select(Board).options(orm.selectinload(Board.stages)).order_by(Board.id)
-            )
+    boards = list(
+        db.session.scalars(
+            sa.select(Board).options(orm.selectinload(Board.stages)).order_by(Board.id)
         )
-        if current_user.is_authenticated
-        else []
     )
     return render_template(
         "web/help.html",

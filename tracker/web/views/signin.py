@@ -32,6 +32,8 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target:
+        return None  # browsers read "/\\host" as "//host", another site
     return target
 
 
