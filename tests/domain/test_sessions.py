@@ -482,13 +482,17 @@ def test_published_keys_are_refused_in_every_configuration(database_path, key, p
         create_app(settings)
 
 
-def test_a_sqlite_without_update_returning_is_refused_at_start(database_path, monkeypatch):
+def test_a_sqlite_without_update_returning_is_refused_at_start(
+    database_path, monkeypatch, tmp_path
+):
     import sqlite3
 
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
     monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+    # A SQLite database whatever the suite runs on (the PostgreSQL run included).
+    settings = {**_config(database_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}"}
     with pytest.raises(RuntimeError, match=r"SQLite is 3\.34\.1; the tracker needs 3\.35 or later"):
-        create_app(_config(database_path))
+        create_app(settings)
 
 
 @pytest.mark.parametrize("key", ["", "short-key"])
