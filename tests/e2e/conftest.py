@@ -33,6 +33,8 @@ from typing import Any
 
 import pytest
 import requests
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
 
 from tests.processes import free_port, kill, stop
 
@@ -595,3 +597,27 @@ def sign_in(page: Any, who: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/boards/*")
+
+
+# --- checks the issues ask of every new page and state -------------------------------------
+
+
+def assert_no_axe_violation(page: Page) -> None:
+    violations = Axe().run(page).response["violations"]
+    found = [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:5])
+        for v in violations
+    ]
+    assert found == [], f"axe-core on {page.url}:\n" + "\n".join(found)
+
+
+def assert_reflows_at_320_px(page: Page) -> None:
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 640})
+    try:
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 320, f"{page.url} is {wide} px wide at 320 px"
+    finally:
+        if size:
+            page.set_viewport_size(size)

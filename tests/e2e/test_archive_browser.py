@@ -9,10 +9,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import BrowserErrors, DemoBoard, ServedApp, new_context, sign_in
+from tests.e2e.conftest import (
+    BrowserErrors,
+    DemoBoard,
+    ServedApp,
+    assert_no_axe_violation,
+    assert_reflows_at_320_px,
+    new_context,
+    sign_in,
+)
 from tests.e2e.test_board import card
 
 pytestmark = pytest.mark.e2e
@@ -30,27 +37,6 @@ def watcher(browser: Any, served_app: ServedApp, browser_errors: BrowserErrors) 
     expect(page.locator("#connection-state")).to_have_text("Live")
     yield page
     context.close()
-
-
-def assert_no_axe_violation(page: Page) -> None:
-    violations = Axe().run(page).response["violations"]
-    found = [
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:5])
-        for v in violations
-    ]
-    assert found == [], f"axe-core on {page.url}:\n" + "\n".join(found)
-
-
-def assert_reflows_at_320_px(page: Page) -> None:
-    size = page.viewport_size
-    page.set_viewport_size({"width": 320, "height": 640})
-    try:
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= 320, f"{page.url} is {wide} px wide at 320 px"
-    finally:
-        if size:
-            page.set_viewport_size(size)
 
 
 def test_archive_asks_first_then_restore_from_the_archived_list_by_keyboard(

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import sign_in
-from tests.e2e.test_archive_browser import assert_no_axe_violation, assert_reflows_at_320_px
+from tests.e2e.conftest import assert_no_axe_violation, assert_reflows_at_320_px, sign_in
 
 pytestmark = pytest.mark.e2e
 

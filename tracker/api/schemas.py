@@ -26,6 +26,11 @@ def _id(**kwargs: object) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(1, MAX_INT), **kwargs)  # type: ignore[arg-type]
 
 
+def _version(**kwargs: object) -> fields.Integer:
+    """The initiative's version the client saw (a change to a stale one gets 409)."""
+    return _id(required=True, **kwargs)
+
+
 class TextRule(validate.Validator):
     """The one text rule (`tracker.text`): no control characters; tab and line breaks only in
     a multi-line field."""
@@ -99,11 +104,8 @@ class InitiativeCreateSchema(InitiativeFieldsSchema):
 
 
 class InitiativePatchSchema(InitiativeFieldsSchema):
-    version = fields.Integer(
-        strict=True,
-        required=True,
-        validate=validate.Range(1, MAX_INT),
-        metadata={"description": "The version the client saw; a stale one gets 409."},
+    version = _version(
+        metadata={"description": "The version the client saw; a stale one gets 409."}
     )
 
 
@@ -115,17 +117,17 @@ class MoveSchema(ma.Schema):
         validate=validate.Range(0, MAX_INT),
         metadata={"description": "0-based index in the stage × Grand Challenge cell."},
     )
-    version = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_INT))
+    version = _version()
     grand_challenge_id = _id(metadata={"description": "Move to another swimlane too."})
 
 
 class ArchiveSchema(ma.Schema):
-    version = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_INT))
+    version = _version()
     archived = StrictBoolean(load_default=True)
 
 
 class RestoreSchema(ma.Schema):
-    version = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_INT))
+    version = _version()
 
 
 class ClaimCreateSchema(ma.Schema):

@@ -27,15 +27,12 @@ class Permission(NamedTuple):
     allowed: list[str]
 
 
-# (what, the policy action, what a member may do where it is narrower than "yes")
+# (what, the policy action, what a member may do where it is narrower than "yes"). "edit" is
+# `policy.may_edit` on an initiative the actor's organisation proposed.
 _TABLE = [
     ("See boards, initiatives, history and reports", "view", None),
     ("Propose an initiative", "propose", "for their own organisation"),
-    (
-        "Edit or move an initiative",
-        "edit_any",
-        "where their organisation proposed it or holds a role",
-    ),
+    ("Edit or move an initiative", "edit", "where their organisation proposed it or holds a role"),
     ("Archive or restore an initiative", "archive", None),
     ("Claim a role", "claim", "for their own organisation"),
     ("Release a role", "release", "their own organisation's"),
@@ -45,18 +42,13 @@ _TABLE = [
 ]
 
 
-def _member_may(action: str) -> bool:
-    """Whether a member may do `action` at all, as the policy decides it: editing and moving
-    through `policy.may_edit` (an initiative their organisation proposed), the rest through
-    the table of actions."""
-    if action == "edit_any":
-        own = SimpleNamespace(proposing_organisation_id=_MEMBER.organisation_id, claims=[])
-        return policy.may_edit(_MEMBER, own)
-    return policy.may(_MEMBER, action)
-
-
-# A member as the policy reads one: role, active, organisation.
-_MEMBER: Any = SimpleNamespace(role=AccountRole.MEMBER.value, is_active=True, organisation_id=0)
+def _may(role: AccountRole, action: str) -> bool:
+    """Whether an active account of `role` may do `action` at all, as the policy decides."""
+    someone: Any = SimpleNamespace(role=role.value, is_active=True, organisation_id=0)
+    if action == "edit":
+        own = SimpleNamespace(proposing_organisation_id=0, claims=[])
+        return policy.may_edit(someone, own)
+    return policy.may(someone, action)
 
 
 def permission_table() -> list[Permission]:
@@ -66,11 +58,12 @@ def permission_table() -> list[Permission]:
     for what, action, member_note in _TABLE:
         cells = []
         for role in AccountRole:
-            allowed = role.value in policy.ROLES_ALLOWED[action]
-            if role is AccountRole.MEMBER and member_note is not None and _member_may(action):
+            if not _may(role, action):
+                cells.append("No")
+            elif role is AccountRole.MEMBER and member_note is not None:
                 cells.append(f"Yes, {member_note}")
             else:
-                cells.append("Yes" if allowed else "No")
+                cells.append("Yes")
         rows.append(Permission(what, cells))
     return rows
 
