@@ -23,6 +23,7 @@ separators U+2028/U+2029.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from tracker.errors import Invalid
 
@@ -69,3 +70,11 @@ def clean(value: str, field: str, *, multiline: bool = False) -> str:
     if reason is not None:
         raise Invalid({field: reason})
     return _NEWLINES.sub("\n", value) if multiline else value
+
+
+def folded(value: str) -> str:
+    """`value` for matching what a person typed, case- and accent-insensitively: "Équipe"
+    and "equipe" fold alike (Unicode compatibility decomposition, combining marks dropped,
+    case folded)."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -47,10 +47,21 @@ function cellList(stageId, grandChallengeId) {
 // --- changing cards -----------------------------------------------------------------------
 
 // Moving or replacing a node drops its focus: put it back on the same control.
+const FOCUSABLE_PARTS = [
+  "summary",
+  'select[name="stage_id"]',
+  'select[name="grand_challenge_id"]',
+  'input[name="position"]',
+  "button",
+  ".card-title a",
+];
+
 function focusedPart(card) {
   const active = document.activeElement;
   if (!active || !card.contains(active)) return null;
-  for (const selector of ["summary", "select", "button", ".card-title a"]) {
+  // The card itself holds the focus after a move or a find.
+  if (active === card) return "card";
+  for (const selector of FOCUSABLE_PARTS) {
     if (active.matches(selector)) return selector;
   }
   return ".card-title a";
@@ -58,7 +69,12 @@ function focusedPart(card) {
 
 function refocus(card, part) {
   if (!part) return;
-  const target = card.querySelector(part) || card.querySelector(".card-title a");
+  if (part === "card" && card.hasAttribute("tabindex")) {
+    card.focus({ preventScroll: true });
+    return;
+  }
+  const target =
+    (part !== "card" && card.querySelector(part)) || card.querySelector(".card-title a");
   if (target) target.focus({ preventScroll: true });
 }
 
@@ -105,6 +121,8 @@ function updateCard(card, initiative) {
     const select = card.querySelector('select[name="stage_id"]');
     if (select) select.value = String(initiative.stage_id);
   }
+  const lane = card.querySelector('select[name="grand_challenge_id"]');
+  if (lane) lane.value = String(initiative.grand_challenge_id);
 }
 
 function editCard(card, changes, version) {
@@ -127,6 +145,8 @@ function editCard(card, changes, version) {
   if (changes.grand_challenge_id) {
     // The server puts it at the end of the same stage in its new swimlane.
     place(card, card.dataset.stageId, changes.grand_challenge_id.to, Infinity);
+    const lane = card.querySelector('select[name="grand_challenge_id"]');
+    if (lane) lane.value = String(changes.grand_challenge_id.to);
   }
   setVersion(card, version);
 }
@@ -153,9 +173,10 @@ function swapCard(old, fresh) {
   const freshDetails = fresh.querySelector("details.move");
   if (details && freshDetails && details.open) {
     freshDetails.open = true;
-    const chosen = details.querySelector("select");
-    const select = freshDetails.querySelector("select");
-    if (chosen && select) select.value = chosen.value;
+    for (const field of details.querySelectorAll("select, input[name='position']")) {
+      const same = freshDetails.querySelector(`[name="${field.name}"]`);
+      if (same) same.value = field.value;
+    }
   }
   const part = focusedPart(old);
   old.replaceWith(fresh);
@@ -450,6 +471,40 @@ for (const list of board.querySelectorAll("ul.cards")) {
     },
   });
 }
+
+// --- the keyboard ---------------------------------------------------------------------------
+
+function typingInto(element) {
+  return (
+    element instanceof HTMLInputElement ||
+    element instanceof HTMLTextAreaElement ||
+    element instanceof HTMLSelectElement ||
+    (element instanceof HTMLElement && element.isContentEditable)
+  );
+}
+
+// "/" finds a card from anywhere on the page; on a card that has the focus (after a find or a
+// move), "m" opens its Move… form at the stage.
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "/" && !typingInto(event.target)) {
+    const find = document.getElementById("find-initiative");
+    if (find) {
+      event.preventDefault();
+      find.focus();
+      find.select();
+    }
+    return;
+  }
+  const card = event.target instanceof HTMLElement ? event.target : null;
+  if ((event.key === "m" || event.key === "M") && card && card.matches("li.card")) {
+    const details = card.querySelector("details.move");
+    if (!details) return;
+    event.preventDefault();
+    details.open = true;
+    details.querySelector('select[name="stage_id"]').focus();
+  }
+});
 
 const live = startLive({
   onEvent: applyEvent,

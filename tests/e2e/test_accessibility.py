@@ -47,7 +47,7 @@ def board_page(page: Page, **_: Any) -> None:
 def board_with_a_move_control_open(page: Page, **_: Any) -> None:
     sign_in(page, "envoy")
     page.locator("details.move summary").first.click()
-    expect(page.locator("details.move[open] select")).to_be_visible()
+    expect(page.locator("details.move[open] select").first).to_be_visible()
 
 
 def board_as_member(page: Page, **_: Any) -> None:

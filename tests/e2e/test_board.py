@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import Api, BrowserErrors, DemoBoard, ServedApp, new_context, sign_in
+from tests.e2e.conftest import (
+    Api,
+    BrowserErrors,
+    DemoBoard,
+    ServedApp,
+    assert_no_axe_violation,
+    new_context,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -181,22 +189,163 @@ def test_move_a_card_with_the_keyboard_only(
     page.keyboard.press("ArrowDown")  # Proposed → Exploring → Detailed discussions
     expect(select).to_have_value(str(demo_board.stages["Detailed discussions"]))
     page.keyboard.press("Tab")
+    lane = the_card.get_by_label("Grand Challenge")
+    expect(lane).to_be_focused()
+    expect(lane).to_have_value(str(demo_board.lanes["Future of Mobility"]))
+    page.keyboard.press("Tab")
+    expect(the_card.get_by_label("Position")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(the_card.get_by_role("button", name="Move")).to_be_focused()
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
-    expect(page.get_by_role("status").first).to_contain_text(
-        f"Moved “{mine['title']}” to Detailed discussions."
-    )
-    # The page comes back at the moved card, so the next Tab continues from there.
-    expect(page).to_have_url(re.compile(rf"#initiative-{mine['id']}$"))
+    # Back on the board, the moved card has the focus and says what happened, in view.
+    moved = card(page, mine["id"])
+    expect(moved).to_be_focused()
+    confirmation = moved.get_by_role("status")
+    expect(confirmation).to_have_text(f"Moved “{mine['title']}” to Detailed discussions.")
+    expect(confirmation).to_be_in_viewport()
+    # The next Tab continues from the card.
     page.keyboard.press("Tab")
-    expect(the_card.get_by_role("link", name=mine["title"])).to_be_focused()
+    expect(moved.get_by_role("link", name=mine["title"])).to_be_focused()
     page.reload()
     target = cell(page, demo_board, "Detailed discussions", "Future of Mobility")
     expect(target.locator(f"#initiative-{mine['id']}")).to_be_visible()
     stored = envoy_api.get(f"/initiatives/{mine['id']}")
     assert stored["stage_id"] == demo_board.stages["Detailed discussions"]
+
+
+def unique_part(title: str, others: list[str], length: int = 3) -> str:
+    """`length` characters of `title` that no other title on the board holds."""
+    for start in range(len(title) - length + 1):
+        part = title[start : start + length]
+        if part.strip() == part and not any(part.lower() in o.lower() for o in others):
+            return part
+    pytest.fail(f"every {length} characters of {title!r} are in another title")
+
+
+class Keys:
+    """The keyboard, counting every key pressed (a typed character is one press)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.count = 0
+
+    def press(self, key: str) -> None:
+        self.page.keyboard.press(key)
+        self.count += 1
+
+    def type(self, text: str) -> None:
+        for character in text:
+            self.press(character)
+
+
+def test_find_a_named_card_and_move_it_to_another_stage_and_swimlane_in_twelve_keys(
+    page: Page, propose: Any, envoy_api: Api, demo_board: DemoBoard
+) -> None:
+    # The last swimlane, so that the card starts below the first screen.
+    mine = propose("Proposed", "Future of Mobility")
+    others = [
+        c["title"]
+        for c in envoy_api.get(f"/boards/{demo_board.id}")["initiatives"]
+        if c["id"] != mine["id"]
+    ]
+    query = unique_part(mine["title"], others)
+    page.set_viewport_size({"width": 1280, "height": 600})
+    sign_in(page, "envoy")
+    keys = Keys(page)
+    the_card = card(page, mine["id"])
+
+    keys.press("/")
+    expect(page.get_by_role("searchbox", name="Find an initiative")).to_be_focused()
+    keys.type(query)
+    with page.expect_navigation():
+        keys.press("Enter")
+    expect(the_card).to_be_focused()
+    expect(the_card.get_by_role("status")).to_contain_text(f"Found “{mine['title']}”")
+    expect(the_card).to_be_in_viewport()
+
+    keys.press("m")  # Move… opens at the stage
+    stage = the_card.get_by_label("Move to stage")
+    expect(stage).to_be_focused()
+    keys.press("E")  # type-ahead: Exploring
+    expect(stage).to_have_value(str(demo_board.stages["Exploring"]))
+    keys.press("Tab")
+    keys.press("C")  # type-ahead: Clean Growth
+    expect(the_card.get_by_label("Grand Challenge")).to_have_value(
+        str(demo_board.lanes["Clean Growth"])
+    )
+    keys.press("Tab")  # Position: empty, the end of the cell
+    keys.press("Tab")
+    expect(the_card.get_by_role("button", name="Move")).to_be_focused()
+    with page.expect_navigation():
+        keys.press("Enter")
+
+    assert keys.count <= 12, f"{keys.count} key presses"
+    moved = card(page, mine["id"])
+    assert moved.evaluate("element => element === document.activeElement")
+    confirmation = moved.get_by_role("status")
+    expect(confirmation).to_have_text(f"Moved “{mine['title']}” to Exploring in Clean Growth.")
+    expect(confirmation).to_be_in_viewport()
+    expect(cell(page, demo_board, "Exploring", "Clean Growth").locator(moved)).to_have_count(1)
+    # The Move… form open on a card, and a card holding a confirmation: no axe-core violation.
+    moved.locator("details.move summary").click()
+    assert_no_axe_violation(page)
+    stored = envoy_api.get(f"/initiatives/{mine['id']}")
+    assert (stored["stage_id"], stored["grand_challenge_id"]) == (
+        demo_board.stages["Exploring"],
+        demo_board.lanes["Clean Growth"],
+    )
+
+
+def test_find_and_move_without_javascript_focus_the_card_and_say_so_in_view(
+    browser: Any,
+    served_app: ServedApp,
+    browser_errors: BrowserErrors,
+    propose: Any,
+    envoy_api: Api,
+    demo_board: DemoBoard,
+) -> None:
+    mine = propose("Proposed", "Future of Mobility")
+    context = new_context(browser, served_app, browser_errors, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_viewport_size({"width": 1280, "height": 600})
+        sign_in(page, "envoy")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Skip to find an initiative")).to_be_focused()
+        page.keyboard.press("Enter")
+        find = page.get_by_role("searchbox", name="Find an initiative")
+        find.focus()  # where the skip link leads; a browser without scripts may not focus it
+        page.keyboard.type(mine["title"])
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        the_card = card(page, mine["id"])
+        expect(the_card).to_be_focused()
+        expect(the_card).to_be_in_viewport()
+
+        page.keyboard.press("Tab")  # the title link
+        page.keyboard.press("Tab")
+        expect(the_card.locator("details.move summary")).to_be_focused()
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        page.keyboard.press("ArrowDown")  # Proposed → Exploring
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        page.keyboard.type("1")  # the top of the cell
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # submits the form from its field
+
+        moved = card(page, mine["id"])
+        expect(moved).to_be_focused()
+        confirmation = moved.get_by_role("status")
+        expect(confirmation).to_have_text(f"Moved “{mine['title']}” to Exploring, position 1.")
+        expect(confirmation).to_be_in_viewport()
+        first = cell(page, demo_board, "Exploring", "Future of Mobility").locator("li.card").first
+        expect(first).to_have_id(f"initiative-{mine['id']}")
+    finally:
+        context.close()
 
 
 def test_board_reads_without_javascript(
@@ -274,7 +423,9 @@ def test_move_form_after_a_drag_uses_the_new_version(
     select.select_option(label="Pilot")
     moved.get_by_role("button", name="Move").click()
 
-    expect(page.get_by_role("status").first).to_contain_text(f"Moved “{mine['title']}” to Pilot.")
+    expect(card(page, mine["id"]).get_by_role("status")).to_have_text(
+        f"Moved “{mine['title']}” to Pilot."
+    )
     stored = envoy_api.get(f"/initiatives/{mine['id']}")
     assert stored["stage_id"] == demo_board.stages["Pilot"]
     assert stored["version"] == mine["version"] + 2

@@ -59,9 +59,11 @@ class CardFace(NamedTuple):
     lead: str | None
     # (role, organisation) of the other roles held, oldest claim first.
     chips: tuple[tuple[str, str], ...]
-    # Whether this viewer may move the card, and then the stages offered: (id, name).
+    # Whether this viewer may move the card, and then the stages and Grand Challenges
+    # offered: (id, name).
     editable: bool
     stages: tuple[tuple[int, str], ...]
+    grand_challenges: tuple[tuple[int, str], ...]
     # Where the app is mounted: the links' prefix.
     script_root: str
 
@@ -91,17 +93,27 @@ def _renderer() -> Callable[[CardFace], str]:
     return cache.render
 
 
+def _confirmed(face: CardFace, sentence: str) -> str:
+    """One card with a confirmation: once, so not cached."""
+    macro = current_app.jinja_env.get_template(CARD_TEMPLATE).module.card_item  # type: ignore[attr-defined]
+    return str(macro(face, _CSRF_SLOT, sentence))
+
+
 def cards_html(
     the_board: Board,
     cards: Iterable[BoardCard],
     *,
     now: datetime,
     may_edit: Callable[[BoardCard], bool],
+    confirm: tuple[int, str] | None = None,
 ) -> dict[int, Markup]:
-    """Each card's `<li>` as this viewer sees it on the board, by initiative id."""
+    """Each card's `<li>` as this viewer sees it on the board, by initiative id. `confirm`,
+    `(initiative id, sentence)`: the card a move or a find has just reached, rendered afresh
+    with the focus and the sentence (see `_card.html`)."""
     render = _renderer()
     lead_role = next((role.name for role in the_board.role_types if role.is_lead), None)
     stages = tuple((stage.id, stage.name) for stage in the_board.stages)
+    lanes = tuple((lane.id, lane.name) for lane in the_board.grand_challenges)
     script_root = request.script_root
     token: str | None = None
     html: dict[int, Markup] = {}
@@ -124,9 +136,13 @@ def cards_html(
             # Only a card that offers the move needs them, so a renamed stage re-renders
             # only those.
             stages=stages if editable else (),
+            grand_challenges=lanes if editable else (),
             script_root=script_root,
         )
-        rendered = render(face)
+        if confirm is not None and confirm[0] == card.id:
+            rendered = _confirmed(face, confirm[1])
+        else:
+            rendered = render(face)
         if editable:
             # Asked for only when a form is shown: as rendering `csrf_token()` did.
             token = token or generate_csrf()

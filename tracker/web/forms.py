@@ -122,9 +122,15 @@ class InitiativeForm(Form):
 
 
 class MoveForm(Form):
-    stage_id = SelectField("Move to stage", coerce=int, validators=[InputRequired()])
+    """A card's Move… form. `position` counts from 1 for people (the API's counts from 0);
+    empty puts the card last. Without `grand_challenge_id` the card keeps its swimlane."""
+
+    stage_id = SelectField("Stage", coerce=int, validators=[InputRequired()])
+    grand_challenge_id = SelectField(
+        "Grand Challenge", coerce=int, validate_choice=False, validators=[Optional()]
+    )
     version = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
-    position = IntegerField(validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
+    position = IntegerField("Position", validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
 
 class ClaimForm(Form):

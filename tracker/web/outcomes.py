@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
 
-from flask import flash
+from flask import flash, session
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
@@ -17,6 +17,10 @@ from tracker.extensions import db
 from tracker.operations import Change
 
 T = TypeVar("T")
+
+# The session key of the card the board page is to confirm something on: [initiative id,
+# sentence].
+CONFIRM_ON_CARD = "confirm_on_card"
 
 # What a page says after an operation: fixed, or made from what the operation did.
 Saying: TypeAlias = str | Callable[[Change[T]], str]
@@ -31,6 +35,7 @@ def carry_out(
     message: Saying[T] | None = None,
     unchanged: Saying[T] = "Nothing changed.",
     flash_unplaced: bool = True,
+    say: Callable[[str, str], object] = flash,
 ) -> ResponseReturnValue:
     """A page's unit of work: run `operation`, then commit and answer, or roll back and say why.
 
@@ -38,8 +43,8 @@ def carry_out(
     flash the error's message when no field took one (unless `flash_unplaced` is False: the
     page says it another way), and answer `refused(error)`, which renders after the fields
     are marked. Change: `message` (or `unchanged`, when the request asked for what already was)
-    is read before the commit, which expires the rows it names; then `commit`, flash it, and
-    answer `answer(done)`.
+    is read before the commit, which expires the rows it names; then `commit`, `say` it
+    (message, category; by default a flash message), and answer `answer(done)`.
     """
     try:
         done = operation()
@@ -55,7 +60,7 @@ def carry_out(
         said = saying(done) if callable(saying) else saying
     unit_of_work.commit_change(done)
     if said is not None:
-        flash(said, "success" if done.changed else "info")
+        say(said, "success" if done.changed else "info")
     return answer(done)
 
 
@@ -80,3 +85,10 @@ def invalid_form_status(form: FlaskForm) -> int:
     """The status for a form that did not validate: 400 for an expired or missing CSRF token
     (the form, not its values, is at fault), otherwise 422."""
     return 400 if "csrf_token" in form.errors else 422
+
+
+def confirm_on_card(initiative_id: int, sentence: str) -> None:
+    """Have the board page's next rendering focus this card and say `sentence` on it, in
+    view (rather than among the messages at the top, which a board scrolled to the card
+    hides). The board page flashes it instead when the card is not on it."""
+    session[CONFIRM_ON_CARD] = [initiative_id, sentence]

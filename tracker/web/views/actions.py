@@ -37,7 +37,7 @@ from tracker.web.forms import (
     options,
     refusal,
 )
-from tracker.web.outcomes import Saying, carry_out
+from tracker.web.outcomes import Saying, carry_out, confirm_on_card
 from tracker.web.views.signin import safe_next
 
 
@@ -52,6 +52,8 @@ def _act(
     *,
     done_at: str | None = None,
     error_pages: tuple[int, ...] = (403,),
+    unchanged: Saying[Any] = "Nothing changed.",
+    say: Callable[[str, str], object] = flash,
 ) -> ResponseReturnValue:
     """Run an action's operation (`carry_out`): done, say `message` on the page at `done_at`
     (default `back`); refused, say why on the page at `back`, except for the statuses in
@@ -69,29 +71,58 @@ def _act(
         answer=lambda _done: redirect(done_at or back),
         refused=refused,
         message=message,
+        unchanged=unchanged,
         flash_unplaced=False,
+        say=say,
     )
 
 
 @bp.route("/initiatives/<int:initiative_id>/move", methods=["POST"])
 @login_required
 def move_action(initiative_id: int) -> ResponseReturnValue:
+    """Move… on a card: stage, Grand Challenge and position (from 1). Back on the board, the
+    moved card has the focus and says what happened (`confirm_on_card`)."""
     initiative = board.get_initiative(initiative_id)
+    title = initiative.title
     the_board = board.load_board(initiative.board_id)
     form = MoveForm()
     form.stage_id.choices = options((s.id, s.name) for s in the_board.stages)
-    back = _back(url_for("web.board_page", board_id=the_board.id))
+    board_url = url_for("web.board_page", board_id=the_board.id)
+    back = _back(board_url)
     if not form.validate_on_submit():
-        flash(refusal(form, "Choose a stage to move to."), "error")
+        otherwise = "Choose a stage to move to."
+        if "position" in form.errors:
+            otherwise = "Position: must be a whole number, 1 (the top) or more, or empty."
+        elif "grand_challenge_id" in form.errors:
+            otherwise = "Grand Challenge: choose one of this board's Grand Challenges."
+        flash(refusal(form, otherwise), "error")
         return redirect(back)
     stage = next(s.name for s in the_board.stages if s.id == form.stage_id.data)
+    lanes = {lane.id: lane.name for lane in the_board.grand_challenges}
+    lane_id = form.grand_challenge_id.data
+    position = form.position.data
+    where = stage
+    if lane_id is not None and lane_id != initiative.grand_challenge_id and lane_id in lanes:
+        where = f"{stage} in {lanes[lane_id]}"
+    if position is not None:
+        where += f", position {position}"
+    on_board = back == board_url
     return _act(
         lambda: board.move(
-            actor(), initiative_id, form.version.data, form.stage_id.data, form.position.data
+            actor(),
+            initiative_id,
+            form.version.data,
+            form.stage_id.data,
+            None if position is None else position - 1,
+            lane_id,
         ),
         back,
-        f"Moved “{initiative.title}” to {stage}.",
-        done_at=back + f"#initiative-{initiative_id}" if "#" not in back else back,
+        f"Moved “{title}” to {where}.",
+        unchanged=f"“{title}” is already there: nothing changed.",
+        done_at=back if on_board or "#" in back else back + f"#initiative-{initiative_id}",
+        say=(lambda sentence, _kind: confirm_on_card(initiative_id, sentence))
+        if on_board
+        else flash,
     )
 
 

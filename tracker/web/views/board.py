@@ -11,16 +11,18 @@ import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from markupsafe import Markup
 
-from tracker import board, events, limits, policy, unit_of_work, visits
+from tracker import board, events, limits, policy, text, unit_of_work, visits
 from tracker.accounts import actor
 from tracker.errors import Invalid
 from tracker.extensions import db
@@ -32,6 +34,7 @@ from tracker.web.forms import (
     MoveForm,
 )
 from tracker.web.history import describe
+from tracker.web.outcomes import CONFIRM_ON_CARD
 
 
 @bp.route("/")
@@ -57,7 +60,11 @@ def board_page(board_id: int) -> ResponseReturnValue:
     the_board = board.load_board(board_id)
     cards = board.board_cards(board_id)
     user = actor()
-    html = cards_html(the_board, cards, now=utcnow(), may_edit=policy.edit_rule(user))
+    find = request.args.get("find", "")
+    confirm = _confirmation(the_board, cards, find)
+    html = cards_html(
+        the_board, cards, now=utcnow(), may_edit=policy.edit_rule(user), confirm=confirm
+    )
     # The listing comes cell by cell in display order: appending keeps each cell's order.
     cells: dict[tuple[int, int], list[Markup]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
@@ -79,7 +86,44 @@ def board_page(board_id: int) -> ResponseReturnValue:
         since_count=since_count,
         since_events=[(e, describe(events.envelope(e), names)) for e in since_events],
         titles={card.id: card.title for card in cards},
+        find=find if confirm is None else "",
     )
+
+
+FIND_MAX = 200  # characters of a find
+
+
+def _confirmation(
+    the_board: Board, cards: list[board.BoardCard], find: str
+) -> tuple[int, str] | None:
+    """The card the board page focuses, and what it says on it: the one a move from this
+    page has just reached (`outcomes.confirm_on_card`), else the first whose title holds
+    `find` (case- and accent-insensitive). A reason that cannot go on a card (its card is
+    gone, nothing matched, a find that is not text) is flashed at the top instead."""
+    on_board = {card.id: card for card in cards}
+    pending = session.pop(CONFIRM_ON_CARD, None)
+    if isinstance(pending, list) and len(pending) == 2:
+        initiative_id, sentence = pending
+        if initiative_id in on_board:
+            return int(initiative_id), str(sentence)
+        flash(str(sentence), "success")
+    wanted = find.strip()
+    if not wanted:
+        return None
+    reason = text.problem(wanted) or (
+        f"must be at most {FIND_MAX} characters" if len(wanted) > FIND_MAX else None
+    )
+    if reason is not None:
+        flash(f"Find: {reason}.", "error")
+        return None
+    needle = text.folded(wanted)
+    found = next((card for card in cards if needle in text.folded(card.title)), None)
+    if found is None:
+        flash(f"No initiative on this board has “{wanted}” in its title.", "info")
+        return None
+    stage = next(s.name for s in the_board.stages if s.id == found.stage_id)
+    lane = next(g.name for g in the_board.grand_challenges if g.id == found.grand_challenge_id)
+    return found.id, f"Found “{found.title}”: {stage}, {lane}."
 
 
 @bp.route("/boards/<int:board_id>/archived")
