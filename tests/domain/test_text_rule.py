@@ -453,7 +453,7 @@ FORM_ENTRIES = [
     _entry("comment", WEB.CommentForm, lambda w: f"/initiatives/{w.foreign}/comments",
            lambda w: {"body": "Met the CTOs today."}, role="envoy", answer="flash"),
     _entry("move", WEB.MoveForm, lambda w: f"/initiatives/{w.foreign}/move",
-           lambda w: {"stage_id": str(w.stage), "position": "0",
+           lambda w: {"stage_id": str(w.stage), "position": "1",
                       "version": str(w.version(w.foreign))}, role="envoy", answer="flash"),
     _entry("claim", WEB.ClaimForm, lambda w: f"/initiatives/{w.foreign}/claims",
            lambda w: {"role_type_id": str(w.lead), "organisation_id": str(w.police)},

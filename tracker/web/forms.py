@@ -127,7 +127,11 @@ class MoveForm(Form):
 
     stage_id = SelectField("Stage", coerce=int, validators=[InputRequired()])
     grand_challenge_id = SelectField(
-        "Grand Challenge", coerce=int, validate_choice=False, validators=[Optional()]
+        "Grand Challenge",
+        coerce=int,
+        # The operation checks it is one of the board's (after the permission check).
+        validate_choice=False,
+        validators=[Optional(), NumberRange(min=1, max=MAX_ID)],
     )
     version = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     position = IntegerField("Position", validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
