@@ -50,6 +50,21 @@ def page_width(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
+WIDE = """width => [...document.querySelectorAll("body *")]
+  .filter(e => e.getBoundingClientRect().right > width + 0.5
+               && ![...e.children].some(c => c.getBoundingClientRect().right > width + 0.5))
+  .filter(e => !e.closest("#board, .table-wrap, table.admin-table, table.report-table"))
+  .slice(0, 5)
+  .map(e => `${e.tagName.toLowerCase()}.${e.className}`
+            + ` (${Math.round(e.getBoundingClientRect().right)} px)`)
+"""
+
+
+def wide_parts(page: Page, width: int) -> list[str]:
+    """What reaches past the right edge (outside the regions that scroll on their own)."""
+    return list(page.evaluate(WIDE, width))
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(("who", "name", "path"), PAGES, ids=[p[1] for p in PAGES])
 def test_no_page_scrolls_sideways_on_a_phone(
@@ -66,7 +81,11 @@ def test_no_page_scrolls_sideways_on_a_phone(
     page.goto(path(demo_board, envoy_api))
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTEFACTS / f"{name.replace(' ', '-')}-{width}px.png", full_page=True)
-    assert page_width(page) <= width, f"{name} is {page_width(page)} px wide at {width} px"
+    assert page_width(page) <= width, (
+        f"{name} is {page_width(page)} px wide at {width} px: {wide_parts(page, width)}"
+    )
+    if width == min(WIDTHS):
+        assert_no_axe_violation(page)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
