@@ -29,6 +29,9 @@ from typing import Any
 import sqlalchemy as sa
 
 PASSWORD = "bench-password-2026"
+# Every kind of filter at once (tracker.board.filters): text search, RAG, next step due and
+# "no update for 14 days", each needing its own read.
+FILTER = "q=partners&rag=red&rag=amber&due=soon&stale=1"
 
 
 @contextmanager
@@ -105,8 +108,8 @@ def fill(board_id: int, size: int, organisation_ids: list[int], user_id: int) ->
 
 
 def measure(sizes: list[int], repeat: int) -> dict[int, dict[str, dict[str, float]]]:
-    """For each size: {"page" | "editor_page" | "api": {"ms": median, "first_ms": warm-up,
-    "queries": n, "bytes": n}}."""
+    """For each size: {"page" | "editor_page" | "api" | "filtered_page" | "filtered_api":
+    {"ms": median, "first_ms": warm-up, "queries": n, "bytes": n}} (filtered: `FILTER`)."""
     from flask_migrate import upgrade
 
     from bench.servers import quiet_upgrade
@@ -169,6 +172,13 @@ def measure(sizes: list[int], repeat: int) -> dict[int, dict[str, dict[str, floa
                 ("page", page_client, f"/boards/{board_ids[size]}", {}),
                 ("editor_page", editor_client, f"/boards/{board_ids[size]}", {}),
                 ("api", api_client, f"/api/v1/boards/{board_ids[size]}", headers),
+                ("filtered_page", page_client, f"/boards/{board_ids[size]}?{FILTER}", {}),
+                (
+                    "filtered_api",
+                    api_client,
+                    f"/api/v1/boards/{board_ids[size]}?{FILTER}",
+                    headers,
+                ),
             ):
                 started = time.perf_counter()
                 client.get(path, headers=extra)  # warm-up: templates, caches
@@ -202,6 +212,7 @@ def main() -> None:
     print(
         f"{'cards':>6}{'page ms':>10}{'queries':>9}{'api ms':>10}{'queries':>9}"
         f"{'envoy page ms':>15}{'first page ms':>15}{'first api ms':>14}"
+        f"{'filtered page ms':>18}{'queries':>9}{'filtered api ms':>17}{'queries':>9}"
     )
     for size, row in results.items():
         print(
@@ -209,6 +220,8 @@ def main() -> None:
             f"{row['api']['ms']:>10.1f}{row['api']['queries']:>9}"
             f"{row['editor_page']['ms']:>15.1f}{row['page']['first_ms']:>15.1f}"
             f"{row['api']['first_ms']:>14.1f}"
+            f"{row['filtered_page']['ms']:>18.1f}{row['filtered_page']['queries']:>9}"
+            f"{row['filtered_api']['ms']:>17.1f}{row['filtered_api']['queries']:>9}"
         )
 
 

@@ -514,7 +514,12 @@ def boards(plan: Plan) -> list[Row]:
     results = board_size.measure(plan.board_sizes, plan.board_repeat)
     rows: list[Row] = []
     smallest = min(plan.board_sizes)
-    for what, label in (("page", "board page"), ("api", "GET /api/v1/boards/{id}")):
+    for what, label in (
+        ("page", "board page"),
+        ("api", "GET /api/v1/boards/{id}"),
+        ("filtered_page", "board page, every filter on"),
+        ("filtered_api", "GET /api/v1/boards/{id}, every filter on"),
+    ):
         counts = {results[size][what]["queries"] for size in plan.board_sizes}
         base = results[smallest][what]["ms"]
         for size in plan.board_sizes:

@@ -194,10 +194,15 @@ function highlight(card) {
 // after the next successful join.
 const stale = new Set();
 
+// The board's filter as a query string ("" when none): the server says, for each changed
+// card, whether it is still in the filtered board (204 when not).
+const filterQuery = board.dataset.filter || "";
+const NOT_IN_VIEW = "not in view";
+
 async function fetchCard(id) {
   let response;
   try {
-    response = await fetch(`/initiatives/${id}/card`, {
+    response = await fetch(`/initiatives/${id}/card${filterQuery ? `?${filterQuery}` : ""}`, {
       credentials: "same-origin",
       headers: { Accept: "text/html" },
       // Live changes wait for this one: on a dead connection, give up and fetch it again
@@ -216,6 +221,7 @@ async function fetchCard(id) {
     stale.add(String(id));
     return null;
   }
+  if (response.status === 204) return NOT_IN_VIEW;
   const template = document.createElement("template");
   template.innerHTML = (await response.text()).trim();
   return template.content.querySelector("li.card");
@@ -227,7 +233,12 @@ async function showFetched(id, where = null) {
   if (!fresh) return;
   await notDragging();
   const existing = cardById(id);
-  if (fresh.dataset.archived === "true") {
+  if (fresh === NOT_IN_VIEW) {
+    if (existing) removeCard(existing);
+    return;
+  }
+  // The filtered view of archived initiatives shows them; every other view does not.
+  if (fresh.dataset.archived === "true" && !/(^|&)archived=/.test(filterQuery)) {
     if (existing) removeCard(existing);
     return;
   }
@@ -247,7 +258,7 @@ async function refreshCard(id) {
   await notDragging();
   const card = cardById(id);
   if (!card) return;
-  if (fresh.dataset.archived === "true") removeCard(card);
+  if (fresh === NOT_IN_VIEW || fresh.dataset.archived === "true") removeCard(card);
   else {
     swapCard(card, fresh);
     highlight(fresh);
@@ -278,7 +289,48 @@ function dragFinished() {
   }
 }
 
+// On a filtered board any change may bring a card into the view or take it out of it
+// ("no update for 14 days" ends with a progress note): ask the server about the card.
+async function applyFilteredEvent(event) {
+  const id = event.initiative_id;
+  const data = event.data;
+  if (event.type === "board_changed") {
+    window.location.reload();
+    return;
+  }
+  if (id === null || id === undefined) return;
+  const to = event.type === "initiative_moved" ? data.to : null;
+  const created = event.type === "initiative_created" ? data.initiative : null;
+  const where = to
+    ? [to.stage_id, to.grand_challenge_id, to.position]
+    : created
+      ? [created.stage_id, created.grand_challenge_id, created.position]
+      : null;
+  const existing = cardById(id);
+  if (existing && !where) {
+    // Keep its place; take the server's rendering (or drop it when it left the view).
+    const fresh = await fetchCard(id);
+    if (!fresh) return;
+    await notDragging();
+    const card = cardById(id);
+    if (!card) return;
+    if (fresh === NOT_IN_VIEW) removeCard(card);
+    else {
+      swapCard(card, fresh);
+      highlight(fresh);
+    }
+  } else {
+    await showFetched(id, where);
+  }
+  refreshCounts();
+  markEditing();
+}
+
 async function applyEvent(event) {
+  if (filterQuery) {
+    await applyFilteredEvent(event);
+    return;
+  }
   const id = event.initiative_id;
   const data = event.data;
   switch (event.type) {
@@ -376,6 +428,8 @@ function refreshCounts() {
   for (const head of board.querySelectorAll(".stage-head")) {
     const count = counts.get(head.dataset.stageId) || 0;
     head.querySelector(".count").textContent = count;
+    // Filtered: "n of m"; the stage's whole count and its limit are the server's.
+    if (head.querySelector(".total")) continue;
     head.querySelector(".noun").textContent = count === 1 ? "initiative" : "initiatives";
     const limit = head.dataset.wipLimit === undefined ? null : Number(head.dataset.wipLimit);
     const over = limit !== null && count > limit;

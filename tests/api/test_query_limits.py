@@ -20,7 +20,7 @@ from tests.api.test_permissions import World, make_world
 from tests.conftest import AuthActions
 from tracker.admin.forms import AuditFilterForm
 from tracker.api.report_schemas import ReportQuerySchema
-from tracker.api.schemas import EventsQuerySchema
+from tracker.api.schemas import BoardFilterSchema, EventsQuerySchema
 from tracker.models import Board, User
 
 TRACKER = Path(__file__).resolve().parents[2] / "tracker"
@@ -48,11 +48,13 @@ def query_parameters() -> set[str]:
         "until",
     }
     read |= set(EventsQuerySchema().fields) | set(ReportQuerySchema().fields)
+    read |= set(BoardFilterSchema().fields)
     return read
 
 
 def test_the_walk_knows_the_query_parameters_the_code_reads() -> None:
     assert query_parameters() >= {"as_of", "stage_id", "page", "week", "since", "until", "next"}
+    assert query_parameters() >= {"find", "q", "organisation_id", "wanted", "due", "archived"}
 
 
 @pytest.fixture

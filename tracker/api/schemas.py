@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from tracker import text
+from tracker.board.filters import DUE, INVOLVEMENTS
 from tracker.limits import MAX_ID
 from tracker.models import (
     BARRIERS_MAX,
@@ -142,6 +143,53 @@ class CommentCreateSchema(ma.Schema):
 class EventsQuerySchema(ma.Schema):
     since = fields.Integer(load_default=0, validate=validate.Range(0, MAX_INT))
     limit = fields.Integer(load_default=1000, validate=validate.Range(1, 1000))
+
+
+class BoardFilterSchema(ma.Schema):
+    """The board's filters (`tracker.board.filters`), as the board page's URL has them: each
+    given parameter narrows the initiatives listed; a repeated one is any of its values."""
+
+    q = fields.String(
+        metadata={
+            "description": "text in the title, summary, next step or barriers; case and "
+            "accents are ignored (at most 200 characters)"
+        }
+    )
+    grand_challenge_id = fields.List(
+        fields.Integer(), metadata={"description": "ids of the board's Grand Challenges"}
+    )
+    stage_id = fields.List(fields.Integer(), metadata={"description": "ids of the board's stages"})
+    rag = fields.List(fields.String(validate=validate.OneOf(RAG_VALUES)))
+    organisation_id = fields.Integer(
+        metadata={"description": "an organisation involved (see `involvement`)"}
+    )
+    involvement = fields.String(
+        validate=validate.OneOf(INVOLVEMENTS),
+        metadata={
+            "description": "how `organisation_id` is involved: `any` (the default: proposed "
+            "it or holds a role), `proposed`, `holds`"
+        },
+    )
+    role_type_id = fields.Integer(
+        metadata={"description": "a role held (by `organisation_id` when given, else by anyone)"}
+    )
+    wanted = fields.String(
+        metadata={
+            "description": "`any`, or a role type id: an exclusive role (at most one holder) "
+            "that nobody holds"
+        }
+    )
+    due = fields.String(
+        validate=validate.OneOf(DUE),
+        metadata={
+            "description": "`overdue`: the next step's due date has passed (London); `soon`: "
+            "overdue or due within 14 days"
+        },
+    )
+    stale = fields.Boolean(metadata={"description": "no change of any kind for 14 days"})
+    archived = fields.Boolean(
+        metadata={"description": "the archived initiatives instead of the live ones"}
+    )
 
 
 # --- responses ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from tracker import board, events
@@ -16,6 +16,7 @@ from tracker.api.report_schemas import ReportQuerySchema, WeeklyReportSchema
 from tracker.api.schemas import (
     MAX_INT,
     ArchiveSchema,
+    BoardFilterSchema,
     BoardSchema,
     BoardSummarySchema,
     ClaimCreateSchema,
@@ -33,6 +34,7 @@ from tracker.api.schemas import (
     OrganisationSchema,
     RestoreSchema,
 )
+from tracker.board import filters
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Board, Claim, Comment, Initiative, Organisation
@@ -87,16 +89,24 @@ def list_boards() -> Any:
 
 
 @bp.route("/boards/<int:board_id>")
+@bp.arguments(BoardFilterSchema, location="query", as_kwargs=True)
 @bp.response(200, BoardSchema)
-@_documented_errors(401, 404)
-def get_board(board_id: int) -> Any:
+@_documented_errors(401, 404, 422)
+def get_board(board_id: int, **_filters: Any) -> Any:
     """Stages, swimlanes (Grand Challenges), role types, live initiatives with their claims,
-    and `last_seq`: the sequence number to join the live feed from."""
+    and `last_seq`: the sequence number to join the live feed from. The board page's filters
+    narrow the initiatives; a bad value is 422 naming the parameter."""
     _check_id(board_id, "Board")
     the_board = board.load_board(board_id)
+    # The schema above checked the types; the same rule as the page's checks the values
+    # against this board.
+    rule = filters.parse(the_board, request.args.to_dict(flat=False))
+    initiatives = filters.narrowed(
+        board_id, rule, board.listed_initiatives(board_id, archived=rule.archived)
+    )
     # Already JSON-ready (see board_json), so handed over as a response that flask-smorest
     # passes through; BoardSchema above still documents it.
-    return jsonify(board_json(the_board, board.listed_initiatives(board_id)))
+    return jsonify(board_json(the_board, initiatives))
 
 
 @bp.route("/boards/<int:board_id>/initiatives", methods=["POST"])

@@ -42,6 +42,7 @@ class CardClaim(NamedTuple):
     is_lead: bool
     organisation_id: int
     organisation: str
+    role_type_id: int
 
 
 class BoardCard(NamedTuple):
@@ -57,6 +58,8 @@ class BoardCard(NamedTuple):
     version: int
     stage_entered_at: datetime
     proposing_organisation_id: int
+    next_step_due: date | None
+    created_at: datetime
     # Oldest first, as `Initiative.claims`; filled in after the card's row is read.
     claims: list[CardClaim]
 
@@ -135,8 +138,8 @@ _CLAIM_COLUMNS: dict[str, sa.ColumnElement[Any]] = {
 }
 
 
-def _live_on(board_id: int) -> list[sa.ColumnElement[bool]]:
-    return [_initiatives.board_id == board_id, _initiatives.archived.is_(False)]
+def _live_on(board_id: int, archived: bool = False) -> list[sa.ColumnElement[bool]]:
+    return [_initiatives.board_id == board_id, _initiatives.archived.is_(archived)]
 
 
 # The row helpers hand back the result to iterate, not `.all()`: each row is freed as soon as
@@ -184,9 +187,10 @@ def _board_cards(where: list[sa.ColumnElement[bool]]) -> list[BoardCard]:
     return cards
 
 
-def board_cards(board_id: int) -> list[BoardCard]:
-    """Every live (not archived) card of a board, as the board page shows it: two queries."""
-    return _board_cards(_live_on(board_id))
+def board_cards(board_id: int, *, archived: bool = False) -> list[BoardCard]:
+    """Every live (not archived) card of a board, as the board page shows it: two queries.
+    `archived`: the archived ones instead."""
+    return _board_cards(_live_on(board_id, archived))
 
 
 def board_card(initiative_id: int) -> BoardCard:
@@ -199,10 +203,10 @@ def board_card(initiative_id: int) -> BoardCard:
     return found[0]
 
 
-def listed_initiatives(board_id: int) -> list[ListedInitiative]:
+def listed_initiatives(board_id: int, *, archived: bool = False) -> list[ListedInitiative]:
     """Every live initiative of a board with all its fields and claims, in board order, as
-    the API answers them: two queries."""
-    where = _live_on(board_id)
+    the API answers them: two queries. `archived`: the archived ones instead."""
+    where = _live_on(board_id, archived)
     initiatives = [
         ListedInitiative._make((*row, [])) for row in _card_rows(ListedInitiative._fields, where)
     ]

@@ -24,10 +24,12 @@ from markupsafe import Markup
 
 from tracker import board, events, limits, policy, text, unit_of_work, visits
 from tracker.accounts import actor
+from tracker.board import filters
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.models import Board, utcnow
+from tracker.models import Board, Organisation, utcnow
 from tracker.reports.replay import board_at
+from tracker.vocabulary import RAG_LABELS
 from tracker.web import bp
 from tracker.web.cards import cards_html
 from tracker.web.forms import (
@@ -58,19 +60,25 @@ def board_page(board_id: int) -> ResponseReturnValue:
     visit = visits.record_visit(actor().id, board_id, last_seq)
     unit_of_work.commit()
     the_board = board.load_board(board_id)
-    cards = board.board_cards(board_id)
+    rule = filters.parse(the_board, request.args.to_dict(flat=False))
+    cards = board.board_cards(board_id, archived=rule.archived)
+    shown = filters.narrowed(board_id, rule, cards)
+    now = utcnow()
     user = actor()
     find = request.args.get("find", "")
-    confirm = _confirmation(the_board, cards, find)
-    html = cards_html(
-        the_board, cards, now=utcnow(), may_edit=policy.edit_rule(user), confirm=confirm
-    )
+    confirm = _confirmation(the_board, shown, find)
+    # An archived card is restored from the Archived list, not moved.
+    may_edit = (lambda _card: False) if rule.archived else policy.edit_rule(user)
+    html = cards_html(the_board, shown, now=now, may_edit=may_edit, confirm=confirm)
     # The listing comes cell by cell in display order: appending keeps each cell's order.
     cells: dict[tuple[int, int], list[Markup]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
-    for card in cards:
+    total_per_stage: dict[int, int] = defaultdict(int)
+    for card in shown:
         cells[(card.stage_id, card.grand_challenge_id)].append(html[card.id])
         per_stage[card.stage_id] += 1
+    for card in cards:
+        total_per_stage[card.stage_id] += 1
     since_count, since_events = (
         (0, []) if visit.first else visits.changes_since(board_id, visit.baseline_seq, user.id)
     )
@@ -80,6 +88,13 @@ def board_page(board_id: int) -> ResponseReturnValue:
         board=the_board,
         cells=cells,
         per_stage=per_stage,
+        total_per_stage=total_per_stage,
+        rule=rule,
+        shown=len(shown),
+        total=len(cards),
+        filter_choices=_filter_choices(the_board),
+        my_organisation_id=user.organisation_id,
+        rag_labels=RAG_LABELS.items(),
         may_propose=policy.may(user, "propose"),
         move_form=MoveForm(),
         first_visit=visit.first,
@@ -88,6 +103,17 @@ def board_page(board_id: int) -> ResponseReturnValue:
         titles={card.id: card.title for card in cards},
         find=find if confirm is None else "",
     )
+
+
+def _filter_choices(the_board: Board) -> dict[str, Any]:
+    """What the filter form offers besides the board's own stages and Grand Challenges."""
+    organisations = db.session.execute(
+        sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    ).all()
+    return {
+        "organisations": organisations,
+        "exclusive_roles": [role for role in the_board.role_types if role.exclusive],
+    }
 
 
 FIND_MAX = 200  # characters of a find
@@ -175,7 +201,14 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
     change, so cards never hold a copy of the permission rules."""
     card = board.board_card(initiative_id)
     the_board = board.load_board(card.board_id)
-    html = cards_html(the_board, [card], now=utcnow(), may_edit=policy.edit_rule(actor()))
+    # A filtered board asks with its filter: 204 when the card is not (or no longer) in it.
+    rule = filters.parse(the_board, request.args.to_dict(flat=False))
+    if rule.active and (
+        card.archived != rule.archived or not filters.narrowed(card.board_id, rule, [card])
+    ):
+        return "", 204
+    may_edit = (lambda _card: False) if card.archived else policy.edit_rule(actor())
+    html = cards_html(the_board, [card], now=utcnow(), may_edit=may_edit)
     return str(html[card.id])
 
 

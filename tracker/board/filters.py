@@ -1,0 +1,351 @@
+"""Which cards of a board a view shows: the board page's filters and the API's, one rule.
+
+A filter comes from a URL's query string (so a view can be bookmarked and shared) and is
+checked against the board: an unknown parameter value is refused with `Invalid` naming the
+parameter (422 from the API; a message on the page). Parameters, all optional, combining
+with AND (a repeated parameter is any of its values):
+
+- `q`: text in the title, summary, next step or barriers, ignoring case and accents
+  (`tracker.text.folded`; the same in Python on SQLite and PostgreSQL).
+- `grand_challenge_id`, `stage_id`: ids of the board's Grand Challenges and stages.
+- `rag`: `red`, `amber`, `green`, `not_set`.
+- `organisation_id`: an organisation involved, as `involvement` says: `any` (the default:
+  proposed it or holds a role), `proposed`, or `holds`; with `role_type_id`, holds that role.
+- `role_type_id` without an organisation: someone holds that role.
+- `wanted`: a role type id, or `any`: an exclusive role (at most one holder) nobody holds.
+- `due`: `overdue` (the next step's due date has passed) or `soon` (overdue, or due within
+  `DUE_WITHIN_DAYS` days), counted in London days as the weekly report counts them.
+- `stale`: `1`: no change of any kind for `STALE_AFTER_DAYS` days (the report's rule).
+- `archived`: `1`: the board's archived initiatives instead of its live ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+
+from tracker import text
+from tracker.errors import Invalid
+from tracker.extensions import db
+from tracker.models import Board, Event, Initiative, Organisation, utcnow
+from tracker.reports.week import london
+from tracker.reports.weekly import DUE_WITHIN_DAYS, STALE_AFTER_DAYS
+from tracker.vocabulary import RAG_VALUES
+
+Q_MAX = 200  # characters of a text search
+INVOLVEMENTS = ("any", "proposed", "holds")
+DUE = ("overdue", "soon")
+PARAMETERS = (
+    "q",
+    "grand_challenge_id",
+    "stage_id",
+    "rag",
+    "organisation_id",
+    "involvement",
+    "role_type_id",
+    "wanted",
+    "due",
+    "stale",
+    "archived",
+)
+
+
+class _Claim(Protocol):
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def role_type_id(self) -> int: ...
+
+
+class Filterable(Protocol):
+    """What matching reads of a card (`BoardCard` and `ListedInitiative` both have it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def rag(self) -> str: ...
+    @property
+    def stage_id(self) -> int: ...
+    @property
+    def grand_challenge_id(self) -> int: ...
+    @property
+    def proposing_organisation_id(self) -> int: ...
+    @property
+    def next_step_due(self) -> date | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def claims(self) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True)
+class CardFilter:
+    """A checked filter (see the module's docstring); `CardFilter()` shows everything live."""
+
+    q: str = ""
+    grand_challenge_ids: frozenset[int] = frozenset()
+    stage_ids: frozenset[int] = frozenset()
+    rags: frozenset[str] = frozenset()
+    organisation_id: int | None = None
+    involvement: str = "any"
+    role_type_id: int | None = None
+    wanted: frozenset[int] = frozenset()  # the role types asked for (`any`: every exclusive)
+    due: str | None = None
+    stale: bool = False
+    archived: bool = False
+    # The query string's own values, to rebuild links and fill the form.
+    args: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is filtered out (showing the archived counts as a filter)."""
+        return bool(
+            self.q
+            or self.grand_challenge_ids
+            or self.stage_ids
+            or self.rags
+            or self.organisation_id is not None
+            or self.role_type_id is not None
+            or self.wanted
+            or self.due
+            or self.stale
+            or self.archived
+        )
+
+
+def _is_id(raw: str) -> bool:
+    """Whether `raw` reads as a database id: ASCII digits ("²" is a digit to `isdigit`), and
+    few enough of them for a 64-bit integer."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 18
+
+
+def _ints(
+    args: Mapping[str, list[str]], name: str, allowed: Callable[[int], bool], what: str
+) -> set[int]:
+    values: set[int] = set()
+    for raw in args.get(name, []):
+        raw = raw.strip()
+        if not raw:
+            continue
+        if not _is_id(raw) or not allowed(int(raw)):
+            raise Invalid({name: f"must be the id of {what}"})
+        values.add(int(raw))
+    return values
+
+
+def _one(args: Mapping[str, list[str]], name: str) -> str:
+    values = [v.strip() for v in args.get(name, []) if v.strip()]
+    if len(values) > 1:
+        raise Invalid({name: "must be given once"})
+    return values[0] if values else ""
+
+
+def _flag(args: Mapping[str, list[str]], name: str) -> bool:
+    value = _one(args, name).lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise Invalid({name: "must be 1 or 0"})
+
+
+def parse(
+    the_board: Board,
+    args: Mapping[str, list[str]],
+    organisation_exists: Callable[[int], bool] | None = None,
+) -> CardFilter:
+    """A filter from a query string (`args`: each parameter's values, as
+    `request.args.to_dict(flat=False)`), checked against `the_board` and the organisations
+    that exist. Raises `Invalid` naming the first bad parameter."""
+    q = _one(args, "q")
+    reason = text.problem(q) or (f"must be at most {Q_MAX} characters" if len(q) > Q_MAX else None)
+    if reason is not None:
+        raise Invalid({"q": reason})
+    rags = {v.strip() for v in args.get("rag", []) if v.strip()}
+    if not rags <= set(RAG_VALUES):
+        raise Invalid({"rag": f"must be one of {', '.join(RAG_VALUES)}"})
+    role_types = {role.id: role for role in the_board.role_types}
+    organisation = _ints(
+        args, "organisation_id", organisation_exists or _organisation_exists, "an organisation"
+    )
+    if len(organisation) > 1:
+        raise Invalid({"organisation_id": "must be given once"})
+    involvement = _one(args, "involvement") or "any"
+    if involvement not in INVOLVEMENTS:
+        raise Invalid({"involvement": f"must be one of {', '.join(INVOLVEMENTS)}"})
+    role_type = _ints(args, "role_type_id", role_types.__contains__, "one of this board's roles")
+    if len(role_type) > 1:
+        raise Invalid({"role_type_id": "must be given once"})
+    wanted_text = _one(args, "wanted")
+    exclusive = {rid for rid, role in role_types.items() if role.exclusive}
+    if wanted_text == "any":
+        wanted = exclusive
+    elif wanted_text:
+        if not _is_id(wanted_text) or int(wanted_text) not in exclusive:
+            raise Invalid(
+                {"wanted": "must be any, or the id of one of this board's exclusive roles"}
+            )
+        wanted = {int(wanted_text)}
+    else:
+        wanted = set()
+    due = _one(args, "due") or None
+    if due is not None and due not in DUE:
+        raise Invalid({"due": f"must be one of {', '.join(DUE)}"})
+    return CardFilter(
+        q=q,
+        grand_challenge_ids=frozenset(
+            _ints(
+                args,
+                "grand_challenge_id",
+                {g.id for g in the_board.grand_challenges}.__contains__,
+                "one of this board's Grand Challenges",
+            )
+        ),
+        stage_ids=frozenset(
+            _ints(
+                args,
+                "stage_id",
+                {s.id for s in the_board.stages}.__contains__,
+                "one of this board's stages",
+            )
+        ),
+        rags=frozenset(rags),
+        organisation_id=next(iter(organisation), None),
+        involvement=involvement,
+        role_type_id=next(iter(role_type), None),
+        wanted=frozenset(wanted),
+        due=due,
+        stale=_flag(args, "stale"),
+        archived=_flag(args, "archived"),
+        args=tuple((k, v) for k in PARAMETERS for v in args.get(k, []) if v.strip()),
+    )
+
+
+def _organisation_exists(organisation_id: int) -> bool:
+    return db.session.get(Organisation, organisation_id) is not None
+
+
+T = TypeVar("T", bound=Filterable)
+
+
+def narrowed(board_id: int, rule: CardFilter, items: list[T]) -> list[T]:
+    """The `items` (a board's cards or listed initiatives, already live or archived as
+    `rule.archived` says) that `rule` keeps, measured now."""
+    if not rule.active:
+        return items
+    now = utcnow()
+    match = matcher(board_id, rule, today=london(now).date(), now=now)
+    return [item for item in items if match.matches(item)]
+
+
+def last_activity(board_id: int) -> dict[int, datetime]:
+    """When each initiative of a board last changed in any way (its latest event): one query."""
+    rows = db.session.execute(
+        sa.select(Event.initiative_id, sa.func.max(Event.at))
+        .where(Event.board_id == board_id, Event.initiative_id.is_not(None))
+        .group_by(Event.initiative_id)
+    )
+    return {initiative_id: at for initiative_id, at in rows}
+
+
+def search_texts(board_id: int, archived: bool) -> dict[int, str]:
+    """Each initiative's searchable text, folded (`text.folded`): one query."""
+    i = Initiative.__table__.c
+    rows = db.session.execute(
+        sa.select(i.id, i.title, i.summary, i.next_step, i.barriers).where(
+            i.board_id == board_id, i.archived.is_(archived)
+        )
+    )
+    return {row[0]: text.folded("\n".join(row[1:])) for row in rows}
+
+
+@dataclass
+class Matcher:
+    """`CardFilter` applied to one board's cards at one moment: `matches(card)`."""
+
+    rule: CardFilter
+    today: date  # the London day due dates are counted from
+    now: datetime  # UTC
+    activity: dict[int, datetime] = field(default_factory=dict)
+    texts: dict[int, str] = field(default_factory=dict)
+    needle: str = ""
+
+    def __post_init__(self) -> None:
+        rule = self.rule
+        # Only the parts the filter uses are asked, in this order (cheap first).
+        self._checks: list[Callable[[Filterable], bool]] = [
+            check
+            for check, used in (
+                (self._place, rule.stage_ids or rule.grand_challenge_ids or rule.rags),
+                (self._involved, rule.organisation_id is not None or rule.role_type_id),
+                (self._wanted, rule.wanted),
+                (self._due, rule.due),
+                (self._stale, rule.stale),
+                (self._text, self.needle),
+            )
+            if used
+        ]
+
+    def matches(self, card: Filterable) -> bool:
+        return all(check(card) for check in self._checks)
+
+    def _place(self, card: Filterable) -> bool:
+        rule = self.rule
+        return (
+            (not rule.stage_ids or card.stage_id in rule.stage_ids)
+            and (
+                not rule.grand_challenge_ids or card.grand_challenge_id in rule.grand_challenge_ids
+            )
+            and (not rule.rags or card.rag in rule.rags)
+        )
+
+    def _involved(self, card: Filterable) -> bool:
+        rule = self.rule
+        role = rule.role_type_id
+        if rule.organisation_id is None:
+            return any(c.role_type_id == role for c in card.claims)
+        org = rule.organisation_id
+        held = [
+            c for c in card.claims if c.organisation_id == org and role in (None, c.role_type_id)
+        ]
+        if role is not None or rule.involvement == "holds":
+            return bool(held)
+        proposed = card.proposing_organisation_id == org
+        return proposed if rule.involvement == "proposed" else proposed or bool(held)
+
+    def _wanted(self, card: Filterable) -> bool:
+        return bool(self.rule.wanted - {c.role_type_id for c in card.claims})
+
+    def _due(self, card: Filterable) -> bool:
+        due = card.next_step_due
+        if due is None:
+            return False
+        if self.rule.due == "overdue":
+            return due < self.today
+        return due <= self.today + timedelta(days=DUE_WITHIN_DAYS)
+
+    def _stale(self, card: Filterable) -> bool:
+        last = self.activity.get(card.id, card.created_at)
+        return last <= self.now - timedelta(days=STALE_AFTER_DAYS)
+
+    def _text(self, card: Filterable) -> bool:
+        return self.needle in self.texts.get(card.id, "")
+
+
+def matcher(board_id: int, rule: CardFilter, *, today: date, now: datetime) -> Matcher:
+    """A `Matcher` with what `rule` needs read (at most two more queries: the last activity
+    for `stale`, the texts for `q`)."""
+    return Matcher(
+        rule=rule,
+        today=today,
+        now=now,
+        activity=last_activity(board_id) if rule.stale else {},
+        texts=search_texts(board_id, rule.archived) if rule.q else {},
+        needle=text.folded(rule.q),
+    )
