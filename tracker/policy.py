@@ -69,6 +69,12 @@ def may_act_for(actor: User, organisation_id: int) -> bool:
     return may(actor, "act_for_any_organisation") or actor.organisation_id == organisation_id
 
 
+def may_see_organisation(actor: User, organisation_id: int) -> bool:
+    """An organisation's page (its work across the boards): its own people, and envoys and
+    admins for any organisation (issue 13)."""
+    return may_act_for(actor, organisation_id)
+
+
 def may_edit(actor: User, initiative: Editable) -> bool:
     return edit_rule(actor)(initiative)
 
