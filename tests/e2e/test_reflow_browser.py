@@ -35,6 +35,8 @@ PAGES: list[tuple[str, str, Callable[[DemoBoard, Any], str]]] = [
     ("member", "weekly report", lambda b, _: f"/boards/{b.id}/reports"),
     ("member", "archived", lambda b, _: f"/boards/{b.id}/archived"),
     ("member", "account", lambda _b, _: "/account"),
+    ("member", "our organisation", lambda _b, _: "/organisation"),
+    ("member", "board filtered", lambda b, _: f"/boards/{b.id}?rag=red&q=data"),
     ("member", "help", lambda _b, _: "/help"),
     ("admin", "administration", lambda _b, _: "/admin/"),
     ("admin", "admin people", lambda _b, _: "/admin/people"),
