@@ -73,7 +73,8 @@ def big_board(browser: Any, served_app: ServedApp, envoy_api: Api) -> BigBoard:
                 "title": title,
                 "summary": "Résumé: a card for the filter tests." if n % 15 == 7 else "",
                 "stage_id": stage_ids[n % 3],
-                "grand_challenge_id": lane_ids[n % 4],
+                # Not n % 4 as the RAG: every RAG in every Grand Challenge.
+                "grand_challenge_id": lane_ids[(n // 4) % 4],
             },
         )
         rag = RAGS[n % 4]
