@@ -122,13 +122,13 @@ def test_move_form_refuses_bad_places_naming_them_and_changes_nothing(
 def test_a_viewer_cannot_move_whatever_the_form_says(client, auth, the_board, users):
     card = make_initiative(the_board, users["envoy"], title="Not yours")
     auth.login(users["viewer"])
-    response = post(
-        client,
-        auth,
-        f"/initiatives/{card.id}/move",
+    for form in (
         {"stage_id": stage(the_board, "Pilot"), "grand_challenge_id": 999_999, "version": 1},
-    )
-    assert response.status_code == 403
+        {"stage_id": "x", "position": "0", "version": "old"},
+    ):
+        # Permission before validation: a bad form changes nothing of the answer.
+        response = post(client, auth, f"/initiatives/{card.id}/move", form)
+        assert response.status_code == 403, form
     db.session.expire_all()
     assert db.session.get(Initiative, card.id).version == 1
 
@@ -168,3 +168,56 @@ def test_find_says_when_nothing_matches_and_refuses_what_is_not_text(
     markup = client.get(f"/boards/{the_board.id}?find=%3Cscript%3E").get_data(as_text=True)
     assert "<script>" not in top_messages(markup)
     assert "&lt;script&gt;" in top_messages(markup)
+
+
+def test_the_confirmation_says_where_the_card_went_not_what_was_typed(
+    client, auth, the_board, users
+):
+    pilot = stage(the_board, "Pilot")
+    mover = make_initiative(the_board, users["envoy"], title="Far")
+    auth.login(users["envoy"])
+    response = post(
+        client,
+        auth,
+        f"/initiatives/{mover.id}/move",
+        {"stage_id": pilot, "position": 50, "version": 1},
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert focused_card(page) == (str(mover.id), "Moved “Far” to Pilot, position 1.")
+
+
+def test_a_move_from_a_filtered_board_comes_back_to_the_same_view(client, auth, the_board, users):
+    card = make_initiative(the_board, users["envoy"], title="Filtered", rag="red", rag_reason="x")
+    make_initiative(the_board, users["envoy"], title="Hidden by the filter")
+    auth.login(users["envoy"])
+    page = client.get(f"/boards/{the_board.id}?rag=red").get_data(as_text=True)
+    back = re.search(r'name="next" value="([^"]*)"', page)
+    assert back is not None
+    assert back.group(1) == f"/boards/{the_board.id}?rag=red"
+    response = post(
+        client,
+        auth,
+        f"/initiatives/{card.id}/move",
+        {"stage_id": stage(the_board, "Exploring"), "version": 1, "next": back.group(1)},
+    )
+    assert response.headers["Location"].endswith(f"/boards/{the_board.id}?rag=red")
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert focused_card(after) == (str(card.id), "Moved “Filtered” to Exploring.")
+    assert "Hidden by the filter" not in after
+
+
+def test_a_confirmation_waits_for_its_own_board(client, auth, the_board, users):
+    card = make_initiative(the_board, users["envoy"], title="Here")
+    other = make_board("Elsewhere")
+    db.session.commit()
+    auth.login(users["envoy"])
+    post(
+        client,
+        auth,
+        f"/initiatives/{card.id}/move",
+        {"stage_id": stage(the_board, "Pilot"), "version": 1},
+    )
+    elsewhere = client.get(f"/boards/{other.id}").get_data(as_text=True)
+    assert "Moved “Here”" not in elsewhere
+    here = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+    assert focused_card(here) == (str(card.id), "Moved “Here” to Pilot.")

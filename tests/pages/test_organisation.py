@@ -97,6 +97,10 @@ def test_only_envoys_and_admins_open_another_organisations_page(client, auth, us
         auth.login(users[role])
         assert client.get(path).status_code == status, role
         auth.logout()
+    auth.login(users["member"])
+    # Permission first: a member is not told whether another organisation exists.
+    assert client.get("/organisations/999999").status_code == 403
+    auth.logout()
     auth.login(users["envoy"])
     assert client.get("/organisations/999999").status_code == 404
     chosen = client.get(f"/organisation?organisation_id={work['other']}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -190,6 +192,19 @@ class BoardFilterSchema(ma.Schema):
     archived = fields.Boolean(
         metadata={"description": "the archived initiatives instead of the live ones"}
     )
+
+    @ma.pre_load
+    def _empty_is_not_given(self, data: Any, **_: Any) -> dict[str, Any]:
+        """An empty value is no filter, as on the board page (whose form sends every field,
+        so that its URLs work here too)."""
+        kept: dict[str, Any] = {}
+        for name in data:
+            value = data[name]
+            if isinstance(value, list):
+                value = [v for v in value if str(v).strip()]
+            if value not in ("", []) and (not isinstance(value, str) or value.strip()):
+                kept[name] = value
+        return kept
 
 
 # --- responses ----------------------------------------------------------------------------

@@ -17,6 +17,9 @@ with AND (a repeated parameter is any of its values):
   `DUE_WITHIN_DAYS` days), counted in London days as the weekly report counts them.
 - `stale`: `1`: no change of any kind for `STALE_AFTER_DAYS` days (the report's rule).
 - `archived`: `1`: the board's archived initiatives instead of its live ones.
+
+An empty value is no filter (the board page's form sends every field). The board page shows a
+refused filter as a message over the whole board; the API answers 422.
 """
 
 from __future__ import annotations
@@ -185,6 +188,8 @@ def parse(
     wanted_text = _one(args, "wanted")
     exclusive = {rid for rid, role in role_types.items() if role.exclusive}
     if wanted_text == "any":
+        if not exclusive:
+            raise Invalid({"wanted": "this board has no exclusive role (at most one holder)"})
         wanted = exclusive
     elif wanted_text:
         if not _is_id(wanted_text) or int(wanted_text) not in exclusive:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from flask import current_app, request
 from flask_wtf.csrf import generate_csrf
 from jinja2 import Template
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from tracker.board import BoardCard
 from tracker.models import Board
@@ -37,6 +37,8 @@ CACHE_SIZE = 10_000
 # Stands in for the CSRF token in cached HTML. Typed text never holds NUL (`tracker.text`
 # refuses it, PostgreSQL cannot store it), so replacing it touches the token's place only.
 _CSRF_SLOT = "\x00csrf-token\x00"
+# Likewise the board view the Move… form comes back to (its filter kept), per response.
+_BACK_SLOT = "\x00back\x00"
 _SECONDS_A_DAY = 86_400
 
 
@@ -80,7 +82,7 @@ class _Cache:
 
         @lru_cache(maxsize=CACHE_SIZE)
         def render(face: CardFace) -> str:
-            return str(macro(face, _CSRF_SLOT))
+            return str(macro(face, _CSRF_SLOT, back=_BACK_SLOT))
 
         self.render = render
 
@@ -96,7 +98,7 @@ def _renderer() -> Callable[[CardFace], str]:
 def _confirmed(face: CardFace, sentence: str) -> str:
     """One card with a confirmation: once, so not cached."""
     macro = current_app.jinja_env.get_template(CARD_TEMPLATE).module.card_item  # type: ignore[attr-defined]
-    return str(macro(face, _CSRF_SLOT, sentence))
+    return str(macro(face, _CSRF_SLOT, sentence, back=_BACK_SLOT))
 
 
 def cards_html(
@@ -106,10 +108,12 @@ def cards_html(
     now: datetime,
     may_edit: Callable[[BoardCard], bool],
     confirm: tuple[int, str] | None = None,
+    back: str = "",
 ) -> dict[int, Markup]:
     """Each card's `<li>` as this viewer sees it on the board, by initiative id. `confirm`,
     `(initiative id, sentence)`: the card a move or a find has just reached, rendered afresh
-    with the focus and the sentence (see `_card.html`)."""
+    with the focus and the sentence (see `_card.html`). `back`: the board view (a path
+    with its query) a Move… form returns to."""
     render = _renderer()
     lead_role = next((role.name for role in the_board.role_types if role.is_lead), None)
     stages = tuple((stage.id, stage.name) for stage in the_board.stages)
@@ -146,6 +150,6 @@ def cards_html(
         if editable:
             # Asked for only when a form is shown: as rendering `csrf_token()` did.
             token = token or generate_csrf()
-            rendered = rendered.replace(_CSRF_SLOT, token)
+            rendered = rendered.replace(_CSRF_SLOT, token).replace(_BACK_SLOT, str(escape(back)))
         html[card.id] = Markup(rendered)
     return html

@@ -18,8 +18,8 @@ from tracker.operations import Change
 
 T = TypeVar("T")
 
-# The session key of the card the board page is to confirm something on: [initiative id,
-# sentence].
+# The session key of the card the board page is to confirm something on: [board id,
+# initiative id, sentence, flash category].
 CONFIRM_ON_CARD = "confirm_on_card"
 
 # What a page says after an operation: fixed, or made from what the operation did.
@@ -87,8 +87,8 @@ def invalid_form_status(form: FlaskForm) -> int:
     return 400 if "csrf_token" in form.errors else 422
 
 
-def confirm_on_card(initiative_id: int, sentence: str) -> None:
-    """Have the board page's next rendering focus this card and say `sentence` on it, in
-    view (rather than among the messages at the top, which a board scrolled to the card
-    hides). The board page flashes it instead when the card is not on it."""
-    session[CONFIRM_ON_CARD] = [initiative_id, sentence]
+def confirm_on_card(board_id: int, initiative_id: int, sentence: str, kind: str) -> None:
+    """Have this board's page, when next rendered, focus this card and say `sentence` on it,
+    in view (rather than among the messages at the top, which a board scrolled to the card
+    hides). The board page flashes it (as `kind`) instead when the card is not shown."""
+    session[CONFIRM_ON_CARD] = [board_id, initiative_id, sentence, kind]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
@@ -80,9 +81,14 @@ def _act(
 @bp.route("/initiatives/<int:initiative_id>/move", methods=["POST"])
 @login_required
 def move_action(initiative_id: int) -> ResponseReturnValue:
-    """Move… on a card: stage, Grand Challenge and position (from 1). Back on the board, the
-    moved card has the focus and says what happened (`confirm_on_card`)."""
+    """Move… on a card: stage, Grand Challenge and position (from 1). Back on the board (its
+    filter kept), the moved card has the focus and says what happened (`confirm_on_card`)."""
     initiative = board.get_initiative(initiative_id)
+    # Permission before validation: someone who may not move it is told so, whatever the form.
+    policy.require(
+        policy.may_edit(actor(), initiative),
+        "Only envoys, admins and organisations involved in this initiative can move it.",
+    )
     title = initiative.title
     the_board = board.load_board(initiative.board_id)
     form = MoveForm()
@@ -97,16 +103,23 @@ def move_action(initiative_id: int) -> ResponseReturnValue:
             otherwise = "Grand Challenge: choose one of this board's Grand Challenges."
         flash(refusal(form, otherwise), "error")
         return redirect(back)
-    stage = next(s.name for s in the_board.stages if s.id == form.stage_id.data)
+    stages = {s.id: s.name for s in the_board.stages}
     lanes = {lane.id: lane.name for lane in the_board.grand_challenges}
     lane_id = form.grand_challenge_id.data
     position = form.position.data
-    where = stage
-    if lane_id is not None and lane_id != initiative.grand_challenge_id and lane_id in lanes:
-        where = f"{stage} in {lanes[lane_id]}"
-    if position is not None:
-        where += f", position {position}"
-    on_board = back == board_url
+    was_lane = initiative.grand_challenge_id
+
+    def moved(done: Change[Any]) -> str:
+        # Where the operation put it (a position past the end is last), not what was typed.
+        to = _said(done, "to") or {}
+        where = stages.get(to.get("stage_id"), "")
+        if to.get("grand_challenge_id") != was_lane:
+            where += f" in {lanes.get(to.get('grand_challenge_id'), '')}"
+        if position is not None:
+            where += f", position {int(to.get('position', 0)) + 1}"
+        return f"Moved “{title}” to {where}."
+
+    on_board = urlsplit(back).path == board_url
     return _act(
         lambda: board.move(
             actor(),
@@ -117,10 +130,10 @@ def move_action(initiative_id: int) -> ResponseReturnValue:
             lane_id,
         ),
         back,
-        f"Moved “{title}” to {where}.",
+        moved,
         unchanged=f"“{title}” is already there: nothing changed.",
         done_at=back if on_board or "#" in back else back + f"#initiative-{initiative_id}",
-        say=(lambda sentence, _kind: confirm_on_card(initiative_id, sentence))
+        say=(lambda sentence, kind: confirm_on_card(the_board.id, initiative_id, sentence, kind))
         if on_board
         else flash,
     )

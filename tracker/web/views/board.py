@@ -60,7 +60,14 @@ def board_page(board_id: int) -> ResponseReturnValue:
     visit = visits.record_visit(actor().id, board_id, last_seq)
     unit_of_work.commit()
     the_board = board.load_board(board_id)
-    rule = filters.parse(the_board, request.args.to_dict(flat=False))
+    try:
+        rule = filters.parse(the_board, request.args.to_dict(flat=False))
+    except Invalid as error:
+        # A bookmarked view can outlive what it names (a stage removed since): say so and
+        # show the whole board rather than an error page.
+        for name, reason in error.fields.items():
+            flash(f"Filter {name}: {reason}. The board is shown without filters.", "error")
+        rule = filters.CardFilter()
     cards = board.board_cards(board_id, archived=rule.archived)
     shown = filters.narrowed(board_id, rule, cards)
     now = utcnow()
@@ -69,7 +76,8 @@ def board_page(board_id: int) -> ResponseReturnValue:
     confirm = _confirmation(the_board, shown, find)
     # An archived card is restored from the Archived list, not moved.
     may_edit = (lambda _card: False) if rule.archived else policy.edit_rule(user)
-    html = cards_html(the_board, shown, now=now, may_edit=may_edit, confirm=confirm)
+    back = url_for("web.board_page", board_id=board_id, **_query(rule))
+    html = cards_html(the_board, shown, now=now, may_edit=may_edit, confirm=confirm, back=back)
     # The listing comes cell by cell in display order: appending keeps each cell's order.
     cells: dict[tuple[int, int], list[Markup]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
@@ -127,12 +135,14 @@ def _confirmation(
     `find` (case- and accent-insensitive). A reason that cannot go on a card (its card is
     gone, nothing matched, a find that is not text) is flashed at the top instead."""
     on_board = {card.id: card for card in cards}
-    pending = session.pop(CONFIRM_ON_CARD, None)
-    if isinstance(pending, list) and len(pending) == 2:
-        initiative_id, sentence = pending
+    pending = session.get(CONFIRM_ON_CARD)
+    if isinstance(pending, list) and len(pending) == 4 and pending[0] == the_board.id:
+        # Only this board's: another board's page leaves it for its own.
+        session.pop(CONFIRM_ON_CARD)
+        _board_id, initiative_id, sentence, kind = pending
         if initiative_id in on_board:
             return int(initiative_id), str(sentence)
-        flash(str(sentence), "success")
+        flash(str(sentence), str(kind))
     wanted = find.strip()
     if not wanted:
         return None
@@ -203,13 +213,22 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
     the_board = board.load_board(card.board_id)
     # A filtered board asks with its filter: 204 when the card is not (or no longer) in it.
     rule = filters.parse(the_board, request.args.to_dict(flat=False))
+    back = url_for("web.board_page", board_id=card.board_id, **_query(rule))
     if rule.active and (
         card.archived != rule.archived or not filters.narrowed(card.board_id, rule, [card])
     ):
         return "", 204
     may_edit = (lambda _card: False) if card.archived else policy.edit_rule(actor())
-    html = cards_html(the_board, [card], now=utcnow(), may_edit=may_edit)
+    html = cards_html(the_board, [card], now=utcnow(), may_edit=may_edit, back=back)
     return str(html[card.id])
+
+
+def _query(rule: filters.CardFilter) -> dict[str, list[str]]:
+    """A filter's query string as `url_for` keywords (repeated parameters as lists)."""
+    query: dict[str, list[str]] = {}
+    for name, value in rule.args:
+        query.setdefault(name, []).append(value)
+    return query
 
 
 def names_on(the_board: Board) -> dict[str, dict[int, str]]:

@@ -72,11 +72,12 @@ def our_organisation() -> ResponseReturnValue:
 @login_required
 def organisation_page(organisation_id: int) -> ResponseReturnValue:
     user = actor()
+    # Permission first: whether an organisation exists is not told to those who may not look.
+    if not policy.may_see_organisation(user, organisation_id):
+        raise Forbidden("Envoys and admins can open any organisation's page; you, your own.")
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None:
         abort(404)
-    if not policy.may_see_organisation(user, organisation_id):
-        raise Forbidden("Envoys and admins can open any organisation's page; you, your own.")
     boards = [
         board.load_board(board_id)
         for board_id in db.session.scalars(sa.select(Board.id).order_by(Board.id))
