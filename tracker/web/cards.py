@@ -10,7 +10,8 @@ form token and `url_for`). So the face is the key of a cache of rendered cards, 
   release (the lead line and the chips), renaming an organisation, a role or a stage, and a new
   day in the card's stage (the count of days): each renders that card afresh;
 - nothing of one viewer reaches another: whether the viewer may edit is part of the face, and
-  the form's CSRF token is held as a slot that each response fills with its own token.
+  the form's CSRF token and the view it returns to (the board with its filter) are held as
+  slots that each response fills with its own.
 """
 
 from __future__ import annotations
