@@ -122,6 +122,14 @@ class CardFilter:
         )
 
 
+def search_problem(value: str) -> str | None:
+    """Why `value` cannot be searched for (not text, or over `Q_MAX` characters), or None.
+    The board's text filter and its find box share it."""
+    return text.problem(value) or (
+        f"must be at most {Q_MAX} characters" if len(value) > Q_MAX else None
+    )
+
+
 def _is_id(raw: str) -> bool:
     """Whether `raw` reads as a database id: ASCII digits ("²" is a digit to `isdigit`), and
     few enough of them for a 64-bit integer."""
@@ -167,7 +175,7 @@ def parse(
     `request.args.to_dict(flat=False)`), checked against `the_board` and the organisations
     that exist. Raises `Invalid` naming the first bad parameter."""
     q = _one(args, "q")
-    reason = text.problem(q) or (f"must be at most {Q_MAX} characters" if len(q) > Q_MAX else None)
+    reason = search_problem(q)
     if reason is not None:
         raise Invalid({"q": reason})
     rags = {v.strip() for v in args.get("rag", []) if v.strip()}

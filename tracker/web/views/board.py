@@ -124,9 +124,6 @@ def _filter_choices(the_board: Board) -> dict[str, Any]:
     }
 
 
-FIND_MAX = 200  # characters of a find
-
-
 def _confirmation(
     the_board: Board, cards: list[board.BoardCard], find: str
 ) -> tuple[int, str] | None:
@@ -146,9 +143,7 @@ def _confirmation(
     wanted = find.strip()
     if not wanted:
         return None
-    reason = text.problem(wanted) or (
-        f"must be at most {FIND_MAX} characters" if len(wanted) > FIND_MAX else None
-    )
+    reason = filters.search_problem(wanted)
     if reason is not None:
         flash(f"Find: {reason}.", "error")
         return None
