@@ -148,6 +148,12 @@ def test_archived_lists_the_archived_instead(
         ("grand_challenge_id=999999", "grand_challenge_id"),
         ("organisation_id=999999", "organisation_id"),
         ("organisation_id=" + "9" * 40, "organisation_id"),
+        # One past the largest id: PostgreSQL's integer refuses it rather than finding nothing.
+        ("organisation_id=2147483648", "organisation_id"),
+        ("grand_challenge_id=2147483648", "grand_challenge_id"),
+        ("stage_id=2147483648", "stage_id"),
+        ("role_type_id=2147483648", "role_type_id"),
+        ("wanted=2147483648", "wanted"),
         ("involvement=sometimes", "involvement"),
         ("role_type_id=999999", "role_type_id"),
         ("wanted=lots", "wanted"),

@@ -29,6 +29,11 @@ def _id(**kwargs: object) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(1, MAX_INT), **kwargs)  # type: ignore[arg-type]
 
 
+def _query_id(**kwargs: object) -> fields.Integer:
+    """An id in a query string: digits, not JSON, so not strict; in the id range, as in URLs."""
+    return fields.Integer(validate=validate.Range(1, MAX_INT), **kwargs)  # type: ignore[arg-type]
+
+
 def _version(**kwargs: object) -> fields.Integer:
     """The initiative's version the client saw (a change to a stale one gets 409)."""
     return _id(required=True, **kwargs)
@@ -158,11 +163,11 @@ class BoardFilterSchema(ma.Schema):
         }
     )
     grand_challenge_id = fields.List(
-        fields.Integer(), metadata={"description": "ids of the board's Grand Challenges"}
+        _query_id(), metadata={"description": "ids of the board's Grand Challenges"}
     )
-    stage_id = fields.List(fields.Integer(), metadata={"description": "ids of the board's stages"})
+    stage_id = fields.List(_query_id(), metadata={"description": "ids of the board's stages"})
     rag = fields.List(fields.String(validate=validate.OneOf(RAG_VALUES)))
-    organisation_id = fields.Integer(
+    organisation_id = _query_id(
         metadata={"description": "an organisation involved (see `involvement`)"}
     )
     involvement = fields.String(
@@ -172,7 +177,7 @@ class BoardFilterSchema(ma.Schema):
             "it or holds a role), `proposed`, `holds`"
         },
     )
-    role_type_id = fields.Integer(
+    role_type_id = _query_id(
         metadata={"description": "a role held (by `organisation_id` when given, else by anyone)"}
     )
     wanted = fields.String(

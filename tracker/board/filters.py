@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from tracker import text
 from tracker.errors import Invalid
 from tracker.extensions import db
+from tracker.limits import MAX_ID
 from tracker.models import Board, Event, Initiative, Organisation, utcnow
 from tracker.reports.week import london
 from tracker.reports.weekly import DUE_WITHIN_DAYS, STALE_AFTER_DAYS
@@ -131,9 +132,10 @@ def search_problem(value: str) -> str | None:
 
 
 def _is_id(raw: str) -> bool:
-    """Whether `raw` reads as a database id: ASCII digits ("²" is a digit to `isdigit`), and
-    few enough of them for a 64-bit integer."""
-    return raw.isascii() and raw.isdigit() and len(raw) <= 18
+    """Whether `raw` reads as a database id: ASCII digits ("²" is a digit to `isdigit`) for a
+    number no larger than `MAX_ID` (PostgreSQL refuses a larger one in an `integer` column
+    rather than finding nothing)."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) <= MAX_ID
 
 
 def _ints(
