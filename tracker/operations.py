@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tracker import limits, text
 from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
-from tracker.models import Board, Event
+from tracker.models import Board, Event, Organisation, User
 
 T = TypeVar("T")
 
@@ -130,13 +130,17 @@ def _lock_of(model: Any) -> Any:
 
 def lock_board_of(model: Any, row_id: int, not_found: DomainError) -> int:
     """Take the write lock of the board a row belongs to (a board: its own), then forget what
-    the session read before, so the row is next read as committed now. Its board's id;
-    raises `not_found` when there is no such row."""
+    the session read before (but the accounts), so the row is next read as committed now.
+    Its board's id; raises `not_found` when there is no such row."""
     # The lock is a Core statement, which does not autoflush: write what the session holds
     # first, or expire_all below would drop it.
     db.session.flush()
     board_id = db.session.connection().execute(_lock_of(model), {"row": row_id}).scalar()
     if board_id is None:
         raise not_found
-    db.session.expire_all()
+    # Accounts are not guarded by board locks, so reading the actor again here would make it
+    # no fresher, only slower: it stays as authenticated for this request.
+    for row in list(db.session.identity_map.values()):
+        if not isinstance(row, User | Organisation):
+            db.session.expire(row)
     return int(board_id)

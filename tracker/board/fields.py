@@ -50,15 +50,16 @@ def stage_on(board_id: int, stage_id: Any) -> Stage:
     return stage
 
 
+_STAGES = sa.select(Stage).where(Stage.id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def stages_for_move(board_id: int, stage_id: Any, current_id: int) -> tuple[Stage, Stage]:
     """The target stage (checked as `stage_on` does) and the card's current stage, in one
     read."""
     stage_id = int_field(stage_id, "stage_id")
     found = {
         stage.id: stage
-        for stage in db.session.scalars(
-            sa.select(Stage).where(Stage.id.in_({stage_id, current_id}))
-        )
+        for stage in db.session.scalars(_STAGES, {"ids": list({stage_id, current_id})})
     }
     stage = found.get(stage_id)
     if stage is None or stage.board_id != board_id:

@@ -118,6 +118,31 @@ def check_version(
     return apply
 
 
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _versioned_update_statement(names: tuple[str, ...]) -> Any:
+    """`versioned_update`'s statement for these columns, built once per set of names."""
+    statement = _UPDATES.get(names)
+    if statement is None:
+        statement = _UPDATES[names] = (
+            sa.update(Initiative)
+            .where(
+                Initiative.id == sa.bindparam("id_"),
+                Initiative.version == sa.bindparam("version_"),
+            )
+            .values(
+                {
+                    **{name: sa.bindparam(f"new_{name}") for name in names},
+                    "version": Initiative.version + 1,
+                    "updated_at": sa.bindparam("updated_at_"),
+                }
+            )
+            .returning(Initiative)
+        )
+    return statement
+
+
 def versioned_update(initiative: Initiative, version: int, values: dict[str, Any]) -> None:
     """Write `values` only if the row is still at `version`: the database decides, so two
     writers that both read version N cannot both succeed."""
@@ -126,10 +151,13 @@ def versioned_update(initiative: Initiative, version: int, values: dict[str, Any
     # RETURNING the row refreshes `initiative` in the same statement (populate_existing), as
     # the database wrote it: no second read. Its relationships load again when next used.
     updated = db.session.scalar(
-        sa.update(Initiative)
-        .where(Initiative.id == initiative.id, Initiative.version == version)
-        .values(**values, version=Initiative.version + 1, updated_at=now)
-        .returning(Initiative),
+        _versioned_update_statement(tuple(sorted(values))),
+        {
+            **{f"new_{name}": value for name, value in values.items()},
+            "updated_at_": now,
+            "id_": initiative.id,
+            "version_": version,
+        },
         execution_options={"synchronize_session": False, "populate_existing": True},
     )
     if updated is None:
