@@ -7,7 +7,6 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 
 from tracker import unit_of_work
 from tracker.extensions import db
@@ -53,21 +52,38 @@ def digest_is_valid(digest: str, user_id: int) -> bool:
     )
 
 
+_TOKEN_USER = (
+    sa.select(User, ApiToken.id, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == sa.bindparam("digest"), ApiToken.revoked_at.is_(None))
+)
+_TOUCH = (
+    sa.update(ApiToken)
+    .where(ApiToken.id == sa.bindparam("token"))
+    .values(last_used_at=sa.bindparam("now"))
+)
+
+
 def user_for_token(token: str) -> User | None:
-    """The active user an unrevoked token belongs to, or None; notes when it was last used."""
-    row = db.session.scalar(
-        sa.select(ApiToken)
-        .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
-        .options(orm.joinedload(ApiToken.user))
-    )
-    if row is None or not row.user.is_active:
+    """The active user an unrevoked token belongs to, or None; notes when it was last used.
+    (Every API request starts here: one prebuilt query, and only the user loaded as an
+    object.)"""
+    row = db.session.execute(_TOKEN_USER, {"digest": token_digest(token)}).first()
+    if row is None:
+        return None
+    user, token_id, last_used_at = row
+    if not user.is_active:
         return None
     now = utcnow()
     # Coarse on purpose: a write per request would serialise every read on SQLite.
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
-        row.last_used_at = now
+    if last_used_at is None or (now - last_used_at).total_seconds() > 300:
+        db.session.execute(
+            _TOUCH,
+            {"token": token_id, "now": now},
+            execution_options={"synchronize_session": False},
+        )
         unit_of_work.commit()
-    return row.user
+    return user
 
 
 def revoke_token(token: ApiToken) -> bool:
