@@ -22,6 +22,20 @@ ORGANISATIONS = [
     "BRE Group",
     "Watford and West Herts Chamber of Commerce",
 ]
+# What board cards call them (the full names are on hover and for screen readers).
+SHORT_NAMES = {
+    "Hertfordshire LEP": "Herts LEP",
+    "Hertfordshire County Council": "HCC",
+    "Watford Borough Council": "WBC",
+    "St Albans City and District Council": "SADC",
+    "Dacorum Borough Council": "DBC",
+    "Stevenage Borough Council": "SBC",
+    "Hertfordshire Constabulary": "Herts Police",
+    "Hertfordshire and West Essex NHS Integrated Care Board": "HWE ICB",
+    "University of Hertfordshire": "UH",
+    "BRE Group": "BRE",
+    "Watford and West Herts Chamber of Commerce": "Herts Chamber",
+}
 # One account per account role; the passwords are printed in the README.
 DEMO_ACCOUNTS = [
     ("admin@demo.herts-lep.example", "Alex Admin", "admin", "Hertfordshire LEP", "demo-admin-2026"),
@@ -66,7 +80,7 @@ def seed() -> Board:
         raise AlreadySeeded("The database already holds data; the demo is loaded only once.")
     orgs = {}
     for name in ORGANISATIONS:
-        orgs[name] = Organisation(name=name)
+        orgs[name] = Organisation(name=name, short_name=SHORT_NAMES.get(name))
         db.session.add(orgs[name])
     db.session.flush()
     users = {}

@@ -19,6 +19,12 @@ RAG_REASON_MAX = 500
 BARRIERS_MAX = 2000
 COMMENT_MAX = 5000
 NAME_MAX = 200
+# An organisation's short name, on board cards' role chips ("NCC" for a county council).
+SHORT_NAME_MAX = 16
+VIEW_NAME_MAX = 80
+# A saved view's filter, as its query string (`tracker.board.filters.PARAMETERS`).
+VIEW_QUERY_MAX = 2000
+CARD_DENSITIES = ("comfortable", "compact")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -70,8 +76,16 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(NAME_MAX), unique=True)
+    # Shown where space is short (board cards), with `name` for screen readers and on hover;
+    # None: the name itself.
+    short_name: Mapped[str | None] = mapped_column(sa.String(SHORT_NAME_MAX))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def label(self) -> str:
+        """What a board card calls the organisation: its short name, else its name."""
+        return self.short_name or self.name
 
 
 class User(UserMixin, Base):
@@ -85,11 +99,17 @@ class User(UserMixin, Base):
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How the board's cards are laid out for this user: one of CARD_DENSITIES (checked by
+    # `tracker.board.preferences`; a CHECK would mean rebuilding the users table on SQLite).
+    card_density: Mapped[str] = mapped_column(
+        sa.String(16), default="comfortable", server_default="comfortable"
+    )
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
     __table_args__ = (
         sa.CheckConstraint("role in ('admin', 'envoy', 'member', 'viewer')", name="role_known"),
+        sa.CheckConstraint("card_density in ('comfortable', 'compact')", name="card_density_known"),
     )
 
     @property
@@ -337,6 +357,36 @@ class BoardVisit(Base):
     baseline_seq: Mapped[int] = mapped_column(default=0)
     last_seen_seq: Mapped[int] = mapped_column(default=0)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CollapsedSwimlane(Base):
+    """A Grand Challenge swimlane a user keeps collapsed on the board (remembered per user,
+    on every device). Gone with the Grand Challenge."""
+
+    __tablename__ = "collapsed_swimlanes"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    grand_challenge_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grand_challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class SavedView(Base):
+    """A named board view of one user: the board's filter as its query string, so opening it
+    is opening the board with that filter (`tracker.board.filters`)."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    board_id: Mapped[int] = mapped_column(sa.ForeignKey("boards.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(VIEW_NAME_MAX))
+    query: Mapped[str] = mapped_column(sa.String(VIEW_QUERY_MAX))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "board_id", "name"),)
 
 
 class OneTimeLink(Base):

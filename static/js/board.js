@@ -425,6 +425,13 @@ function refreshCounts() {
     const stage = list.dataset.stageId;
     counts.set(stage, (counts.get(stage) || 0) + list.querySelectorAll(":scope > li.card").length);
   }
+  for (const lane of board.querySelectorAll("section.lane")) {
+    const count = lane.querySelectorAll("li.card").length;
+    const label = lane.querySelector(".lane-count");
+    if (!label) continue;
+    label.querySelector(".count").textContent = count;
+    label.querySelector(".noun").textContent = count === 1 ? "initiative" : "initiatives";
+  }
   for (const head of board.querySelectorAll(".stage-head")) {
     const count = counts.get(head.dataset.stageId) || 0;
     head.querySelector(".count").textContent = count;
@@ -445,6 +452,52 @@ function refreshCounts() {
     }
   }
 }
+
+// --- the viewer's own layout: compact cards, collapsed swimlanes ---------------------------
+
+// The forms work without this (each answers with the board again); here they are sent in the
+// background and the page changes in place, keeping the scroll position and the focus.
+function applyLayout(form, submitter) {
+  if (form.classList.contains("density-form")) {
+    const compact = submitter.value === "compact";
+    board.classList.toggle("compact", compact);
+    submitter.setAttribute("aria-pressed", String(compact));
+    submitter.value = compact ? "comfortable" : "compact";
+    return;
+  }
+  const lane = form.closest("section.lane");
+  const collapsed = form.elements.collapsed.value === "1";
+  lane.classList.toggle("collapsed", collapsed);
+  form.elements.collapsed.value = collapsed ? "0" : "1";
+  submitter.setAttribute("aria-expanded", String(!collapsed));
+  submitter.firstChild.textContent = collapsed ? "Expand" : "Collapse";
+}
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-layout")) return;
+  if (form.dataset.plain) return; // the fallback below: let the browser send it
+  event.preventDefault();
+  const submitter = event.submitter || form.querySelector("button");
+  let response;
+  try {
+    response = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form, submitter),
+      redirect: "manual",
+      credentials: "same-origin",
+    });
+  } catch {
+    response = null;
+  }
+  // The server answers a saved layout with a redirect to the board: done.
+  if (response && (response.type === "opaqueredirect" || response.ok)) {
+    applyLayout(form, submitter);
+    return;
+  }
+  form.dataset.plain = "1";
+  form.requestSubmit(submitter);
+});
 
 // --- the user's own drags -----------------------------------------------------------------
 

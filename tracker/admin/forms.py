@@ -30,7 +30,7 @@ from tracker.accounts import MIN_PASSWORD_LENGTH
 from tracker.admin.common import LABEL_MAX
 from tracker.admin.links import PASSWORD_MAX
 from tracker.limits import day_in_range
-from tracker.models import NAME_MAX
+from tracker.models import NAME_MAX, SHORT_NAME_MAX
 from tracker.operations import COUNT_MAX
 from tracker.vocabulary import AccountRole
 from tracker.web.forms import Form, options
@@ -43,6 +43,10 @@ ROLE_CHOICES = options(
 
 class NameForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
+
+
+class OrganisationForm(NameForm):
+    short_name = StringField("Short name (on board cards)", validators=[Length(max=SHORT_NAME_MAX)])
 
 
 class LabelForm(Form):

@@ -1,4 +1,5 @@
-"""Administrative operations on organisations: create, rename, deactivate and reactivate.
+"""Administrative operations on organisations: create, rename (and set the short name board
+cards use), deactivate and reactivate.
 
 A deactivated organisation keeps its claims and its place in history, but cannot claim new
 roles (`board.claim` refuses it) and its people cannot sign in (`User.is_active`).
@@ -13,7 +14,7 @@ from tracker.admin import audit
 from tracker.admin.common import require_admin
 from tracker.errors import Invalid, NotFound
 from tracker.extensions import db
-from tracker.models import NAME_MAX, Organisation, User
+from tracker.models import NAME_MAX, SHORT_NAME_MAX, Organisation, User
 from tracker.operations import Change, text_field
 
 
@@ -75,6 +76,53 @@ def rename(actor: User, organisation_id: int, name: object) -> Change[Organisati
         {"from": old, "to": clean},
     )
     return Change(organisation)
+
+
+def set_short_name(actor: User, organisation_id: int, short_name: object) -> Change[Organisation]:
+    """Set (or, with empty text, clear) the short name board cards show for an organisation:
+    at most SHORT_NAME_MAX characters, and not another organisation's short name or name, so
+    a card never names two organisations alike. Audit `organisation.short_name_set`, data
+    `{from, to}`."""
+    require_admin(actor)
+    organisation = get(organisation_id)
+    clean = text_field(short_name, "short_name", max_len=SHORT_NAME_MAX, tidy=True) or None
+    if clean == organisation.short_name:
+        return Change(organisation, changed=False)
+    if clean is not None:
+        taken = db.session.scalar(
+            sa.select(Organisation.name).where(
+                Organisation.id != organisation.id,
+                sa.or_(
+                    sa.func.lower(Organisation.short_name) == clean.lower(),
+                    sa.func.lower(Organisation.name) == clean.lower(),
+                ),
+            )
+        )
+        if taken is not None:
+            raise Invalid({"short_name": f"“{taken}” is already called that"})
+    old = organisation.short_name
+    organisation.short_name = clean
+    audit.record(
+        actor,
+        "organisation.short_name_set",
+        "organisation",
+        organisation.id,
+        f"Set the short name of “{organisation.name}” to “{clean}”."
+        if clean
+        else f"Cleared the short name of “{organisation.name}”.",
+        {"from": old, "to": clean},
+    )
+    return Change(organisation)
+
+
+def update(
+    actor: User, organisation_id: int, name: object, short_name: object
+) -> Change[Organisation]:
+    """`rename` and `set_short_name` together (the admin page's one form per organisation):
+    both or neither."""
+    renamed = rename(actor, organisation_id, name)
+    shortened = set_short_name(actor, organisation_id, short_name)
+    return Change(renamed.value, changed=renamed.changed or shortened.changed)
 
 
 def set_active(actor: User, organisation_id: int, active: bool) -> Change[Organisation]:

@@ -123,6 +123,17 @@ class CardFilter:
         )
 
 
+def due_state(due: date | None, today: date) -> str | None:
+    """`overdue` when a next step's due date is before `today` (a London date), `soon` when it
+    is within `DUE_WITHIN_DAYS` days after, else None (no date, or later): the `due` filter,
+    the card's badge and the weekly report count alike."""
+    if due is None:
+        return None
+    if due < today:
+        return "overdue"
+    return "soon" if due <= today + timedelta(days=DUE_WITHIN_DAYS) else None
+
+
 def search_problem(value: str) -> str | None:
     """Why `value` cannot be searched for (not text, or over `Q_MAX` characters), or None.
     The board's text filter and its find box share it."""
@@ -338,12 +349,8 @@ class Matcher:
         return bool(self.rule.wanted - {c.role_type_id for c in card.claims})
 
     def _due(self, card: Filterable) -> bool:
-        due = card.next_step_due
-        if due is None:
-            return False
-        if self.rule.due == "overdue":
-            return due < self.today
-        return due <= self.today + timedelta(days=DUE_WITHIN_DAYS)
+        state = due_state(card.next_step_due, self.today)
+        return state == "overdue" if self.rule.due == "overdue" else state is not None
 
     def _stale(self, card: Filterable) -> bool:
         last = self.activity.get(card.id, card.created_at)

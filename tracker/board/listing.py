@@ -42,6 +42,8 @@ class CardClaim(NamedTuple):
     is_lead: bool
     organisation_id: int
     organisation: str
+    # The organisation's short name, else its name (`Organisation.label`).
+    organisation_label: str
     role_type_id: int
 
 
@@ -64,14 +66,20 @@ class BoardCard(NamedTuple):
     claims: list[CardClaim]
 
     @property
-    def lead(self) -> str | None:
-        """The organisation holding the leading role, if any (the last claimed, should a
-        board's lead role ever allow more than one holder)."""
+    def lead_claim(self) -> CardClaim | None:
+        """The claim of the leading role, if any (the last claimed, should a board's lead
+        role ever allow more than one holder)."""
         lead = None
         for claim in self.claims:
             if claim.is_lead:
-                lead = claim.organisation
+                lead = claim
         return lead
+
+    @property
+    def lead(self) -> str | None:
+        """The organisation holding the leading role, if any."""
+        claim = self.lead_claim
+        return None if claim is None else claim.organisation
 
     @property
     def other_claims(self) -> list[CardClaim]:
@@ -133,6 +141,7 @@ _CLAIM_COLUMNS: dict[str, sa.ColumnElement[Any]] = {
     "is_lead": _role_types.is_lead,
     "organisation_id": _claims.organisation_id,
     "organisation": _organisations.name,
+    "organisation_label": sa.func.coalesce(_organisations.short_name, _organisations.name),
     "claimed_by": _users.name,
     "claimed_at": _claims.claimed_at,
 }

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -28,7 +28,9 @@ from jinja2 import Template
 from markupsafe import Markup, escape
 
 from tracker.board import BoardCard
+from tracker.board.filters import due_state
 from tracker.models import Board
+from tracker.reports.week import london
 from tracker.vocabulary import RAG_LABELS
 
 CARD_TEMPLATE = "web/_card.html"
@@ -57,11 +59,17 @@ class CardFace(NamedTuple):
     archived: bool
     # Whole days since the card entered its stage.
     days: int
-    # The board's name for its leading role (None when no role leads), and who holds it.
+    # The next step's due date, and whether it is `overdue` or due `soon` (within 14 days,
+    # London days, as the filters and the weekly report count them), else None.
+    next_step_due: date | None
+    due_state: str | None
+    # The board's name for its leading role (None when no role leads), and who holds it:
+    # (short name or name, name).
     lead_role: str | None
-    lead: str | None
-    # (role, organisation) of the other roles held, oldest claim first.
-    chips: tuple[tuple[str, str], ...]
+    lead: tuple[str, str] | None
+    # (role, organisation's short name or name, its name) of the other roles held, oldest
+    # claim first.
+    chips: tuple[tuple[str, str, str], ...]
     # Whether this viewer may move the card, and then the stages and Grand Challenges
     # offered: (id, name).
     editable: bool
@@ -121,9 +129,11 @@ def cards_html(
     lanes = tuple((lane.id, lane.name) for lane in the_board.grand_challenges)
     script_root = request.script_root
     token: str | None = None
+    today = london(now).date()
     html: dict[int, Markup] = {}
     for card in cards:
         editable = may_edit(card)
+        lead = card.lead_claim
         face = CardFace(
             id=card.id,
             version=card.version,
@@ -134,9 +144,14 @@ def cards_html(
             grand_challenge_id=card.grand_challenge_id,
             archived=card.archived,
             days=int((now - card.stage_entered_at).total_seconds() // _SECONDS_A_DAY),
+            next_step_due=card.next_step_due,
+            due_state=due_state(card.next_step_due, today),
             lead_role=lead_role,
-            lead=card.lead,
-            chips=tuple((claim.role, claim.organisation) for claim in card.other_claims),
+            lead=None if lead is None else (lead.organisation_label, lead.organisation),
+            chips=tuple(
+                (claim.role, claim.organisation_label, claim.organisation)
+                for claim in card.other_claims
+            ),
             editable=editable,
             # Only a card that offers the move needs them, so a renamed stage re-renders
             # only those.

@@ -1,4 +1,4 @@
-"""Organisations: the list, adding, renaming, deactivating and reactivating."""
+"""Organisations: the list, adding, renaming (and short names), deactivating and reactivating."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from tracker.accounts import actor
 from tracker.admin import organisations
-from tracker.admin.forms import NameForm
+from tracker.admin.forms import NameForm, OrganisationForm
 from tracker.admin.views import bp, form_expired
 from tracker.extensions import db
 from tracker.models import Organisation, User
@@ -20,7 +20,7 @@ from tracker.web.outcomes import carry_out, invalid_form_status
 
 
 def _organisations_page(
-    new_form: NameForm | None = None, row_forms: Mapping[int, NameForm] | None = None
+    new_form: NameForm | None = None, row_forms: Mapping[int, OrganisationForm] | None = None
 ) -> str:
     rows = db.session.execute(
         sa.select(Organisation, sa.func.count(User.id))
@@ -31,11 +31,17 @@ def _organisations_page(
     forms = dict(row_forms or {})
     for organisation, _ in rows:
         if organisation.id not in forms:
-            forms[organisation.id] = NameForm(
-                prefix=f"org-{organisation.id}", formdata=None, name=organisation.name
+            forms[organisation.id] = OrganisationForm(
+                prefix=f"org-{organisation.id}",
+                formdata=None,
+                name=organisation.name,
+                short_name=organisation.short_name or "",
             )
         # Read out with the input (and named in the error summary): which row it is.
         forms[organisation.id].name.label.text = f"New name for {organisation.name}"
+        forms[
+            organisation.id
+        ].short_name.label.text = f"Short name for {organisation.name} (on board cards)"
     new_form = new_form or NameForm(prefix="new", formdata=None)
     new_form.name.label.text = "Name of the new organisation"
     return render_template(
@@ -70,19 +76,24 @@ def create_organisation() -> ResponseReturnValue:
 
 @bp.route("/organisations/<int:organisation_id>/rename", methods=["POST"])
 def rename_organisation(organisation_id: int) -> ResponseReturnValue:
-    """Rename an organisation."""
+    """Rename an organisation and set its short name."""
     organisations.get(organisation_id)
-    form = NameForm(prefix=f"org-{organisation_id}")
+    form = OrganisationForm(prefix=f"org-{organisation_id}")
     if not form.validate_on_submit():
         return _organisations_page(row_forms={organisation_id: form}), invalid_form_status(form)
     return carry_out(
-        lambda: organisations.rename(actor(), organisation_id, form.name.data),
+        lambda: organisations.update(
+            actor(), organisation_id, form.name.data, form.short_name.data
+        ),
         form=form,
         refused=lambda error: (
             _organisations_page(row_forms={organisation_id: form}),
             error.status,
         ),
-        message=lambda done: f"Renamed the organisation to “{done.value.name}”.",
+        message=lambda done: (
+            f"Saved the organisation “{done.value.name}”"
+            + (f" (short name “{done.value.short_name}”)." if done.value.short_name else ".")
+        ),
         answer=lambda done: redirect(
             url_for("admin.organisations_page") + f"#org-{organisation_id}"
         ),

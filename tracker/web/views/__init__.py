@@ -1,5 +1,13 @@
 """The pages' routes, by area; importing this package registers them on `tracker.web.bp`."""
 
-from tracker.web.views import actions, board, help_page, initiative, organisation, signin
+from tracker.web.views import (
+    actions,
+    board,
+    help_page,
+    initiative,
+    layout,
+    organisation,
+    signin,
+)
 
-__all__ = ["actions", "board", "help_page", "initiative", "organisation", "signin"]
+__all__ = ["actions", "board", "help_page", "initiative", "layout", "organisation", "signin"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,10 +25,10 @@ from markupsafe import Markup
 
 from tracker import board, events, limits, policy, text, unit_of_work, visits
 from tracker.accounts import actor
-from tracker.board import filters
+from tracker.board import filters, layout
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.models import Board, Organisation, utcnow
+from tracker.models import VIEW_NAME_MAX, Board, Organisation, utcnow
 from tracker.reports.replay import board_at
 from tracker.vocabulary import RAG_LABELS
 from tracker.web import bp
@@ -81,10 +82,12 @@ def board_page(board_id: int) -> ResponseReturnValue:
     # The listing comes cell by cell in display order: appending keeps each cell's order.
     cells: dict[tuple[int, int], list[Markup]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
+    per_lane: dict[int, int] = defaultdict(int)
     total_per_stage: dict[int, int] = defaultdict(int)
     for card in shown:
         cells[(card.stage_id, card.grand_challenge_id)].append(html[card.id])
         per_stage[card.stage_id] += 1
+        per_lane[card.grand_challenge_id] += 1
     for card in cards:
         total_per_stage[card.stage_id] += 1
     since_count, since_events = (
@@ -96,8 +99,15 @@ def board_page(board_id: int) -> ResponseReturnValue:
         board=the_board,
         cells=cells,
         per_stage=per_stage,
+        per_lane=per_lane,
         total_per_stage=total_per_stage,
         rule=rule,
+        back=back,
+        current_query=urlencode(rule.args),
+        density=user.card_density,
+        collapsed=layout.collapsed_swimlanes(user.id, board_id),
+        saved_views=layout.saved_views(user.id, board_id),
+        view_name_max=VIEW_NAME_MAX,
         shown=len(shown),
         total=len(cards),
         filter_choices=_filter_choices(the_board),

@@ -1,0 +1,108 @@
+"""A user's own layout of a board: card density, collapsed swimlanes, saved views.
+
+Plain forms that work without JavaScript (each answers with a redirect back to the board view
+it came from); the board's script sends the same forms in the background and leaves the page
+as it is (`static/js/board.js`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from tracker import board
+from tracker.accounts import actor
+from tracker.board import filters, layout
+from tracker.errors import DomainError
+from tracker.operations import Change
+from tracker.web import bp
+from tracker.web.forms import FORM_EXPIRED, ActionForm
+from tracker.web.outcomes import Saying, carry_out
+from tracker.web.views.signin import safe_next
+
+
+def _back(board_id: int) -> str:
+    return safe_next(request.form.get("next")) or url_for("web.board_page", board_id=board_id)
+
+
+def _do(
+    board_id: int,
+    operation: Callable[[], Change[Any]],
+    message: Saying[Any] | None,
+    done_at: Callable[[Change[Any]], str] | None = None,
+) -> ResponseReturnValue:
+    back = _back(board_id)
+    if not ActionForm().validate_on_submit():
+        flash(FORM_EXPIRED, "error")
+        return redirect(back)
+
+    def refused(error: DomainError) -> ResponseReturnValue:
+        if error.status in (403, 404):
+            raise error
+        for name, reason in error.fields.items():
+            flash(f"{name.replace('_', ' ').capitalize()}: {reason}.", "error")
+        if not error.fields:
+            flash(error.message, "error")
+        return redirect(back)
+
+    return carry_out(
+        operation,
+        answer=lambda done: redirect(done_at(done) if done_at else back, code=303),
+        refused=refused,
+        message=message,
+        unchanged=message or "Nothing changed.",
+        flash_unplaced=False,
+        say=flash if message is not None else (lambda _text, _kind: None),
+    )
+
+
+@bp.route("/boards/<int:board_id>/layout", methods=["POST"])
+@login_required
+def set_density(board_id: int) -> ResponseReturnValue:
+    """Compact or comfortable cards (form field `density`), for this user on every board."""
+    board.get_board(board_id)
+    return _do(board_id, lambda: layout.set_density(actor(), request.form.get("density")), None)
+
+
+@bp.route("/boards/<int:board_id>/swimlanes/<int:grand_challenge_id>", methods=["POST"])
+@login_required
+def set_swimlane(board_id: int, grand_challenge_id: int) -> ResponseReturnValue:
+    """Collapse (`collapsed=1`) or expand (`collapsed=0`) one Grand Challenge's swimlane for
+    this user."""
+    board.get_board(board_id)
+    collapsed = request.form.get("collapsed", "1") != "0"
+    return _do(
+        board_id,
+        lambda: layout.set_swimlane_collapsed(actor(), board_id, grand_challenge_id, collapsed),
+        None,
+    )
+
+
+@bp.route("/boards/<int:board_id>/views", methods=["POST"])
+@login_required
+def save_view(board_id: int) -> ResponseReturnValue:
+    """Save the board's filter (the form carries the filter's fields) under `name`; answer
+    with the board in that view."""
+    board.get_board(board_id)
+    args = {name: request.form.getlist(name) for name in filters.PARAMETERS if name in request.form}
+    return _do(
+        board_id,
+        lambda: layout.save_view(actor(), board_id, request.form.get("name"), args),
+        lambda done: f"Saved the view “{done.value.name}”.",
+        done_at=lambda done: url_for("web.board_page", board_id=board_id) + "?" + done.value.query,
+    )
+
+
+@bp.route("/boards/<int:board_id>/views/<int:view_id>/delete", methods=["POST"])
+@login_required
+def delete_view(board_id: int, view_id: int) -> ResponseReturnValue:
+    """Delete one of this user's saved views of the board."""
+    board.get_board(board_id)
+    return _do(
+        board_id,
+        lambda: layout.delete_view(actor(), board_id, view_id),
+        lambda done: f"Deleted the view “{done.value.name}”.",
+    )
