@@ -20,6 +20,7 @@ from tracker.models import AuditEntry, User, utcnow
 ACTIONS: dict[str, str] = {
     "organisation.created": "Organisation created",
     "organisation.renamed": "Organisation renamed",
+    "organisation.short_name_set": "Organisation short name set",
     "organisation.deactivated": "Organisation deactivated",
     "organisation.reactivated": "Organisation reactivated",
     "user.invited": "Person invited",
