@@ -199,3 +199,96 @@ def test_with_a_filter_on_live_changes_bring_cards_in_and_take_them_out(
     )
     expect(page.locator(f"#initiative-{leaving['id']}")).to_have_count(0, timeout=LIVE_MS)
     expect(page.locator("#board li.card")).to_have_count(len(greens), timeout=LIVE_MS)
+
+
+def test_a_saved_view_comes_back_after_signing_out_and_in(page: Page, big_board: BigBoard) -> None:
+    sign_in(page, "member")
+    page.goto(
+        f"/boards/{big_board.id}?rag=red&grand_challenge_id={big_board.lanes['Ageing Society']}"
+    )
+    name = f"Ageing reds {uuid.uuid4().hex[:4]}"
+    page.get_by_label("Save this filter as a view named").fill(name)
+    page.get_by_role("button", name="Save view").click()
+    expect(page.get_by_role("link", name=name)).to_have_attribute("aria-current", "page")
+    assert_no_axe_violation(page)  # saved views listed, the filters open
+    expected = sorted(
+        t
+        for t, i in big_board.initiatives.items()
+        if i["rag"] == "red" and i["grand_challenge_id"] == big_board.lanes["Ageing Society"]
+    )
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "member")
+    page.goto(f"/boards/{big_board.id}")
+    expect(page.locator("#board li.card")).to_have_count(60)
+    page.get_by_role("link", name=name).click()
+    expect(page.locator("#board li.card")).to_have_count(len(expected))
+    assert shown_titles(page) == expected
+    page.get_by_role("button", name=f"Delete the view “{name}”").click()
+    expect(page.get_by_role("link", name=name)).to_have_count(0)
+
+
+def test_compact_cards_and_a_collapsed_swimlane_by_keyboard_stay_after_a_reload(
+    page: Page, big_board: BigBoard
+) -> None:
+    sign_in(page, "admin")  # an account no other test here lays out
+    page.goto(f"/boards/{big_board.id}")
+    page.evaluate("window.notReloaded = true")
+    lane = page.locator("section.lane").filter(
+        has=page.get_by_role("heading", name="Ageing Society")
+    )
+    toggle = lane.get_by_role("button", name="Collapse Ageing Society")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(lane).to_have_class(re.compile(r"\bcollapsed\b"))
+    expect(lane.get_by_role("button", name="Expand Ageing Society")).to_have_attribute(
+        "aria-expanded", "false"
+    )
+    expect(lane.locator("li.card").first).to_be_hidden()
+    in_lane = sum(
+        1
+        for i in big_board.initiatives.values()
+        if i["grand_challenge_id"] == big_board.lanes["Ageing Society"]
+    )
+    expect(lane.locator(".lane-count")).to_have_text(f"{in_lane} initiatives")
+    density = page.get_by_role("button", name="Compact cards")
+    density.focus()
+    page.keyboard.press("Space")
+    expect(density).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#board")).to_have_class(re.compile(r"\bcompact\b"))
+    # Done in place: the page was not loaded again.
+    assert page.evaluate("window.notReloaded === true")
+    assert_no_axe_violation(page)  # compact cards, a collapsed swimlane
+    page.reload()
+    expect(page.locator("#board")).to_have_class(re.compile(r"\bcompact\b"))
+    expect(lane).to_have_class(re.compile(r"\bcollapsed\b"))
+    # And back, for whoever signs in as the admin next.
+    lane.get_by_role("button", name="Expand Ageing Society").click()
+    expect(lane.locator("li.card").first).to_be_visible()
+    page.get_by_role("button", name="Compact cards").click()
+    expect(page.locator("#board")).not_to_have_class(re.compile(r"\bcompact\b"))
+    page.reload()
+    expect(lane.locator("li.card").first).to_be_visible()
+
+
+def test_stage_headings_stay_in_view_while_the_board_scrolls(
+    page: Page, big_board: BigBoard
+) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, "viewer")
+    page.goto(f"/boards/{big_board.id}")
+    board = page.locator("#board")
+    head = page.locator(f"#stage-{big_board.stages['Proposed']}")
+    expect(head).to_be_visible()
+    # The 60 cards are taller than the window: the board scrolls inside its region.
+    assert board.evaluate("b => b.scrollHeight > b.clientHeight + 200")
+    board.evaluate("b => { b.scrollTop = b.scrollHeight; }")
+    page.wait_for_function("document.getElementById('board').scrollTop > 200")
+    board_top = board.bounding_box()["y"]
+    head_box = head.bounding_box()
+    assert head_box is not None and abs(head_box["y"] - board_top) < 2, (head_box, board_top)
+    # A card reached from far below scrolls into view under the headings, not behind them.
+    link = page.locator("section.lane").first.locator("li.card .card-title a").first
+    link.focus()
+    head_bottom = head.bounding_box()["y"] + head.bounding_box()["height"]
+    link_box = link.bounding_box()
+    assert link_box is not None and link_box["y"] >= head_bottom - 1, (link_box, head_bottom)
