@@ -99,7 +99,7 @@ def test_envoy_signs_in_and_sees_the_workshop_initiatives(
         )
         expect(where.locator(f"#initiative-{initiative['id']} .card-title")).to_have_text(title)
     # Swimlanes are the four Grand Challenges, in order.
-    expect(page.locator("section.lane h2.lane-label")).to_have_text(list(demo_board.lanes))
+    expect(page.locator("section.lane .lane-label h2")).to_have_text(list(demo_board.lanes))
 
 
 def test_sign_in_with_a_wrong_password_stays_on_the_form(page: Page) -> None:
