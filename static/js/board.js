@@ -499,6 +499,136 @@ document.addEventListener("submit", async (event) => {
   form.requestSubmit(submitter);
 });
 
+// --- a card's details in a dialog -----------------------------------------------------------
+
+// A card's title link opens the initiative's details over the board: the server's own
+// rendering of the initiative page's content (/initiatives/ID/details), whose forms (claim,
+// release, move, notes) are sent from here and answered with that content again, the
+// outcome said at its top. Without this script the link opens the initiative's page.
+const dialog = document.getElementById("card-dialog");
+const dialogBody = document.getElementById("card-dialog-body");
+let detailsId = null;
+let detailsOpener = null;
+
+function detailsUrl(id) {
+  return `/initiatives/${id}/details`;
+}
+
+function showDetails(html) {
+  const hadFocus = dialogBody.contains(document.activeElement);
+  dialogBody.innerHTML = html;
+  // Focus inside what was replaced would fall out of the dialog: keep it at its heading.
+  if (hadFocus) focusHeading();
+}
+
+function loading(message) {
+  const heading = document.createElement("h2");
+  heading.id = "initiative-heading";
+  heading.textContent = message;
+  dialogBody.replaceChildren(heading);
+}
+
+async function loadDetails(id, { focus = false } = {}) {
+  let response;
+  try {
+    response = await fetch(detailsUrl(id), {
+      credentials: "same-origin",
+      headers: { Accept: "text/html" },
+      signal: AbortSignal.timeout(10000),
+    });
+  } catch {
+    response = null;
+  }
+  if (id !== detailsId) return; // closed, or another card opened meanwhile
+  if (!response || !response.ok || new URL(response.url).pathname !== detailsUrl(id)) {
+    // Signed out, gone, or out of reach: the initiative's own page says which.
+    window.location.assign(`/initiatives/${id}`);
+    return;
+  }
+  showDetails(await response.text());
+  if (focus) focusHeading();
+}
+
+function focusHeading() {
+  const heading = document.getElementById("initiative-heading");
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+}
+
+function openDetails(id, opener) {
+  detailsId = id;
+  detailsOpener = opener;
+  loading("Loading…");
+  dialog.showModal();
+  loadDetails(id, { focus: true });
+}
+
+dialog.addEventListener("close", () => {
+  detailsId = null;
+  dialogBody.replaceChildren();
+  // Back where the reader was: the card they opened (if it is still on the board).
+  if (detailsOpener && detailsOpener.isConnected) detailsOpener.focus();
+  detailsOpener = null;
+});
+
+dialog.querySelector("[data-close-dialog]").addEventListener("click", () => dialog.close());
+
+board.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest(".card-title a") : null;
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  const card = link.closest("li.card");
+  if (!card) return;
+  event.preventDefault();
+  openDetails(Number(card.dataset.initiativeId), link);
+});
+
+dialog.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+  event.preventDefault();
+  const id = detailsId;
+  const submitter = event.submitter;
+  if (submitter) submitter.disabled = true;
+  let response;
+  try {
+    response = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form, submitter),
+      credentials: "same-origin",
+    });
+  } catch {
+    response = null;
+  }
+  if (id !== detailsId) return;
+  if (response && response.ok && new URL(response.url).pathname === detailsUrl(id)) {
+    showDetails(await response.text());
+    const said = dialogBody.querySelector(".flashes");
+    if (said) {
+      said.tabIndex = -1;
+      said.focus();
+    } else {
+      focusHeading();
+    }
+    return;
+  }
+  // Refused with an error page (not allowed, gone) or no answer: the page itself says why.
+  window.location.assign(`/initiatives/${id}`);
+});
+
+// A change to the initiative shown: show it as it now is (a note being written is kept).
+let detailsReload = null;
+function detailsEvent(event) {
+  if (!dialog.open || event.initiative_id !== detailsId) return;
+  const note = dialogBody.querySelector("textarea");
+  if (note && note.value.trim()) return; // never throw away what someone is writing
+  clearTimeout(detailsReload);
+  detailsReload = setTimeout(() => {
+    if (detailsId !== null) loadDetails(detailsId);
+  }, 100);
+}
+
 // --- the user's own drags -----------------------------------------------------------------
 
 function putBack(card, list, index) {
@@ -594,6 +724,7 @@ function typingInto(element) {
 // move), "m" opens its Move… form at the stage.
 document.addEventListener("keydown", (event) => {
   if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (dialog.open) return; // the board is behind the dialog
   if (event.key === "/" && !typingInto(event.target)) {
     const find = document.getElementById("find-initiative");
     if (find) {
@@ -614,7 +745,10 @@ document.addEventListener("keydown", (event) => {
 });
 
 const live = startLive({
-  onEvent: applyEvent,
+  onEvent(event) {
+    detailsEvent(event);
+    return applyEvent(event);
+  },
   describeWith: { titleOf, stageName },
   onPresence: markEditing,
   editingTitle: (id) => titleOf(id) || "an initiative",

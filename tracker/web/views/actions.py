@@ -197,7 +197,7 @@ def release_action(claim_id: int) -> ResponseReturnValue:
 @login_required
 def comment_action(initiative_id: int) -> ResponseReturnValue:
     form = CommentForm()
-    back = url_for("web.initiative_page", initiative_id=initiative_id)
+    back = _back(url_for("web.initiative_page", initiative_id=initiative_id))
     if not form.validate_on_submit():
         problems = " ".join(form.body.errors)
         flash(

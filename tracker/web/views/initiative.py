@@ -41,6 +41,26 @@ from tracker.web.views.board import names_on
 @bp.route("/initiatives/<int:initiative_id>")
 @login_required
 def initiative_page(initiative_id: int) -> ResponseReturnValue:
+    return render_template("web/initiative.html", **_initiative_context(initiative_id))
+
+
+@bp.route("/initiatives/<int:initiative_id>/details")
+@login_required
+def initiative_details(initiative_id: int) -> ResponseReturnValue:
+    """The initiative page's content without the page around it, for the board's card
+    dialog: its forms come back here, so the dialog shows the outcome (flashed) and the
+    initiative as it now is."""
+    return render_template(
+        "web/initiative_details.html",
+        **_initiative_context(initiative_id),
+        h=2,
+        next_url=url_for("web.initiative_details", initiative_id=initiative_id),
+    )
+
+
+def _initiative_context(initiative_id: int) -> dict[str, Any]:
+    """What the initiative's page (and its dialog on the board) shows, for the signed-in
+    viewer. 404 for no such initiative."""
     # The board (and its last_seq, which the live script joins from) before the initiative:
     # a change committed in between is then replayed, not lost.
     board_id = db.session.scalar(
@@ -65,22 +85,21 @@ def initiative_page(initiative_id: int) -> ResponseReturnValue:
     move_form = MoveForm()
     move_form.stage_id.choices = options((s.id, s.name) for s in the_board.stages)
     move_form.stage_id.data = initiative.stage_id
-    return render_template(
-        "web/initiative.html",
-        initiative=initiative,
-        board=the_board,
-        history=history,
-        holders=holders,
-        claim_form=claim_form,
-        comment_form=CommentForm(),
-        archive_form=ArchiveForm(),
-        move_form=move_form,
-        may_edit=policy.may_edit(user, initiative),
-        may_claim=policy.may(user, "claim"),
-        may_comment=policy.may(user, "comment"),
-        may_archive=policy.may(user, "archive"),
-        now=utcnow(),
-    )
+    return {
+        "initiative": initiative,
+        "board": the_board,
+        "history": history,
+        "holders": holders,
+        "claim_form": claim_form,
+        "comment_form": CommentForm(),
+        "archive_form": ArchiveForm(),
+        "move_form": move_form,
+        "may_edit": policy.may_edit(user, initiative),
+        "may_claim": policy.may(user, "claim"),
+        "may_comment": policy.may(user, "comment"),
+        "may_archive": policy.may(user, "archive"),
+        "now": utcnow(),
+    }
 
 
 def _claimable_organisations(user: User) -> list[Organisation]:
