@@ -509,14 +509,18 @@ const dialog = document.getElementById("card-dialog");
 const dialogBody = document.getElementById("card-dialog-body");
 let detailsId = null;
 let detailsOpener = null;
+let submitting = false;
 
 function detailsUrl(id) {
   return `/initiatives/${id}/details`;
 }
 
-function showDetails(html) {
+function showDetails(html, { keepSaid = false } = {}) {
   const hadFocus = dialogBody.contains(document.activeElement);
+  const said = keepSaid ? dialogBody.querySelector(".flashes") : null;
   dialogBody.innerHTML = html;
+  // A live redraw keeps what the last action said (the fresh content has said nothing).
+  if (said && !dialogBody.querySelector(".flashes")) dialogBody.prepend(said);
   // Focus inside what was replaced would fall out of the dialog: keep it at its heading.
   if (hadFocus) focusHeading();
 }
@@ -528,7 +532,7 @@ function loading(message) {
   dialogBody.replaceChildren(heading);
 }
 
-async function loadDetails(id, { focus = false } = {}) {
+async function loadDetails(id, { focus = false, live = false } = {}) {
   let response;
   try {
     response = await fetch(detailsUrl(id), {
@@ -545,7 +549,7 @@ async function loadDetails(id, { focus = false } = {}) {
     window.location.assign(`/initiatives/${id}`);
     return;
   }
-  showDetails(await response.text());
+  showDetails(await response.text(), { keepSaid: live });
   if (focus) focusHeading();
 }
 
@@ -566,10 +570,16 @@ function openDetails(id, opener) {
 }
 
 dialog.addEventListener("close", () => {
+  const id = detailsId;
   detailsId = null;
   dialogBody.replaceChildren();
-  // Back where the reader was: the card they opened (if it is still on the board).
-  if (detailsOpener && detailsOpener.isConnected) detailsOpener.focus();
+  // Back where the reader was: the card they opened, which a live change may have redrawn
+  // meanwhile (if it is still on the board).
+  const opener =
+    detailsOpener && detailsOpener.isConnected
+      ? detailsOpener
+      : document.querySelector(`#initiative-${id} .card-title a`);
+  if (opener) opener.focus();
   detailsOpener = null;
 });
 
@@ -590,16 +600,16 @@ dialog.addEventListener("submit", async (event) => {
   event.preventDefault();
   const id = detailsId;
   const submitter = event.submitter;
+  const body = new FormData(form, submitter);
   if (submitter) submitter.disabled = true;
   let response;
+  submitting = true;
   try {
-    response = await fetch(form.action, {
-      method: "POST",
-      body: new FormData(form, submitter),
-      credentials: "same-origin",
-    });
+    response = await fetch(form.action, { method: "POST", body, credentials: "same-origin" });
   } catch {
     response = null;
+  } finally {
+    submitting = false;
   }
   if (id !== detailsId) return;
   if (response && response.ok && new URL(response.url).pathname === detailsUrl(id)) {
@@ -621,11 +631,13 @@ dialog.addEventListener("submit", async (event) => {
 let detailsReload = null;
 function detailsEvent(event) {
   if (!dialog.open || event.initiative_id !== detailsId) return;
+  // The reader's own change from the dialog comes back with its answer already.
+  if (event.actor.user.id === live.me.id && submitting) return;
   const note = dialogBody.querySelector("textarea");
   if (note && note.value.trim()) return; // never throw away what someone is writing
   clearTimeout(detailsReload);
   detailsReload = setTimeout(() => {
-    if (detailsId !== null) loadDetails(detailsId);
+    if (detailsId !== null) loadDetails(detailsId, { live: true });
   }, 100);
 }
 
