@@ -71,7 +71,9 @@ def test_api_lists_organisations_by_name(envoy: Api, world: World) -> None:
     names = [o["name"] for o in response.get_json()]
     assert names == sorted(names)
     assert {"The LEP", "Police", "BRE Group"} <= set(names)
-    assert all(set(o) == {"id", "name", "active"} for o in response.get_json())
+    assert all(set(o) == {"id", "name", "short_name", "active"} for o in response.get_json())
+    # No short name set: null (cards show the name).
+    assert {o["short_name"] for o in response.get_json()} == {None}
 
 
 def test_api_board_carries_stages_swimlanes_roles_cards_and_last_seq(

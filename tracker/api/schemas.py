@@ -218,6 +218,11 @@ class BoardFilterSchema(ma.Schema):
 class OrganisationSchema(ma.Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
+    short_name = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "what board cards call it; null: its name"},
+    )
     active = fields.Boolean(required=True)
 
 

@@ -77,7 +77,7 @@ def _check_id(value: int, what: str) -> int:
 @bp.response(200, OrganisationSchema(many=True))
 @_documented_errors(401)
 def list_organisations() -> Any:
-    """Organisations (id, name, active)."""
+    """Organisations (id, name, short name, active)."""
     return db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
 
 
