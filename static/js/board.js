@@ -324,6 +324,42 @@ async function applyFilteredEvent(event) {
   }
   refreshCounts();
   markEditing();
+  if (["initiative_created", "initiative_moved", "initiative_archived", "initiative_restored"].includes(event.type)) {
+    refreshTotals();
+  }
+}
+
+// A filtered board's "n of m": n is counted here; m, each stage's whole count, is the
+// server's (most cards it counts are not on this page). Asked again after a change that can
+// alter it, once for a burst of them.
+let totalsTimer = null;
+function refreshTotals() {
+  clearTimeout(totalsTimer);
+  totalsTimer = setTimeout(async () => {
+    const archived = new URLSearchParams(filterQuery).get("archived") === "1" ? "1" : "0";
+    let totals;
+    try {
+      const response = await fetch(`/boards/${board.dataset.boardId}/stage-totals?archived=${archived}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) return;
+      totals = (await response.json()).stages;
+    } catch {
+      return;
+    }
+    let all = 0;
+    for (const head of board.querySelectorAll(".stage-head")) {
+      const total = totals[head.dataset.stageId] || 0;
+      all += total;
+      const shown = head.querySelector(".total");
+      if (shown) shown.textContent = total;
+      const noun = head.querySelector(".noun");
+      if (noun) noun.textContent = total === 1 ? "initiative" : "initiatives";
+    }
+    const note = document.querySelector(".filter-note .of-total");
+    if (note) note.textContent = all;
+  }, 250);
 }
 
 async function applyEvent(event) {
@@ -420,6 +456,8 @@ function markEditing(latest = viewers) {
 // --- counts -------------------------------------------------------------------------------
 
 function refreshCounts() {
+  const ofShown = document.querySelector(".filter-note .of-shown");
+  if (ofShown) ofShown.textContent = board.querySelectorAll("li.card").length;
   const counts = new Map();
   for (const list of board.querySelectorAll("ul.cards")) {
     const stage = list.dataset.stageId;

@@ -225,7 +225,10 @@ def test_the_board_page_shows_the_filtered_cards_with_n_of_m_counts(
         f'id="stage-{proposed}"' in page
         and '<span class="count">2</span> of <span class="total">5</span>' in page
     )
-    assert "(on: 2 of 6 initiatives shown)" in page
+    assert (
+        '(on: <span class="of-shown">2</span> of <span class="of-total">6</span> initiatives shown)'
+        in page
+    )
     # The form keeps the choice, so the URL and the form say the same.
     assert '<option value="soon" selected>' in page
     unfiltered = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
@@ -269,3 +272,27 @@ def test_wanted_any_on_a_board_without_exclusive_roles_is_refused(
         headers={"Authorization": f"Bearer {token}"},
     )
     assert "wanted" in assert_error_shape(response, 422)["fields"]
+
+
+def test_stage_totals_count_every_initiative_of_a_stage_whatever_the_filter(
+    client: FlaskClient, the_board: Board, users: dict[str, User], cards: dict[str, int]
+) -> None:
+    assert client.get(f"/boards/{the_board.id}/stage-totals").status_code == 302  # sign in first
+    AuthActions(client).login(users["viewer"])
+    live = client.get(f"/boards/{the_board.id}/stage-totals").get_json()["stages"]
+    page = client.get(f"/boards/{the_board.id}?rag=red").get_data(as_text=True)
+    for stage_id, total in live.items():
+        assert f'id="stage-{stage_id}"' in page
+        assert f'<span class="total">{total}</span>' in page
+    assert sum(live.values()) == 6
+    assert client.get(f"/boards/{the_board.id}/stage-totals?archived=1").get_json() == {
+        "stages": {}
+    }
+    quiet = board.get_initiative(cards["later"])
+    board.archive(users["envoy"], quiet.id, quiet.version)
+    db.session.commit()
+    archived = client.get(f"/boards/{the_board.id}/stage-totals?archived=1").get_json()["stages"]
+    assert archived == {str(stage(the_board, "Pilot")): 1}
+    after = client.get(f"/boards/{the_board.id}/stage-totals").get_json()["stages"]
+    assert sum(after.values()) == 5
+    assert client.get("/boards/999/stage-totals").status_code == 404

@@ -200,6 +200,32 @@ def test_with_a_filter_on_live_changes_bring_cards_in_and_take_them_out(
     expect(page.locator(f"#initiative-{leaving['id']}")).to_have_count(0, timeout=LIVE_MS)
     expect(page.locator("#board li.card")).to_have_count(len(greens), timeout=LIVE_MS)
 
+    # A card outside the view moves to another stage: the "of m" of both stages follows,
+    # and the view itself is unchanged.
+    proposed, exploring = big_board.stages["Proposed"], big_board.stages["Exploring"]
+    of_proposed = page.locator(f"#stage-{proposed} .stage-count .total")
+    of_exploring = page.locator(f"#stage-{exploring} .stage-count .total")
+    before_proposed, before_exploring = (
+        int(of_proposed.inner_text()),
+        int(of_exploring.inner_text()),
+    )
+    outsider = next(
+        current
+        for i in big_board.initiatives.values()
+        if i["stage_id"] == proposed
+        and (current := envoy_api.get(f"/initiatives/{i['id']}"))["rag"] == "red"
+        and current["stage_id"] == proposed
+    )
+    envoy_api.post(
+        f"/initiatives/{outsider['id']}/move",
+        {"version": outsider["version"], "stage_id": exploring, "position": 0},
+        expect=200,
+    )
+    expect(of_proposed).to_have_text(str(before_proposed - 1), timeout=LIVE_MS)
+    expect(of_exploring).to_have_text(str(before_exploring + 1), timeout=LIVE_MS)
+    expect(page.locator(".filter-note .of-shown")).to_have_text(str(len(greens)))
+    expect(page.locator(".filter-note .of-total")).to_have_text("60")
+
 
 def test_a_saved_view_comes_back_after_signing_out_and_in(page: Page, big_board: BigBoard) -> None:
     sign_in(page, "member")

@@ -28,7 +28,7 @@ from tracker.accounts import actor
 from tracker.board import filters, layout
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.models import VIEW_NAME_MAX, Board, Organisation, utcnow
+from tracker.models import VIEW_NAME_MAX, Board, Initiative, Organisation, utcnow
 from tracker.reports.replay import board_at
 from tracker.vocabulary import RAG_LABELS
 from tracker.web import bp
@@ -226,6 +226,22 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
     may_edit = (lambda _card: False) if card.archived else policy.edit_rule(actor())
     html = cards_html(the_board, [card], now=utcnow(), may_edit=may_edit, back=back)
     return str(html[card.id])
+
+
+@bp.route("/boards/<int:board_id>/stage-totals")
+@login_required
+def stage_totals(board_id: int) -> ResponseReturnValue:
+    """How many initiatives each stage holds, filter aside: the "m" of a filtered board's
+    "n of m", which its script asks for again after a change (`?archived=1`: the archived
+    ones). JSON `{"stages": {stage_id: count}}`; one grouped count, however big the board."""
+    board.get_board(board_id)
+    archived = request.args.get("archived", "0") == "1"
+    rows = db.session.execute(
+        sa.select(Initiative.stage_id, sa.func.count(Initiative.id))
+        .where(Initiative.board_id == board_id, Initiative.archived.is_(archived))
+        .group_by(Initiative.stage_id)
+    )
+    return {"stages": {str(stage_id): count for stage_id, count in rows}}
 
 
 def _query(rule: filters.CardFilter) -> dict[str, list[str]]:
