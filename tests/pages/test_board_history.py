@@ -133,6 +133,48 @@ def test_board_as_of_a_date_shows_the_board_as_it_stood_then_read_only(
     assert "Renamed later" in now
 
 
+def test_board_as_of_a_date_takes_the_same_filters_judged_as_things_stood_then(
+    client, auth, the_board, users
+):
+    with travel(datetime(2026, 11, 2, 10, 0, tzinfo=UTC)):
+        late = make_initiative(
+            the_board,
+            users["envoy"],
+            title="Cross-agency data sharing",
+            rag="red",
+            rag_reason="No data owner",
+        )
+        make_initiative(
+            the_board, users["envoy"], title="Bus shelters", rag="green", rag_reason="On track"
+        )
+    with travel(datetime(2026, 11, 4, 10, 0, tzinfo=UTC)):
+        board.edit(
+            users["envoy"],
+            late.id,
+            1,
+            {"title": "Data sharing (renamed)", "rag": "green", "rag_reason": "Owner found"},
+        )
+        db.session.commit()
+    auth.login(users["viewer"])
+    then = client.get(f"/boards/{the_board.id}?as_of=2026-11-03&rag=red").get_data(as_text=True)
+    assert "Cross-agency data sharing" in then and "Bus shelters" not in then
+    assert '<span class="count">1</span> of <span class="total">2</span>' in then
+    # The filter form keeps to that day, and another day keeps the filter.
+    assert '<input type="hidden" name="as_of" value="2026-11-03">' in then
+    assert '<input type="hidden" name="rag" value="red">' in then
+    later = client.get(f"/boards/{the_board.id}?as_of=2026-11-05&rag=red").get_data(as_text=True)
+    assert "Data sharing (renamed)" not in later and "Bus shelters" not in later
+    # Text is searched as it was then.
+    found = client.get(f"/boards/{the_board.id}?as_of=2026-11-03&q=CROSS-agency")
+    assert "Cross-agency data sharing" in found.get_data(as_text=True)
+    gone = client.get(f"/boards/{the_board.id}?as_of=2026-11-05&q=cross-agency")
+    assert "Data sharing (renamed)" not in gone.get_data(as_text=True)
+    # A filter it cannot use is said, and the whole board shown.
+    bad = client.get(f"/boards/{the_board.id}?as_of=2026-11-03&rag=purple").get_data(as_text=True)
+    assert "Filter rag: must be one of" in bad
+    assert "Cross-agency data sharing" in bad and "Bus shelters" in bad
+
+
 def test_board_as_of_a_bad_date_says_so(client, auth, the_board, users):
     auth.login(users["viewer"])
     response = client.get(f"/boards/{the_board.id}?as_of=yesterday")

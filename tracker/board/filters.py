@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 import sqlalchemy as sa
 
@@ -39,6 +39,9 @@ from tracker.models import Board, Event, Initiative, Organisation, utcnow
 from tracker.reports.week import london
 from tracker.reports.weekly import DUE_WITHIN_DAYS, STALE_AFTER_DAYS
 from tracker.vocabulary import RAG_VALUES
+
+if TYPE_CHECKING:
+    from tracker.reports.replay import InitiativeState
 
 Q_MAX = 200  # characters of a text search
 INVOLVEMENTS = ("any", "proposed", "holds")
@@ -371,3 +374,57 @@ def matcher(board_id: int, rule: CardFilter, *, today: date, now: datetime) -> M
         texts=search_texts(board_id, rule.archived) if rule.q else {},
         needle=text.folded(rule.q),
     )
+
+
+class _Replayed(NamedTuple):
+    """An initiative as the history held it at some moment, in the shape a `Matcher` reads."""
+
+    id: int
+    stage_id: int
+    grand_challenge_id: int
+    rag: str
+    proposing_organisation_id: int
+    next_step_due: date | None
+    created_at: datetime
+    claims: list[Any]
+
+
+def narrowed_replayed(
+    rule: CardFilter, cards: Sequence[InitiativeState], *, day: date, moment: datetime
+) -> list[InitiativeState]:
+    """The replayed `cards` (the board as it stood at `moment`, the end of the London `day`)
+    that `rule` keeps, judged by what the history held then: their texts, roles and last
+    activity; due dates counted from `day`."""
+    if not rule.active:
+        return list(cards)
+    match = Matcher(
+        rule=rule,
+        today=day,
+        now=moment,
+        activity={card.id: card.last_activity or card.created_at for card in cards},
+        texts={
+            card.id: text.folded(
+                "\n".join((card.title, card.summary, card.next_step, card.barriers))
+            )
+            for card in cards
+        }
+        if rule.q
+        else {},
+        needle=text.folded(rule.q),
+    )
+    return [
+        card
+        for card in cards
+        if match.matches(
+            _Replayed(
+                card.id,
+                card.stage_id,
+                card.grand_challenge_id,
+                card.rag,
+                card.proposing_organisation_id,
+                card.next_step_due,
+                card.created_at,
+                list(card.claims.values()),
+            )
+        )
+    ]

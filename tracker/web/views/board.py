@@ -30,7 +30,6 @@ from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import VIEW_NAME_MAX, Board, Initiative, Organisation, utcnow
 from tracker.reports.replay import board_at
-from tracker.vocabulary import RAG_LABELS
 from tracker.web import bp
 from tracker.web.cards import cards_html
 from tracker.web.forms import (
@@ -61,14 +60,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
     visit = visits.record_visit(actor().id, board_id, last_seq)
     unit_of_work.commit()
     the_board = board.load_board(board_id)
-    try:
-        rule = filters.parse(the_board, request.args.to_dict(flat=False))
-    except Invalid as error:
-        # A bookmarked view can outlive what it names (a stage removed since): say so and
-        # show the whole board rather than an error page.
-        for name, reason in error.fields.items():
-            flash(f"Filter {name}: {reason}. The board is shown without filters.", "error")
-        rule = filters.CardFilter()
+    rule = _rule_or_whole_board(the_board)
     cards = board.board_cards(board_id, archived=rule.archived)
     shown = filters.narrowed(board_id, rule, cards)
     now = utcnow()
@@ -112,7 +104,6 @@ def board_page(board_id: int) -> ResponseReturnValue:
         total=len(cards),
         filter_choices=_filter_choices(the_board),
         my_organisation_id=user.organisation_id,
-        rag_labels=RAG_LABELS.items(),
         may_propose=policy.may(user, "propose"),
         move_form=MoveForm(),
         first_visit=visit.first,
@@ -192,20 +183,48 @@ def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
         raise Invalid({"as_of": limits.DAY_RANGE})
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     moment = datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC)
+    rule = _rule_or_whole_board(the_board)
     replay = board_at(board_id, moment)
+    replay.number_positions()
+    cards = sorted(
+        (c for c in replay.initiatives.values() if c.archived == rule.archived),
+        key=lambda c: (c.stage_id, c.grand_challenge_id, c.position, c.id),
+    )
+    shown = filters.narrowed_replayed(rule, cards, day=day, moment=min(moment, utcnow()))
     cells: dict[tuple[int, int], list[Any]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
-    for card in replay.live():
+    total_per_stage: dict[int, int] = defaultdict(int)
+    for card in shown:
         cells[(card.stage_id, card.grand_challenge_id)].append(card)
         per_stage[card.stage_id] += 1
+    for card in cards:
+        total_per_stage[card.stage_id] += 1
+    user = actor()
     return render_template(
         "web/board_as_of.html",
         board=the_board,
         cells=cells,
         per_stage=per_stage,
+        total_per_stage=total_per_stage,
+        rule=rule,
+        shown=len(shown),
+        total=len(cards),
+        filter_choices=_filter_choices(the_board),
+        my_organisation_id=user.organisation_id,
         as_of=day,
         moment=min(moment, utcnow()),
     )
+
+
+def _rule_or_whole_board(the_board: Board) -> filters.CardFilter:
+    """The filter in the page's URL; one it cannot use (a bookmarked view can outlive what
+    it names: a stage removed since) is said, and the whole board shown instead."""
+    try:
+        return filters.parse(the_board, request.args.to_dict(flat=False))
+    except Invalid as error:
+        for name, reason in error.fields.items():
+            flash(f"Filter {name}: {reason}. The board is shown without filters.", "error")
+        return filters.CardFilter()
 
 
 @bp.route("/initiatives/<int:initiative_id>/card")
