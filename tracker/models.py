@@ -82,11 +82,6 @@ class Organisation(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    @property
-    def label(self) -> str:
-        """What a board card calls the organisation: its short name, else its name."""
-        return self.short_name or self.name
-
 
 class User(UserMixin, Base):
     __tablename__ = "users"
@@ -100,7 +95,7 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # How the board's cards are laid out for this user: one of CARD_DENSITIES (checked by
-    # `tracker.board.preferences`; a CHECK would mean rebuilding the users table on SQLite).
+    # `tracker.board.layout`; a CHECK would mean rebuilding the users table on SQLite).
     card_density: Mapped[str] = mapped_column(
         sa.String(16), default="comfortable", server_default="comfortable"
     )
@@ -109,7 +104,6 @@ class User(UserMixin, Base):
 
     __table_args__ = (
         sa.CheckConstraint("role in ('admin', 'envoy', 'member', 'viewer')", name="role_known"),
-        sa.CheckConstraint("card_density in ('comfortable', 'compact')", name="card_density_known"),
     )
 
     @property

@@ -336,7 +336,7 @@ let totalsTimer = null;
 function refreshTotals() {
   clearTimeout(totalsTimer);
   totalsTimer = setTimeout(async () => {
-    const archived = new URLSearchParams(filterQuery).get("archived") === "1" ? "1" : "0";
+    const archived = board.dataset.archived === "true" ? "1" : "0";
     let totals;
     try {
       const response = await fetch(`/boards/${board.dataset.boardId}/stage-totals?archived=${archived}`, {
@@ -356,6 +356,20 @@ function refreshTotals() {
       if (shown) shown.textContent = total;
       const noun = head.querySelector(".noun");
       if (noun) noun.textContent = total === 1 ? "initiative" : "initiatives";
+      // A stage's limit is on all its initiatives, shown or not (archived ones have none).
+      if (head.dataset.wipLimit !== undefined && archived === "0") {
+        const over = total > Number(head.dataset.wipLimit);
+        head.classList.toggle("over-limit", over);
+        const label = head.querySelector(".over-label");
+        if (over && !label) {
+          const strong = document.createElement("strong");
+          strong.className = "over-label";
+          strong.textContent = "Over its limit";
+          head.querySelector(".stage-count").append(strong);
+        } else if (!over && label) {
+          label.remove();
+        }
+      }
     }
     const note = document.querySelector(".filter-note .of-total");
     if (note) note.textContent = all;
@@ -507,7 +521,8 @@ function applyLayout(form, submitter) {
   const collapsed = form.elements.collapsed.value === "1";
   lane.classList.toggle("collapsed", collapsed);
   form.elements.collapsed.value = collapsed ? "0" : "1";
-  submitter.setAttribute("aria-expanded", String(!collapsed));
+  // The button says what it does next (no aria-expanded as well: it would be read as
+  // "Collapse …, expanded").
   submitter.firstChild.textContent = collapsed ? "Expand" : "Collapse";
 }
 
@@ -522,20 +537,30 @@ document.addEventListener("submit", async (event) => {
     response = await fetch(form.action, {
       method: "POST",
       body: new FormData(form, submitter),
-      redirect: "manual",
+      headers: { Accept: "application/json" },
       credentials: "same-origin",
     });
   } catch {
     response = null;
   }
-  // The server answers a saved layout with a redirect to the board: done.
-  if (response && (response.type === "opaqueredirect" || response.ok)) {
+  // 204: stored. Anything else (refused, signed out, no answer): send the form as a page
+  // would, so the server's own page says what happened.
+  if (response && response.status === 204) {
     applyLayout(form, submitter);
     return;
   }
   form.dataset.plain = "1";
   form.requestSubmit(submitter);
 });
+
+// The sticky stage headings' height, so that a card reached by Tab scrolls into view below
+// them, not under them (scroll-padding-top in tracker.css).
+const headerRow = board.querySelector(".board-header-row");
+if (headerRow && "ResizeObserver" in window) {
+  new ResizeObserver(() => {
+    board.style.setProperty("--head-h", `${headerRow.offsetHeight}px`);
+  }).observe(headerRow);
+}
 
 // --- a card's details in a dialog -----------------------------------------------------------
 
@@ -553,14 +578,61 @@ function detailsUrl(id) {
   return `/initiatives/${id}/details`;
 }
 
+// What has the focus in the dialog, so that the same control has it after a redraw.
+function focusKey() {
+  const active = document.activeElement;
+  if (!active || !dialogBody.contains(active)) return null;
+  const form = active.closest("form");
+  return {
+    id: active.id,
+    said: active.classList.contains("flashes"),
+    action: form ? form.getAttribute("action") : null,
+    tag: active.tagName,
+    text: active.textContent.trim(),
+  };
+}
+
+function refocus(key) {
+  if (!key) return;
+  if (key.said) {
+    const said = dialogBody.querySelector(".flashes");
+    if (said) {
+      said.tabIndex = -1;
+      said.focus();
+      return;
+    }
+  }
+  const byId = key.id && dialogBody.querySelector(`#${CSS.escape(key.id)}`);
+  const inForm = key.action
+    ? [...dialogBody.querySelectorAll(`form[action="${CSS.escape(key.action)}"] ${key.tag}`)].find(
+        (el) => el.textContent.trim() === key.text && !el.disabled,
+      )
+    : null;
+  const target = byId || inForm;
+  if (target) target.focus();
+  else focusHeading(); // what had the focus is gone (a Claim button whose role was taken)
+}
+
 function showDetails(html, { keepSaid = false } = {}) {
-  const hadFocus = dialogBody.contains(document.activeElement);
+  const key = focusKey();
   const said = keepSaid ? dialogBody.querySelector(".flashes") : null;
   dialogBody.innerHTML = html;
   // A live redraw keeps what the last action said (the fresh content has said nothing).
   if (said && !dialogBody.querySelector(".flashes")) dialogBody.prepend(said);
-  // Focus inside what was replaced would fall out of the dialog: keep it at its heading.
-  if (hadFocus) focusHeading();
+  refocus(key);
+}
+
+// Whether the reader has started something in the dialog that a redraw would throw away: a
+// note typed, a choice made and not yet sent.
+function unsent() {
+  for (const field of dialogBody.querySelectorAll("textarea, input:not([type=hidden]), select")) {
+    if (field instanceof HTMLSelectElement) {
+      if ([...field.options].some((option) => option.selected !== option.defaultSelected)) return true;
+    } else if (field.value !== field.defaultValue) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function loading(message) {
@@ -671,8 +743,7 @@ function detailsEvent(event) {
   if (!dialog.open || event.initiative_id !== detailsId) return;
   // The reader's own change from the dialog comes back with its answer already.
   if (event.actor.user.id === live.me.id && submitting) return;
-  const note = dialogBody.querySelector("textarea");
-  if (note && note.value.trim()) return; // never throw away what someone is writing
+  if (unsent()) return; // never throw away what someone is writing or choosing
   clearTimeout(detailsReload);
   detailsReload = setTimeout(() => {
     if (detailsId !== null) loadDetails(detailsId, { live: true });

@@ -17,6 +17,7 @@ import time_machine
 from tests.factories import challenge, make_board, make_initiative, make_organisation, role_type
 from tracker import board
 from tracker.board.filters import due_state
+from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import AuditEntry, CollapsedSwimlane, Organisation, SavedView, User
 
@@ -246,12 +247,12 @@ def test_a_collapsed_swimlane_keeps_its_cards_hidden_until_expanded(
     page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
     open_lane = lane_html(page, name)
     assert 'class="board-row lane"' in open_lane
-    assert 'aria-expanded="true">Collapse<span class="visually-hidden"> ' + name in open_lane
+    assert '>Collapse<span class="visually-hidden"> ' + name in open_lane
     assert form_post(client, auth, path, {"collapsed": "1"}).status_code == 303
     page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
     folded = lane_html(page, name)
     assert 'class="board-row lane collapsed"' in folded
-    assert 'aria-expanded="false">Expand' in folded
+    assert '>Expand<span class="visually-hidden"> ' + name in folded
     assert '<input type="hidden" name="collapsed" value="0">' in folded
     # The cards stay in the page (live changes land in them), hidden by the lane's class.
     assert ">In the lane</a>" in folded
@@ -375,3 +376,69 @@ def test_a_view_is_deleted_only_by_its_owner_on_its_board(client, auth, the_boar
     done = form_post(client, auth, path, {}, follow_redirects=True)
     assert "Deleted the view “Mine”." in done.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedView)) == 0
+
+
+def test_the_script_is_answered_204_or_an_error_it_can_tell_apart(
+    client, auth, the_board, users
+) -> None:
+    auth.login(users["viewer"])
+    path = f"/boards/{the_board.id}/layout"
+    json = {"Accept": "application/json"}
+    done = form_post(client, auth, path, {"density": "compact"}, headers=json)
+    assert done.status_code == 204
+    refused = form_post(client, auth, path, {"density": "tiny"}, headers=json)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"] == {
+        "density": "must be one of comfortable, compact"
+    }
+    # Nothing flashed for the script: the next page says nothing of it.
+    page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+    assert "Density:" not in page
+    db.session.expire_all()
+    assert db.session.get(User, users["viewer"].id).card_density == "compact"
+
+
+def test_a_view_name_is_matched_as_people_read_it(client, auth, the_board, users) -> None:
+    auth.login(users["member"])
+    path = f"/boards/{the_board.id}/views"
+    form_post(client, auth, path, {"name": "Économie", "rag": "red"})
+    again = form_post(client, auth, path, {"name": "éCONOMIE", "rag": "amber"})
+    assert again.status_code == 303
+    views = list(db.session.scalars(sa.select(SavedView)))
+    assert [(v.name, v.query) for v in views] == [("éCONOMIE", "rag=amber")]
+
+
+def test_a_short_name_is_never_another_organisations_name_or_short_name(
+    client, auth, users
+) -> None:
+    from tracker.admin import organisations
+
+    council = make_organisation("Northshire County Council", short_name="ÄNCC")
+    other = make_organisation("Other Trust")
+    db.session.commit()
+    admin = users["admin"]
+    for attempt in (
+        lambda: organisations.set_short_name(admin, other.id, "äncc"),
+        lambda: organisations.rename(admin, other.id, "Äncc"),
+        lambda: organisations.set_short_name(admin, other.id, "northshire COUNTY council"),
+    ):
+        with pytest.raises(Invalid):
+            attempt()
+        db.session.rollback()
+    assert organisations.set_short_name(admin, council.id, "äncc").changed
+
+
+def test_a_card_found_in_a_collapsed_swimlane_is_shown_to_take_the_focus(
+    client, auth, the_board, users
+) -> None:
+    lane = challenge(the_board)
+    name = next(g.name for g in the_board.grand_challenges if g.id == lane)
+    make_initiative(the_board, users["envoy"], title="Hidden heron", grand_challenge_id=lane)
+    auth.login(users["member"])
+    form_post(client, auth, f"/boards/{the_board.id}/swimlanes/{lane}", {"collapsed": "1"})
+    found = client.get(f"/boards/{the_board.id}?find=heron").get_data(as_text=True)
+    assert 'class="board-row lane"' in lane_html(found, name)
+    assert 'autofocus aria-describedby="card-confirmation"' in card_html(found, "Hidden heron")
+    # Only for that response: the lane stays collapsed for the user.
+    page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+    assert 'class="board-row lane collapsed"' in lane_html(page, name)

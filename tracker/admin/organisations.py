@@ -29,12 +29,24 @@ def get(organisation_id: int) -> Organisation:
     return organisation
 
 
+def _free(label: str, field: str, except_id: int | None = None) -> None:
+    """No other organisation is called `label`, by name or short name, as people read names
+    (case and accents as typed, compared with `casefold`; SQL's lower() leaves non-ASCII
+    letters alone on SQLite): a card or a list never names two organisations alike."""
+    wanted = label.casefold()
+    for org_id, name, short_name in db.session.execute(
+        sa.select(Organisation.id, Organisation.name, Organisation.short_name)
+    ):
+        if org_id == except_id:
+            continue
+        if field == "name" and wanted == name.casefold():
+            raise Invalid({field: "an organisation with this name already exists"})
+        if wanted in (name.casefold(), (short_name or "").casefold()):
+            raise Invalid({field: f"“{name}” is already called that"})
+
+
 def _unique_name(name: str, except_id: int | None = None) -> None:
-    query = sa.select(Organisation.id).where(sa.func.lower(Organisation.name) == name.lower())
-    if except_id is not None:
-        query = query.where(Organisation.id != except_id)
-    if db.session.scalar(query) is not None:
-        raise Invalid({"name": "an organisation with this name already exists"})
+    _free(name, "name", except_id)
 
 
 def create(actor: User, name: object) -> Change[Organisation]:
@@ -89,17 +101,7 @@ def set_short_name(actor: User, organisation_id: int, short_name: object) -> Cha
     if clean == organisation.short_name:
         return Change(organisation, changed=False)
     if clean is not None:
-        taken = db.session.scalar(
-            sa.select(Organisation.name).where(
-                Organisation.id != organisation.id,
-                sa.or_(
-                    sa.func.lower(Organisation.short_name) == clean.lower(),
-                    sa.func.lower(Organisation.name) == clean.lower(),
-                ),
-            )
-        )
-        if taken is not None:
-            raise Invalid({"short_name": f"“{taken}” is already called that"})
+        _free(clean, "short_name", except_id=organisation.id)
     old = organisation.short_name
     organisation.short_name = clean
     audit.record(

@@ -77,7 +77,9 @@ def grand_challenge_on(board_id: int, grand_challenge_id: Any) -> GrandChallenge
 
 def organisation_field(organisation_id: Any, field: str = "organisation_id") -> Organisation:
     organisation_id = int_field(organisation_id, field)
-    organisation = db.session.get(Organisation, organisation_id)
+    # Read as committed now: the board lock keeps accounts the session read before it (the
+    # page may have listed every organisation), and one may have been deactivated since.
+    organisation = db.session.get(Organisation, organisation_id, populate_existing=True)
     if organisation is None:
         raise Invalid({field: "no such organisation"})
     if not organisation.active:

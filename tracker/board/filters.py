@@ -31,13 +31,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 import sqlalchemy as sa
 
-from tracker import text
+from tracker import limits, text
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.limits import MAX_ID
 from tracker.models import Board, Event, Initiative, Organisation, utcnow
 from tracker.reports.week import london
-from tracker.reports.weekly import DUE_WITHIN_DAYS, STALE_AFTER_DAYS
+from tracker.reports.weekly import STALE_AFTER_DAYS, due_status
 from tracker.vocabulary import RAG_VALUES
 
 if TYPE_CHECKING:
@@ -128,13 +127,12 @@ class CardFilter:
 
 def due_state(due: date | None, today: date) -> str | None:
     """`overdue` when a next step's due date is before `today` (a London date), `soon` when it
-    is within `DUE_WITHIN_DAYS` days after, else None (no date, or later): the `due` filter,
-    the card's badge and the weekly report count alike."""
-    if due is None:
+    is due today or within `DUE_WITHIN_DAYS` days, else None (no date, or later): the weekly
+    report's `due_status`, as the `due` filter and a card's badge use it."""
+    status = None if due is None else due_status(due, today)
+    if status is None:
         return None
-    if due < today:
-        return "overdue"
-    return "soon" if due <= today + timedelta(days=DUE_WITHIN_DAYS) else None
+    return "overdue" if status == "overdue" else "soon"
 
 
 def search_problem(value: str) -> str | None:
@@ -146,10 +144,10 @@ def search_problem(value: str) -> str | None:
 
 
 def _is_id(raw: str) -> bool:
-    """Whether `raw` reads as a database id: ASCII digits ("²" is a digit to `isdigit`) for a
-    number no larger than `MAX_ID` (PostgreSQL refuses a larger one in an `integer` column
-    rather than finding nothing)."""
-    return raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) <= MAX_ID
+    """Whether `raw` reads as a database id (`limits.number_arg`: ASCII digits, at most
+    MAX_ID; PostgreSQL refuses a larger one in an `integer` column rather than finding
+    nothing)."""
+    return limits.number_arg(raw) is not None
 
 
 def _ints(

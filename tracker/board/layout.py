@@ -118,28 +118,24 @@ def save_view(
     query = urlencode(rule.args)
     if len(query) > VIEW_QUERY_MAX:
         raise Invalid({"filter": f"is too long to save (at most {VIEW_QUERY_MAX} characters)"})
-    existing = db.session.scalar(
-        sa.select(SavedView).where(
-            SavedView.user_id == actor.id,
-            SavedView.board_id == board_id,
-            sa.func.lower(SavedView.name) == clean.lower(),
-        )
-    )
+    # Names are matched as people read them ("Économie" is "économie"), in Python: SQL's
+    # lower() leaves non-ASCII letters alone on SQLite.
+    views = saved_views(actor.id, board_id)
+    existing = next((v for v in views if v.name.casefold() == clean.casefold()), None)
     if existing is not None:
         existing.name, existing.query = clean, query
         return Change(existing)
-    count = db.session.scalar(
-        sa.select(sa.func.count(SavedView.id)).where(
-            SavedView.user_id == actor.id, SavedView.board_id == board_id
-        )
-    )
-    if (count or 0) >= VIEWS_PER_BOARD_MAX:
+    if len(views) >= VIEWS_PER_BOARD_MAX:
         raise Invalid(
             {"name": f"you have {VIEWS_PER_BOARD_MAX} views of this board; delete one first"}
         )
     view = SavedView(user_id=actor.id, board_id=board_id, name=clean, query=query)
-    db.session.add(view)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(view)
+    except sa.exc.IntegrityError:
+        # The same name saved at the same moment (a double click): that one stands.
+        raise Invalid({"name": "a view of this name was saved just now"}) from None
     return Change(view)
 
 

@@ -42,7 +42,7 @@ class CardClaim(NamedTuple):
     is_lead: bool
     organisation_id: int
     organisation: str
-    # The organisation's short name, else its name (`Organisation.label`).
+    # What a card calls the organisation: its short name, else its name.
     organisation_label: str
     role_type_id: int
 

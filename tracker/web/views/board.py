@@ -97,7 +97,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
         back=back,
         current_query=urlencode(rule.args),
         density=user.card_density,
-        collapsed=layout.collapsed_swimlanes(user.id, board_id),
+        collapsed=_collapsed(user.id, board_id, shown, confirm),
         saved_views=layout.saved_views(user.id, board_id),
         view_name_max=VIEW_NAME_MAX,
         shown=len(shown),
@@ -112,6 +112,17 @@ def board_page(board_id: int) -> ResponseReturnValue:
         titles={card.id: card.title for card in cards},
         find=find if confirm is None else "",
     )
+
+
+def _collapsed(
+    user_id: int, board_id: int, shown: list[board.BoardCard], confirm: tuple[int, str] | None
+) -> set[int]:
+    """The swimlanes the user keeps collapsed, but the one holding the card a move or a find
+    has just reached: that card takes the focus and says so, which a hidden card cannot."""
+    collapsed = layout.collapsed_swimlanes(user_id, board_id)
+    if confirm is not None:
+        collapsed -= {card.grand_challenge_id for card in shown if card.id == confirm[0]}
+    return collapsed
 
 
 def _filter_choices(the_board: Board) -> dict[str, Any]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from tracker import board
 from tracker.accounts import actor
 from tracker.board import filters, layout
-from tracker.errors import DomainError
+from tracker.errors import DomainError, error_body
 from tracker.operations import Change
 from tracker.web import bp
 from tracker.web.forms import FORM_EXPIRED, ActionForm
@@ -28,6 +28,12 @@ def _back(board_id: int) -> str:
     return safe_next(request.form.get("next")) or url_for("web.board_page", board_id=board_id)
 
 
+def _sent_by_script() -> bool:
+    """The board's script sends these forms asking for JSON: it is answered 204 (done) or an
+    error body with its status, never a redirect it could not tell from success."""
+    return request.accept_mimetypes.best == "application/json"
+
+
 def _do(
     board_id: int,
     operation: Callable[[], Change[Any]],
@@ -35,11 +41,16 @@ def _do(
     done_at: Callable[[Change[Any]], str] | None = None,
 ) -> ResponseReturnValue:
     back = _back(board_id)
+    scripted = _sent_by_script()
     if not ActionForm().validate_on_submit():
+        if scripted:
+            return jsonify(error_body("csrf_failed", FORM_EXPIRED)), 400
         flash(FORM_EXPIRED, "error")
         return redirect(back)
 
     def refused(error: DomainError) -> ResponseReturnValue:
+        if scripted:
+            return jsonify(error_body(error.code, error.message, error.fields)), error.status
         if error.status in (403, 404):
             raise error
         for name, reason in error.fields.items():
@@ -48,14 +59,20 @@ def _do(
             flash(error.message, "error")
         return redirect(back)
 
+    def answer(done: Change[Any]) -> ResponseReturnValue:
+        if scripted:
+            return "", 204
+        return redirect(done_at(done) if done_at else back, code=303)
+
+    quiet = message is None or scripted
     return carry_out(
         operation,
-        answer=lambda done: redirect(done_at(done) if done_at else back, code=303),
+        answer=answer,
         refused=refused,
         message=message,
         unchanged=message or "Nothing changed.",
         flash_unplaced=False,
-        say=flash if message is not None else (lambda _text, _kind: None),
+        say=(lambda _text, _kind: None) if quiet else flash,
     )
 
 
