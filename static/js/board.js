@@ -579,7 +579,7 @@ function detailsUrl(id) {
 }
 
 // What has the focus in the dialog, so that the same control has it after a redraw.
-function focusKey() {
+function detailsFocusKey() {
   const active = document.activeElement;
   if (!active || !dialogBody.contains(active)) return null;
   const form = active.closest("form");
@@ -592,7 +592,7 @@ function focusKey() {
   };
 }
 
-function refocus(key) {
+function refocusDetails(key) {
   if (!key) return;
   if (key.said) {
     const said = dialogBody.querySelector(".flashes");
@@ -614,12 +614,12 @@ function refocus(key) {
 }
 
 function showDetails(html, { keepSaid = false } = {}) {
-  const key = focusKey();
+  const key = detailsFocusKey();
   const said = keepSaid ? dialogBody.querySelector(".flashes") : null;
   dialogBody.innerHTML = html;
   // A live redraw keeps what the last action said (the fresh content has said nothing).
   if (said && !dialogBody.querySelector(".flashes")) dialogBody.prepend(said);
-  refocus(key);
+  refocusDetails(key);
 }
 
 // Whether the reader has started something in the dialog that a redraw would throw away: a
