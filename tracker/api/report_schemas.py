@@ -6,8 +6,14 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from tracker.api.schemas import BoardFilterSchema
 
-class ReportQuerySchema(ma.Schema):
+
+class ReportQuerySchema(BoardFilterSchema):
+    """The week and format, and the board page's filters: a narrowed report covers only the
+    initiatives they keep, judged as they stood at the report's instant (live and archived
+    alike; with `archived`, only the archived ones)."""
+
     week = fields.String(
         required=True,
         validate=validate.Regexp(r"^\d{4}-W\d{2}$"),
@@ -145,6 +151,21 @@ class ReportWeekSchema(ma.Schema):
     running = fields.Boolean(required=True, metadata={"description": "the week is not over"})
 
 
+class ReportFilterSchema(ma.Schema):
+    query = fields.String(
+        required=True,
+        metadata={
+            "description": "the board filter the report is narrowed by, as a query string "
+            "(`grand_challenge_id=2&rag=red`); empty: the whole board",
+        },
+    )
+    description = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "each of its conditions in words (empty: the whole board)"},
+    )
+
+
 class ReportBoardSchema(ma.Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
@@ -155,6 +176,7 @@ class WeeklyReportSchema(ma.Schema):
 
     board = fields.Nested(ReportBoardSchema, required=True)
     week = fields.Nested(ReportWeekSchema, required=True)
+    filter = fields.Nested(ReportFilterSchema, required=True)
     stage_counts = fields.List(fields.Nested(StageCountSchema), required=True)
     rag_counts = fields.List(fields.Nested(RagCountSchema), required=True)
     changes = fields.List(fields.Nested(ReportChangeSchema), required=True)

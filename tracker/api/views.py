@@ -276,15 +276,19 @@ __all__ = ["Initiative"]
     "(`REPORT_BUILDS_PER_USER`); `Retry-After` says when to try again.",
 )
 @_documented_errors(401, 404, 422)
-def weekly_report(board_id: int, week: str, format: str) -> Any:
+def weekly_report(board_id: int, week: str, format: str, **_filters: Any) -> Any:
     """The weekly status report for an ISO week (Monday to Sunday, Europe/London): counts by
     stage and RAG and their change, every move, claim, release, RAG change, new and archived
     initiative, stale initiatives, next steps due, time in stage, and chart data.
 
     A finished week's report is served from a cache after the first request; each user may
-    have a few reports being built at a time (429 with `Retry-After` beyond that)."""
+    have a few reports being built at a time (429 with `Retry-After` beyond that).
+
+    The board page's filters narrow it: every section then covers only the initiatives they
+    keep, and the report says so (`filter`; a first section or sheet in CSV and XLSX)."""
     _check_id(board_id, "Board")
-    produced = produce(board_id, week, format, builder=actor().id)
+    rule = filters.parse(board.load_board(board_id), flask.request.args.to_dict(flat=False))
+    produced = produce(board_id, week, format, builder=actor().id, rule=rule)
     headers = {}
     if format != "json":
         headers["Content-Disposition"] = f'attachment; filename="{produced.filename}"'

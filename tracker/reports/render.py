@@ -123,6 +123,11 @@ SECTIONS: list[tuple[Table, str, list[tuple[str, str]]]] = [
 ]
 
 
+# A narrowed report's first section (CSV) or sheet (XLSX): the filter's conditions.
+FILTER_TITLE = "Filter"
+FILTER_HEADER = "Only initiatives matching"
+
+
 def neutralise(value: Any) -> Any:
     """Text a spreadsheet would run as a formula is prefixed with an apostrophe (CSV only: an
     XLSX cell is typed as text instead, and keeps the text as it is)."""
@@ -167,11 +172,19 @@ def to_csv(report: WeeklyReport) -> str:
     """One file for Excel: UTF-8 with a byte-order mark (without it Excel on Windows reads
     "CafÃ©"). Each section is a header row ("Section", "Board", "Week", then the section's own
     column names) and its rows, whose first three cells name the section, board and week so
-    that a filter on the first column keeps one section; a blank line separates sections."""
+    that a filter on the first column keeps one section; a blank line separates sections. A
+    report narrowed by a board filter starts with a "Filter" section of its conditions."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     meta = [report["board"]["name"], report["week"]["week"]]
+    conditions = report["filter"]["description"]
+    if conditions:
+        # A narrowed report says so first: a file passed on must not pass for the whole board.
+        writer.writerow(["Section", "Board", "Week", FILTER_HEADER])
+        for condition in conditions:
+            writer.writerow([neutralise(v) for v in (FILTER_TITLE, *meta, condition)])
+        writer.writerow([])
     for index, (key, title, columns) in enumerate(SECTIONS):
         if index:
             writer.writerow([])
@@ -195,11 +208,26 @@ def _cell_text(value: Any) -> Any:
 HEADER_FONT = Font(bold=True)
 
 
+def _filter_sheet(workbook: Workbook, conditions: list[str]) -> None:
+    """A narrowed report's conditions, first, in a sheet and the file's properties."""
+    if not conditions:
+        return
+    workbook.properties.description = f"{FILTER_HEADER}: " + "; ".join(conditions)
+    sheet = workbook.create_sheet(FILTER_TITLE)
+    sheet.append([FILTER_HEADER])
+    sheet["A1"].font = HEADER_FONT
+    for condition in conditions:
+        sheet.append([condition])
+        sheet.cell(row=sheet.max_row, column=1).data_type = "s"
+    sheet.column_dimensions["A"].width = min(max(len(c) for c in conditions) + 2, 100)
+
+
 def to_xlsx(report: WeeklyReport) -> bytes:
     """One sheet per section: a bold, frozen header row, typed dates and numbers, text cells
     typed as text (so "=1+1" or "-20% emissions" is shown as written and never run), fitted
     widths, printing landscape on A4, fitted to the page's width, with the header row on
-    every page; the board and week in the file's properties."""
+    every page; the board and week in the file's properties. A report narrowed by a board
+    filter starts with a "Filter" sheet of its conditions (and says so in the properties)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     board, week = report["board"]["name"], report["week"]["week"]
@@ -207,6 +235,7 @@ def to_xlsx(report: WeeklyReport) -> bytes:
     workbook.properties.subject = f"{board}, ISO week {week}"
     workbook.properties.keywords = f"week={week}; board_id={report['board']['id']}"
     workbook.properties.creator = "Initiative Tracker"
+    _filter_sheet(workbook, report["filter"]["description"])
     for key, title, columns in SECTIONS:
         sheet = workbook.create_sheet(title[:31])
         sheet.append([header for _, header in columns])

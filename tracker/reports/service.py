@@ -9,22 +9,25 @@ the event log (`weekly.weekly_report`), makes their text printable and renders o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 
-from tracker.board import load_board
+from tracker.board import filters, load_board
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import Board, Event, Organisation, utcnow
 from tracker.reports import cache, html
 from tracker.reports.printable import printable
-from tracker.reports.shapes import WeeklyReport
+from tracker.reports.replay import InitiativeState
+from tracker.reports.shapes import ReportFilter, WeeklyReport
 from tracker.reports.week import Week
-from tracker.reports.weekly import weekly_report
+from tracker.reports.weekly import Selector, weekly_report
 from tracker.serving import off_event_loop
 
 FORMATS = ("json", "csv", "xlsx", "html")
@@ -71,7 +74,29 @@ def _inputs(board_id: int) -> Inputs:
     )
 
 
-def _compute(inputs: Inputs, week: Week) -> WeeklyReport:
+def selector(rule: filters.CardFilter) -> Selector:
+    """The initiatives a report narrowed by `rule` covers: those the board page's filter
+    keeps, judged as they stood at the report's instant (their texts, roles and last
+    activity then; due dates from the report's day). The live and archived ones alike, so
+    that an initiative archived during the week keeps its changes; with `archived`, only
+    the archived ones."""
+
+    def select(cards: Sequence[InitiativeState], day: date, moment: datetime) -> set[int]:
+        pool = [c for c in cards if c.archived] if rule.archived else list(cards)
+        return {c.id for c in filters.narrowed_replayed(rule, pool, day=day, moment=moment)}
+
+    return select
+
+
+def _filter_section(inputs: Inputs, rule: filters.CardFilter) -> ReportFilter:
+    return {
+        "query": urlencode(rule.args),
+        "description": filters.describe(rule, inputs.board, inputs.organisation_names),
+    }
+
+
+def _compute(inputs: Inputs, week: Week, rule: filters.CardFilter | None = None) -> WeeklyReport:
+    narrowing = rule if rule is not None and rule.active else None
     report: WeeklyReport = printable(
         weekly_report(
             inputs.board,
@@ -79,19 +104,24 @@ def _compute(inputs: Inputs, week: Week) -> WeeklyReport:
             stage_names=inputs.stage_names,
             grand_challenge_names=inputs.grand_challenge_names,
             organisation_names=inputs.organisation_names,
+            select=None if narrowing is None else selector(narrowing),
+            filter_section=None if narrowing is None else _filter_section(inputs, narrowing),
         )
     )
     return report
 
 
-def build(board_id: int, week_text: Any) -> WeeklyReport:
-    """The report for a board and an ISO week such as "2026-W48", its text printable."""
+def build(board_id: int, week_text: Any, rule: filters.CardFilter | None = None) -> WeeklyReport:
+    """The report for a board and an ISO week such as "2026-W48", its text printable;
+    narrowed by the board filter `rule` when given."""
     week = Week.parse(week_text)
-    return _compute(_inputs(board_id), week)
+    return _compute(_inputs(board_id), week, rule)
 
 
-def file_name(board_id: int, week: Week | str, fmt: str) -> str:
-    return f"weekly-status-board{board_id}-{week}.{fmt}"
+def file_name(board_id: int, week: Week | str, fmt: str, *, filtered: bool = False) -> str:
+    """`weekly-status-board1-2026-W48.xlsx`; `…-filtered.xlsx` for a narrowed report, so
+    that a saved file is never taken for the whole board's."""
+    return f"weekly-status-board{board_id}-{week}{'-filtered' if filtered else ''}.{fmt}"
 
 
 def render_page_fragment(report: WeeklyReport) -> str:
@@ -115,9 +145,12 @@ def _last_event(board_id: int, before: datetime) -> tuple[int, str]:
     return (row[0], row[1].isoformat()) if row else (0, "")
 
 
-def _cache_key(inputs: Inputs, week: Week, fmt: str, now: datetime) -> str:
-    """Everything the file is made from: the format, the week, the last event it reads and
-    the names it shows (and, through `cache.cache_key`, the code that renders it)."""
+def _cache_key(
+    inputs: Inputs, week: Week, fmt: str, now: datetime, rule: filters.CardFilter | None
+) -> str:
+    """Everything the file is made from: the format, the week, the filter, the last event it
+    reads and the names it shows (and, through `cache.cache_key`, the code that renders
+    it)."""
     seq, at = _last_event(inputs.board.id, week.end)
     # A finished week's report never changes. A running one is measured at the time it is
     # built; within a bucket of REPORT_CACHE_RUNNING_SECONDS, the one built first is served.
@@ -125,7 +158,8 @@ def _cache_key(inputs: Inputs, week: Week, fmt: str, now: datetime) -> str:
     if now < week.end:
         seconds = max(int(current_app.config["REPORT_CACHE_RUNNING_SECONDS"]), 1)
         bucket = int(now.timestamp()) // seconds
-    return cache.cache_key([fmt, str(week), seq, at, bucket, *inputs.fingerprint()])
+    query = urlencode(rule.args) if rule is not None and rule.active else ""
+    return cache.cache_key([fmt, str(week), query, seq, at, bucket, *inputs.fingerprint()])
 
 
 def _render(report: WeeklyReport, fmt: str) -> bytes:
@@ -150,9 +184,17 @@ class Produced:
     from_cache: bool
 
 
-def produce(board_id: int, week_text: Any, fmt: str, *, builder: int | None) -> Produced:
+def produce(
+    board_id: int,
+    week_text: Any,
+    fmt: str,
+    *,
+    builder: int | None,
+    rule: filters.CardFilter | None = None,
+) -> Produced:
     """One format of a report (`FORMATS`, or `PAGE`), from the cache when it holds it, else
-    built within `builder`'s build slots (`None`: the command line, not limited) and stored.
+    built within `builder`'s build slots (`None`: the command line, not limited) and stored;
+    narrowed by the board filter `rule` when given (checked by `filters.parse`).
 
     Raises `Invalid` (week), `NotFound` (board) or `cache.Busy` (429: the user's slots are
     all taken). The HTML formats need a request context (they are page templates).
@@ -163,8 +205,8 @@ def produce(board_id: int, week_text: Any, fmt: str, *, builder: int | None) -> 
         # Nothing has happened in it yet: a report would show today's figures as that week's.
         raise Invalid({"week": f"{week} has not begun yet"})
     inputs = _inputs(board_id)
-    key = _cache_key(inputs, week, fmt, now)
-    name = file_name(board_id, week, fmt)
+    key = _cache_key(inputs, week, fmt, now, rule)
+    name = file_name(board_id, week, fmt, filtered=rule is not None and rule.active)
     media = MEDIA_TYPES.get(fmt, "text/html; charset=utf-8")
     body = cache.cache_get(key)
     if body is not None:
@@ -174,6 +216,6 @@ def produce(board_id: int, week_text: Any, fmt: str, *, builder: int | None) -> 
         if body is not None:
             return Produced(body, name, media, from_cache=True)
         with cache.build_slot(builder):
-            body = _render(_compute(inputs, week), fmt)
+            body = _render(_compute(inputs, week, rule), fmt)
         cache.cache_put(key, body)
     return Produced(body, name, media, from_cache=False)

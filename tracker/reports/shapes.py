@@ -37,6 +37,14 @@ class ReportWeek(TypedDict):
     running: bool  # the week is not over
 
 
+class ReportFilter(TypedDict):
+    """The board filter a report is narrowed by (`tracker.board.filters`); every section
+    then covers only the initiatives it kept, as they stood at the report's instant."""
+
+    query: str  # as in the board page's URL, "grand_challenge_id=2&rag=red"; "" for none
+    description: list[str]  # each condition in words, "RAG status: Red or Amber"
+
+
 class StageCount(TypedDict):
     """Live initiatives in one stage at the week's end, and at the end of the week before."""
 
@@ -138,6 +146,7 @@ class WeeklyReport(TypedDict):
 
     board: ReportBoard
     week: ReportWeek
+    filter: ReportFilter  # no query and no description: the whole board
     stage_counts: list[StageCount]  # board order
     rag_counts: list[RagCount]  # red, amber, green, not set
     changes: list[Change]  # in event order

@@ -9,6 +9,7 @@ changes; every section is computed from those.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -22,6 +23,7 @@ from tracker.reports.shapes import (
     FlowWeek,
     NextStep,
     RagCount,
+    ReportFilter,
     ReportWeek,
     StageCount,
     StageDuration,
@@ -36,6 +38,11 @@ STALE_AFTER_DAYS = 14
 DUE_WITHIN_DAYS = 14
 FLOW_WEEKS = 12
 
+# Which initiatives a narrowed report covers: given the board's initiatives as they stood at
+# the report's instant (archived ones too), the London day due dates count from and that
+# instant (UTC), the ids kept. `service` makes one from the board's filters.
+Selector = Callable[[Sequence[InitiativeState], date, datetime], Collection[int]]
+
 
 def weekly_report(
     board: Board,
@@ -44,27 +51,40 @@ def weekly_report(
     stage_names: dict[int, str],
     grand_challenge_names: dict[int, str],
     organisation_names: dict[int, str],
+    select: Selector | None = None,
+    filter_section: ReportFilter | None = None,
 ) -> WeeklyReport:
     """Every section for `board` and `week`; the names are by id, stages in board order.
-    Values are Python dates, datetimes and numbers; `render.as_json` makes the JSON of them."""
+    Values are Python dates, datetimes and numbers; `render.as_json` makes the JSON of them.
+
+    With `select`, every section (counts, changes, charts) covers only the initiatives it
+    keeps, chosen once as they stood at the report's instant; `filter_section` says so in the
+    report. The week's own facts (its last event) stay the board's."""
     flow_weeks = [week.shifted(-i) for i in range(FLOW_WEEKS - 1, -1, -1)]
     log = read_log(board.id, week, stage_names, [w.end for w in flow_weeks] + [week.start])
-    at_end, before = log.counts[week.end], log.counts[week.start]
-    live = log.replay.live()
     instant = measure(week)
+    kept = (
+        None
+        if select is None
+        else set(select(list(log.replay.initiatives.values()), instant.day, instant.at))
+    )
+    counts = {at: count(snapshot, stage_names, kept) for at, snapshot in log.snapshots.items()}
+    at_end, before = counts[week.end], counts[week.start]
+    live = [c for c in log.replay.live() if kept is None or c.id in kept]
     return {
         "board": {"id": board.id, "name": board.name},
         "week": week_section(week, log.replay, instant),
+        "filter": filter_section or {"query": "", "description": []},
         "stage_counts": stage_counts(stage_names, at_end, before),
         "rag_counts": rag_counts(at_end, before),
-        "changes": log.changes,
+        "changes": [c for c in log.changes if kept is None or c["initiative_id"] in kept],
         "stale": stale(live, stage_names, instant),
         "next_steps": next_steps(live, instant),
         "time_in_stage": time_in_stage(
             live, board, instant, stage_names, grand_challenge_names, organisation_names
         ),
-        "cumulative_flow": cumulative_flow(flow_weeks, log.counts, stage_names),
-        "stage_durations": stage_durations(log.replay, stage_names, instant.at),
+        "cumulative_flow": cumulative_flow(flow_weeks, counts, stage_names),
+        "stage_durations": stage_durations(log.replay, stage_names, instant.at, kept),
     }
 
 
@@ -79,13 +99,24 @@ class Counts(NamedTuple):
     rags: dict[str, int]
 
 
-def live_counts(replay: BoardReplay, stage_names: dict[int, str]) -> Counts:
+# The live initiatives at one instant, as (id, stage id, RAG code).
+Snapshot = list[tuple[int, int, str]]
+
+
+def snapshot(replay: BoardReplay) -> Snapshot:
+    return [(c.id, c.stage_id, c.rag) for c in replay.initiatives.values() if not c.archived]
+
+
+def count(
+    snapshot: Snapshot, stage_names: dict[int, str], kept: Collection[int] | None = None
+) -> Counts:
+    """A snapshot's initiatives (those in `kept`, when given) by stage and by RAG."""
     stages = {sid: 0 for sid in stage_names}
     rags = dict.fromkeys(RAG_VALUES, 0)
-    for card in replay.initiatives.values():
-        if not card.archived:
-            stages[card.stage_id] = stages.get(card.stage_id, 0) + 1
-            rags[card.rag] = rags.get(card.rag, 0) + 1
+    for initiative_id, stage_id, rag in snapshot:
+        if kept is None or initiative_id in kept:
+            stages[stage_id] = stages.get(stage_id, 0) + 1
+            rags[rag] = rags.get(rag, 0) + 1
     return Counts(stages, rags)
 
 
@@ -94,23 +125,23 @@ class Log:
     """What one pass over the log up to the week's end leaves."""
 
     replay: BoardReplay  # the board at the week's end
-    counts: dict[datetime, Counts]  # at each instant asked for
+    snapshots: dict[datetime, Snapshot]  # the live initiatives at each instant asked for
     changes: list[Change]  # during the week, in event order
 
 
 def read_log(
     board_id: int, week: Week, stage_names: dict[int, str], instants: list[datetime]
 ) -> Log:
-    """Replay the board's events before the week's end, counting the live initiatives as they
+    """Replay the board's events before the week's end, noting the live initiatives as they
     stood at each of `instants` (the first event at or after it is not yet applied) and
     describing each event of the week as the replay applies it."""
     replay = BoardReplay()
-    counts: dict[datetime, Counts] = {}
+    snapshots: dict[datetime, Snapshot] = {}
     changes: list[Change] = []
     pending = sorted(set(instants))
     for event in load_events(board_id, before=week.end):
         while pending and event.at >= pending[0]:
-            counts[pending.pop(0)] = live_counts(replay, stage_names)
+            snapshots[pending.pop(0)] = snapshot(replay)
         title = title_before(replay, event)
         replay.apply(event)
         if event.at >= week.start:
@@ -118,8 +149,8 @@ def read_log(
             if row is not None:
                 changes.append(row)
     while pending:
-        counts[pending.pop(0)] = live_counts(replay, stage_names)
-    return Log(replay, counts, changes)
+        snapshots[pending.pop(0)] = snapshot(replay)
+    return Log(replay, snapshots, changes)
 
 
 # --- the instant a report is measured at ---------------------------------------------------
@@ -279,12 +310,17 @@ def cumulative_flow(
 
 
 def stage_durations(
-    replay: BoardReplay, stage_names: dict[int, str], end: datetime
+    replay: BoardReplay,
+    stage_names: dict[int, str],
+    end: datetime,
+    kept: Collection[int] | None = None,
 ) -> list[StageDuration]:
-    """Per stage: how many initiatives have spent time in it, and the mean and longest days
-    (a stint still going counts up to `end`, the report's instant)."""
+    """Per stage: how many initiatives (of `kept`, when given) have spent time in it, and the
+    mean and longest days (a stint still going counts up to `end`, the report's instant)."""
     spans: dict[int, list[float]] = {sid: [] for sid in stage_names}
     for card in replay.initiatives.values():
+        if kept is not None and card.id not in kept:
+            continue
         for stage_id, entered, left in card.stints:
             spans.setdefault(stage_id, []).append(in_days((left or end) - entered))
     rows: list[StageDuration] = []

@@ -7,13 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
 
-from flask import flash, session
+from flask import flash, request, session
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from tracker import unit_of_work
-from tracker.errors import DomainError
+from tracker.board import filters
+from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
+from tracker.models import Board
 from tracker.operations import Change
 
 T = TypeVar("T")
@@ -92,3 +94,15 @@ def confirm_on_card(board_id: int, initiative_id: int, sentence: str, kind: str)
     in view (rather than among the messages at the top, which a board scrolled to the card
     hides). The board page flashes it (as `kind`) instead when the card is not shown."""
     session[CONFIRM_ON_CARD] = [board_id, initiative_id, sentence, kind]
+
+
+def filter_in_url(the_board: Board, instead: str) -> filters.CardFilter:
+    """The board filter in the page's URL. One it cannot use (a bookmarked view can outlive
+    what it names: a stage removed since) is said with `instead` ("The board is shown without
+    filters."), and no filter is used."""
+    try:
+        return filters.parse(the_board, request.args.to_dict(flat=False))
+    except Invalid as error:
+        for name, reason in error.fields.items():
+            flash(f"Filter {name}: {reason}. {instead}", "error")
+        return filters.CardFilter()

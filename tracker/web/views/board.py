@@ -28,7 +28,7 @@ from tracker.accounts import actor
 from tracker.board import filters, layout
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.models import VIEW_NAME_MAX, Board, Initiative, Organisation, utcnow
+from tracker.models import VIEW_NAME_MAX, Board, Initiative, utcnow
 from tracker.reports.replay import board_at
 from tracker.web import bp
 from tracker.web.cards import cards_html
@@ -36,7 +36,9 @@ from tracker.web.forms import (
     MoveForm,
 )
 from tracker.web.history import describe
-from tracker.web.outcomes import CONFIRM_ON_CARD
+from tracker.web.outcomes import CONFIRM_ON_CARD, filter_in_url
+
+WHOLE_BOARD = "The board is shown without filters."
 
 
 @bp.route("/")
@@ -60,7 +62,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
     visit = visits.record_visit(actor().id, board_id, last_seq)
     unit_of_work.commit()
     the_board = board.load_board(board_id)
-    rule = _rule_or_whole_board(the_board)
+    rule = filter_in_url(the_board, WHOLE_BOARD)
     cards = board.board_cards(board_id, archived=rule.archived)
     shown = filters.narrowed(board_id, rule, cards)
     now = utcnow()
@@ -69,7 +71,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
     confirm = _confirmation(the_board, shown, find)
     # An archived card is restored from the Archived list, not moved.
     may_edit = (lambda _card: False) if rule.archived else policy.edit_rule(user)
-    back = url_for("web.board_page", board_id=board_id, **_query(rule))
+    back = url_for("web.board_page", board_id=board_id, **rule.as_query())
     html = cards_html(the_board, shown, now=now, may_edit=may_edit, confirm=confirm, back=back)
     # The listing comes cell by cell in display order: appending keeps each cell's order.
     cells: dict[tuple[int, int], list[Markup]] = defaultdict(list)
@@ -102,7 +104,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
         view_name_max=VIEW_NAME_MAX,
         shown=len(shown),
         total=len(cards),
-        filter_choices=_filter_choices(the_board),
+        filter_choices=filters.choices(the_board),
         my_organisation_id=user.organisation_id,
         may_propose=policy.may(user, "propose"),
         move_form=MoveForm(),
@@ -123,17 +125,6 @@ def _collapsed(
     if confirm is not None:
         collapsed -= {card.grand_challenge_id for card in shown if card.id == confirm[0]}
     return collapsed
-
-
-def _filter_choices(the_board: Board) -> dict[str, Any]:
-    """What the filter form offers besides the board's own stages and Grand Challenges."""
-    organisations = db.session.execute(
-        sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
-    ).all()
-    return {
-        "organisations": organisations,
-        "exclusive_roles": [role for role in the_board.role_types if role.exclusive],
-    }
 
 
 def _confirmation(
@@ -194,7 +185,7 @@ def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
         raise Invalid({"as_of": limits.DAY_RANGE})
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     moment = datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC)
-    rule = _rule_or_whole_board(the_board)
+    rule = filter_in_url(the_board, WHOLE_BOARD)
     replay = board_at(board_id, moment)
     replay.number_positions()
     cards = sorted(
@@ -220,22 +211,12 @@ def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
         rule=rule,
         shown=len(shown),
         total=len(cards),
-        filter_choices=_filter_choices(the_board),
+        filter_choices=filters.choices(the_board),
         my_organisation_id=user.organisation_id,
         as_of=day,
+        filter_keep={"as_of": day.isoformat()},
         moment=min(moment, utcnow()),
     )
-
-
-def _rule_or_whole_board(the_board: Board) -> filters.CardFilter:
-    """The filter in the page's URL; one it cannot use (a bookmarked view can outlive what
-    it names: a stage removed since) is said, and the whole board shown instead."""
-    try:
-        return filters.parse(the_board, request.args.to_dict(flat=False))
-    except Invalid as error:
-        for name, reason in error.fields.items():
-            flash(f"Filter {name}: {reason}. The board is shown without filters.", "error")
-        return filters.CardFilter()
 
 
 @bp.route("/initiatives/<int:initiative_id>/card")
@@ -248,7 +229,7 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
     the_board = board.load_board(card.board_id)
     # A filtered board asks with its filter: 204 when the card is not (or no longer) in it.
     rule = filters.parse(the_board, request.args.to_dict(flat=False))
-    back = url_for("web.board_page", board_id=card.board_id, **_query(rule))
+    back = url_for("web.board_page", board_id=card.board_id, **rule.as_query())
     if rule.active and (
         card.archived != rule.archived or not filters.narrowed(card.board_id, rule, [card])
     ):
@@ -272,14 +253,6 @@ def stage_totals(board_id: int) -> ResponseReturnValue:
         .group_by(Initiative.stage_id)
     )
     return {"stages": {str(stage_id): count for stage_id, count in rows}}
-
-
-def _query(rule: filters.CardFilter) -> dict[str, list[str]]:
-    """A filter's query string as `url_for` keywords (repeated parameters as lists)."""
-    query: dict[str, list[str]] = {}
-    for name, value in rule.args:
-        query.setdefault(name, []).append(value)
-    return query
 
 
 def names_on(the_board: Board) -> dict[str, dict[int, str]]:
