@@ -180,10 +180,21 @@ def seed_demo_command(if_empty: bool) -> None:
     required=True,
     help="File to write; '-' writes to standard output (not for xlsx).",
 )
-def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> None:
+@click.option(
+    "--filter",
+    "query",
+    default="",
+    metavar="QUERY",
+    help="Narrow the report by the board page's filters, as in its URL: "
+    "'grand_challenge_id=2&rag=red'.",
+)
+def export_weekly_command(board_id: int, week: str, fmt: str, output: Path, query: str) -> None:
     """Write the weekly status report for a scheduled job (from the report cache when it holds
     it). Exit code 2, with a message, for anything wrong with what was asked: the week, the
-    board, the output path."""
+    board, the filter, the output path."""
+    from urllib.parse import parse_qs
+
+    from tracker.board import filters, load_board
     from tracker.reports.service import produce
 
     if str(output) == "-" and fmt == "xlsx":
@@ -192,8 +203,9 @@ def export_weekly_command(board_id: int, week: str, fmt: str, output: Path) -> N
         what = "is not a folder" if output.parent.exists() else "does not exist"
         raise click.UsageError(f"{output.parent} {what}.")
     try:
+        rule = filters.parse(load_board(board_id), parse_qs(query)) if query else None
         with current_app.test_request_context():  # the HTML report is a page template
-            produced = produce(board_id, week, fmt, builder=None)
+            produced = produce(board_id, week, fmt, builder=None, rule=rule)
     except DomainError as error:
         raise click.UsageError(error.message) from error
     except sa.exc.DBAPIError as error:

@@ -252,3 +252,58 @@ def test_a_filter_the_page_cannot_use_is_said_and_the_whole_report_shown(
     assert "Filter stage_id: must be the id of one of this board&#39;s stages." in html
     assert "The report is for the whole board." in html
     assert "Narrowed by a board filter" not in html and "Data trust" in html
+
+
+def test_the_command_line_narrows_the_report(runner, history, the_board, tmp_path):
+    lane = challenge(the_board, AGEING)
+    out = tmp_path / "r.csv"
+    with at(AFTER):
+        result = runner.invoke(
+            args=[
+                "export-weekly",
+                "--board",
+                str(the_board.id),
+                "--week",
+                WEEK,
+                "--format",
+                "csv",
+                "--output",
+                str(out),
+                "--filter",
+                f"grand_challenge_id={lane}&rag=not_set",
+            ]
+        )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [row[3] for row in rows[1:3]] == [
+        f"Grand Challenge: {AGEING}",
+        "RAG status: Not set",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [("rag=purple", "rag"), ("stage_id=2147483648", "stage_id"), ("stale=maybe", "stale")],
+)
+def test_the_command_line_refuses_a_bad_filter_naming_it(
+    runner, history, the_board, tmp_path, query, parameter
+):
+    out = tmp_path / "r.csv"
+    result = runner.invoke(
+        args=[
+            "export-weekly",
+            "--board",
+            str(the_board.id),
+            "--week",
+            WEEK,
+            "--format",
+            "csv",
+            "--output",
+            str(out),
+            "--filter",
+            query,
+        ]
+    )
+    assert result.exit_code == 2
+    assert f"{parameter}: " in result.output
+    assert not out.exists()
