@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -38,6 +39,20 @@ MAX_ID = 2**31 - 1
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 DAY_RANGE = "must be a date from 2000 to 2100"
+DAY_FORMAT = "must be a date as YYYY-MM-DD"
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def parse_day(text: str) -> date | None:
+    """A calendar date written YYYY-MM-DD, or None. Stricter than `date.fromisoformat`, which
+    since Python 3.11 also reads "2026-W48" (that week's Monday), "2026-W48-3" and "20261130":
+    a week typed where a day was asked for must be refused, not taken as its Monday."""
+    if not _DAY.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def day_in_range(day: date) -> bool:

@@ -58,7 +58,7 @@ def text_field(
     value = text.clean(value, field, multiline=field in MULTI_LINE_FIELDS).strip()
     if tidy:
         value = " ".join(value.split())
-    if required and not value:
+    if required and not text.visible(value):
         raise Invalid({field: "is required"})
     if len(value) > max_len:
         raise Invalid({field: f"must be at most {max_len} characters (got {len(value)})"})
@@ -91,12 +91,9 @@ def date_field(value: Any, field: str) -> date | None:
     if isinstance(value, date):
         day = value
     elif isinstance(value, str):
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            day = None
+        day = limits.parse_day(value)
     if day is None:
-        raise Invalid({field: "must be a date as YYYY-MM-DD"})
+        raise Invalid({field: limits.DAY_FORMAT})
     if not limits.day_in_range(day):
         raise Invalid({field: limits.DAY_RANGE})
     return day

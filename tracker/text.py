@@ -13,6 +13,14 @@ Refused everywhere, with a reason naming the character:
   noncharacters U+FFFE and U+FFFF: they are not text; UTF-8 cannot encode a surrogate (so
   the database cannot store it) and XML forbids all of them.
 
+- Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they
+  reorder the text around them, so that a title can make the rest of a line, a message or an
+  export read backwards (the "Trojan Source" characters). The marks U+200E, U+200F and U+061C,
+  which right-to-left text needs, stay allowed.
+
+A required field must hold something visible: white space and invisible format characters
+(a zero-width space alone, say) are no title (`visible`).
+
 Tab and line breaks are allowed only in multi-line fields (summary, barriers, the reason for
 a RAG status, a progress note), where a line break is stored as `\\n` whatever the client
 sent (a browser sends CRLF from a `<textarea>`). Single-line fields (titles, names, the next
@@ -28,6 +36,7 @@ import unicodedata
 from tracker.errors import Invalid
 
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]")
 _NEWLINES = re.compile("\r\n?")
 
@@ -50,6 +59,12 @@ def problem(value: str, *, multiline: bool = False) -> str | None:
             "must not contain control characters "
             f"(found {_code_point(character)} at character {found.start() + 1})"
         )
+    found = _BIDI_CONTROLS.search(value)
+    if found:
+        return (
+            "must not contain bidirectional formatting characters, which reorder the text "
+            f"around them (found {_code_point(found.group())} at character {found.start() + 1})"
+        )
     if not multiline:
         found = _LINE_BREAKS.search(value)
         if found:
@@ -70,6 +85,13 @@ def clean(value: str, field: str, *, multiline: bool = False) -> str:
     if reason is not None:
         raise Invalid({field: reason})
     return _NEWLINES.sub("\n", value) if multiline else value
+
+
+def visible(value: str) -> bool:
+    """Whether `value` shows anything: a character that is neither white space nor an
+    invisible format character (Unicode category Cf: U+200B zero-width space, U+2060 word
+    joiner, U+FEFF, the soft hyphen …)."""
+    return any(not c.isspace() and unicodedata.category(c) != "Cf" for c in value)
 
 
 def folded(value: str) -> str:

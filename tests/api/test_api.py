@@ -16,8 +16,10 @@ from flask.testing import FlaskClient
 from tests import factories
 from tests.api.test_permissions import World, assert_error_shape, make_world, table_rows
 from tests.conftest import last_seq
+from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import Board, Claim, Initiative, User
+from tracker.operations import date_field
 
 
 @pytest.fixture
@@ -158,6 +160,21 @@ def test_api_propose_answers_201_with_the_new_initiative(envoy: Api, world: Worl
     assert body["next_step_due"] == "2026-12-01"
     assert body["proposing_organisation_id"] == world.lep
     assert body["claims"] == []
+
+
+@pytest.mark.parametrize("day", ["2026-W48", "2026-W48-3", "20261130", "2026-11-3", "30/11/2026"])
+def test_api_refuses_a_due_date_not_written_as_a_day(envoy: Api, world: World, day: str) -> None:
+    """Python reads "2026-W48" as that week's Monday: a week is not a due date."""
+    before = _db_initiative(world.foreign).version
+    response = envoy.patch(
+        f"/api/v1/initiatives/{world.foreign}", {"version": before, "next_step_due": day}
+    )
+    assert response.status_code == 422
+    assert "next_step_due" in response.get_json()["error"]["fields"]
+    assert _db_initiative(world.foreign).version == before
+    with pytest.raises(Invalid) as refused:
+        date_field(day, "next_step_due")  # what the pages and sockets reach
+    assert refused.value.fields == {"next_step_due": "must be a date as YYYY-MM-DD"}
 
 
 def test_api_edit_changes_fields_and_the_version(envoy: Api, world: World) -> None:

@@ -132,3 +132,38 @@ def test_claim_and_release_are_whole_on_screen_and_work(
     expect(page.get_by_role("button", name="Claim Partner")).to_be_visible()
     held = member_api.get(f"/initiatives/{mine['id']}")["claims"]
     assert held == []
+
+
+@pytest.mark.parametrize("width", [320, 1440])
+def test_long_unbroken_text_wraps_instead_of_widening_a_page(
+    page: Page, propose: Any, envoy_api: Any, demo_board: DemoBoard, width: int
+) -> None:
+    """Each text field at its longest, as one unbroken run (a pasted reference or URL): the
+    initiative page, the card's dialog, "Our organisation" and the board stay their width."""
+    mine = propose("Proposed", "Clean Growth")
+    title = "Longtitle" + "W" * 111
+    envoy_api.patch(
+        f"/initiatives/{mine['id']}",
+        {
+            "version": mine["version"],
+            "title": title,
+            "summary": "S" * 2000,
+            "next_step": "N" * 280,
+            "next_step_due": "2026-01-05",
+            "barriers": "B" * 2000,
+            "rag": "red",
+            "rag_reason": "R" * 500,
+        },
+    )
+    envoy_api.post(f"/initiatives/{mine['id']}/comments", {"body": "C" * 5000})
+    sign_in(page, "envoy")
+    page.set_viewport_size({"width": width, "height": 800})
+    for path in (f"/initiatives/{mine['id']}", "/organisation", f"/boards/{demo_board.id}"):
+        page.goto(path)
+        assert page_width(page) <= width, (path, page_width(page), wide_parts(page, width))
+    card = page.locator(f"#initiative-{mine['id']}")
+    card.locator(".card-title a").click()
+    dialog = page.get_by_role("dialog", name=title)
+    expect(dialog).to_contain_text("S" * 50)
+    assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth + 1")
+    assert page_width(page) <= width

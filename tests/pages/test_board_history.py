@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 
 from tests.factories import make_initiative, role_type, stage
@@ -175,11 +176,17 @@ def test_board_as_of_a_date_takes_the_same_filters_judged_as_things_stood_then(
     assert "Cross-agency data sharing" in bad and "Bus shelters" in bad
 
 
-def test_board_as_of_a_bad_date_says_so(client, auth, the_board, users):
+@pytest.mark.parametrize(
+    "day",
+    # Python reads the last three as dates (a week's Monday, a day of a week, no dashes): a
+    # person who typed a week must be told, not shown some Monday.
+    ["yesterday", "2026-13-01", "2026-11-3", "2026-W48", "2026-W48-3", "20261130"],
+)
+def test_board_as_of_a_bad_date_says_so(client, auth, the_board, users, day):
     auth.login(users["viewer"])
-    response = client.get(f"/boards/{the_board.id}?as_of=yesterday")
+    response = client.get(f"/boards/{the_board.id}?as_of={day}")
     assert response.status_code == 422
-    assert "YYYY-MM-DD" in response.get_data(as_text=True)
+    assert "as_of: must be a date as YYYY-MM-DD" in response.get_data(as_text=True)
 
 
 def test_history_names_every_field_saved_with_a_rag_change(the_board, users):

@@ -123,3 +123,18 @@ def test_the_api_keeps_its_json_errors(client, users):
     response = client.get(f"/api/v1/initiatives/{MISSING_ID}", headers=bearer)
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "path", ["/initiatives/{id}/claims", "/initiatives/{id}/comments", "/initiatives/{id}/move"]
+)
+def test_an_action_on_an_initiative_that_does_not_exist_is_a_404_page(client, auth, users, path):
+    """Claim among them: it used to go back to the missing initiative's page with a message."""
+    auth.login(users["envoy"])
+    token = auth.csrf_token("/")
+    for missing in (0, MISSING_ID):
+        response = client.post(
+            path.format(id=missing), data={"csrf_token": token, "role_type_id": "1"}
+        )
+        assert response.status_code == 404, (path, missing)
+        assert response.mimetype == "text/html"

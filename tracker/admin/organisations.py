@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tracker import accounts
+from tracker import accounts, text
 from tracker.admin import audit
 from tracker.admin.common import require_admin
 from tracker.errors import Invalid, NotFound
@@ -98,6 +98,8 @@ def set_short_name(actor: User, organisation_id: int, short_name: object) -> Cha
     require_admin(actor)
     organisation = get(organisation_id)
     clean = text_field(short_name, "short_name", max_len=SHORT_NAME_MAX, tidy=True) or None
+    if clean is not None and not text.visible(clean):
+        raise Invalid({"short_name": "must show something (leave it empty for none)"})
     if clean == organisation.short_name:
         return Change(organisation, changed=False)
     if clean is not None:

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from tracker import text
 from tracker.board.filters import DUE, INVOLVEMENTS
-from tracker.limits import MAX_ID
+from tracker.limits import MAX_ID, parse_day
 from tracker.models import (
     BARRIERS_MAX,
     COMMENT_MAX,
@@ -37,6 +37,16 @@ def _query_id(**kwargs: object) -> fields.Integer:
 def _version(**kwargs: object) -> fields.Integer:
     """The initiative's version the client saw (a change to a stale one gets 409)."""
     return _id(required=True, **kwargs)
+
+
+class Day(fields.Date):
+    """A date written YYYY-MM-DD (`limits.parse_day`): marshmallow's own reads "2026-W48" as
+    that week's Monday."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and parse_day(value) is None:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class TextRule(validate.Validator):
@@ -98,7 +108,7 @@ class InitiativeFieldsSchema(ma.Schema):
     rag = fields.String(validate=validate.OneOf(RAG_VALUES))
     rag_reason = _text("rag_reason", RAG_REASON_MAX)
     next_step = _text("next_step", NEXT_STEP_MAX)
-    next_step_due = fields.Date(allow_none=True)
+    next_step_due = Day(allow_none=True)
     barriers = _text("barriers", BARRIERS_MAX)
 
 

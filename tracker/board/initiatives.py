@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tracker import events, policy
+from tracker import events, policy, text
 from tracker.board.fields import (
     EDITABLE_FIELDS,
     grand_challenge_on,
@@ -91,7 +91,7 @@ def propose(actor: User, board_id: int, fields: dict[str, Any]) -> Change[Initia
     )
     rag = rag_field(fields.get("rag"))
     rag_reason = text_field(fields.get("rag_reason"), "rag_reason", max_len=RAG_REASON_MAX)
-    if rag != Rag.NOT_SET and not rag_reason:
+    if rag != Rag.NOT_SET and not text.visible(rag_reason):
         raise Invalid({"rag_reason": "a RAG status needs a reason"})
 
     now = utcnow()
@@ -183,7 +183,7 @@ def edit(
         for name, value in clean.items()
         if getattr(initiative, name) != value
     }
-    if "rag" in diff and not clean.get("rag_reason"):
+    if "rag" in diff and not text.visible(clean.get("rag_reason") or ""):
         raise Invalid({"rag_reason": "a RAG change needs a reason"})
     if not diff:
         return Change(get_initiative(initiative_id, fresh=True), None)

@@ -157,6 +157,8 @@ def _friendly(error: DomainError) -> str:
 @login_required
 def claim_action(initiative_id: int) -> ResponseReturnValue:
     user = actor()
+    # No such initiative is the 404 page, as for every other action on one.
+    board.get_initiative(initiative_id)
     form = ClaimForm()
     # Any organisation parses; whether this user may act for it is the policy's call (403).
     form.organisation_id.choices = options(
@@ -196,6 +198,7 @@ def release_action(claim_id: int) -> ResponseReturnValue:
 @bp.route("/initiatives/<int:initiative_id>/comments", methods=["POST"])
 @login_required
 def comment_action(initiative_id: int) -> ResponseReturnValue:
+    board.get_initiative(initiative_id)  # no such initiative: the 404 page, whatever the form
     form = CommentForm()
     back = _back(url_for("web.initiative_page", initiative_id=initiative_id))
     if not form.validate_on_submit():

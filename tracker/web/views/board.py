@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -177,10 +177,9 @@ def archived_page(board_id: int) -> ResponseReturnValue:
 def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
     """The board rebuilt from its events as it stood at the end of a day (London), read-only."""
     the_board = board.load_board(board_id)
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise Invalid({"as_of": "must be a date as YYYY-MM-DD"}) from None
+    day = limits.parse_day(text)
+    if day is None:
+        raise Invalid({"as_of": limits.DAY_FORMAT})
     if not limits.day_in_range(day):
         raise Invalid({"as_of": limits.DAY_RANGE})
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
