@@ -1,5 +1,5 @@
-"""axe-core on every page a partner uses, in the states they meet it in: no serious or
-critical violations (WCAG 2 A/AA and best practice, as axe-core rates them)."""
+"""axe-core on every page a partner uses, in the states they meet it in: no violation of
+any severity (WCAG 2 A/AA and best practice, as axe-core rates them)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from tests.e2e.conftest import Api, BrowserErrors, DemoBoard, sign_in
 
 pytestmark = pytest.mark.e2e
 
-BLOCKING = {"serious", "critical"}
+# Every severity axe-core rates: WCAG 2.2 AA is the bar, and a "minor" finding still fails
+# someone.
+BLOCKING = {"minor", "moderate", "serious", "critical"}
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +141,7 @@ PAGES = [
 
 
 @pytest.mark.parametrize("arrange", PAGES, ids=[p.__name__ for p in PAGES])
-def test_page_has_no_serious_accessibility_violations(
+def test_page_has_no_accessibility_violation(
     arrange: Callable[..., None],
     page: Page,
     axe: Axe,

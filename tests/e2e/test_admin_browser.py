@@ -1,5 +1,5 @@
 """Administration in a real browser against the served app: the invitation flow end to end,
-axe-core on every admin and account page (no serious or critical violation, and — through the
+axe-core on every admin and account page (no violation of any severity, and — through the
 conftest — no console error, so no Content-Security-Policy violation), keyboard operation of
 the board-shape controls, and a shape change reaching an open board's socket.
 
@@ -31,7 +31,9 @@ from tests.e2e.conftest import (
 
 pytestmark = pytest.mark.e2e
 
-BLOCKING = {"serious", "critical"}
+# Every severity axe-core rates: WCAG 2.2 AA is the bar, and a "minor" finding still fails
+# someone.
+BLOCKING = {"minor", "moderate", "serious", "critical"}
 
 
 def unique(prefix: str) -> str:
@@ -266,7 +268,7 @@ def axe() -> Axe:
 
 
 @pytest.mark.parametrize("arrange", PAGES, ids=[p.__name__ for p in PAGES])
-def test_admin_page_has_no_serious_accessibility_violations(
+def test_admin_page_has_no_accessibility_violation(
     arrange: Callable[..., None], page: Page, axe: Axe, browser_errors: BrowserErrors
 ) -> None:
     arrange(page, browser_errors=browser_errors)

@@ -33,6 +33,8 @@ PAGES: list[tuple[str, str, Callable[[DemoBoard, Any], str]]] = [
     ("member", "board", lambda b, _: f"/boards/{b.id}"),
     ("member", "initiative", lambda b, api: f"/initiatives/{_first_initiative(b, api)}"),
     ("member", "weekly report", lambda b, _: f"/boards/{b.id}/reports"),
+    # Narrowed by the board's filters: the filter form open, the report's note at its top.
+    ("member", "weekly report filtered", lambda b, _: f"/boards/{b.id}/reports?rag=red&q=data"),
     ("member", "archived", lambda b, _: f"/boards/{b.id}/archived"),
     ("member", "account", lambda _b, _: "/account"),
     ("member", "our organisation", lambda _b, _: "/organisation"),
