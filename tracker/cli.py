@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup
 from tracker import ROOT, accounts, api_tokens, demo, limits, text, unit_of_work
 from tracker.errors import ConfigurationError, DomainError, Invalid
 from tracker.extensions import db
-from tracker.models import NAME_MAX, Board, User
+from tracker.models import NAME_MAX, Board, User, utcnow
 from tracker.operations import text_field
 from tracker.vocabulary import AccountRole
 
@@ -31,6 +31,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(comment_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(send_weekly_command)
+    app.cli.add_command(send_due_command)
 
 
 def _create_app() -> Flask:
@@ -322,3 +324,59 @@ def _run(command: list[str]) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise click.ClickException(f"{command[0]} failed: {done.stderr.strip()}")
+
+
+@click.command("send-weekly")
+@click.option("--board", "board_id", type=ID, required=True, help="Board id.")
+@click.option("--week", help="ISO week, e.g. 2026-W48 (default: last week, London).")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Send to this address instead of the board's list (repeatable).",
+)
+def send_weekly_command(board_id: int, week: str | None, to: tuple[str, ...]) -> None:
+    """Queue a board's weekly report (HTML in the body, XLSX attached) for its recipients, or
+    for --to, then send what is due. A report already queued for an address for that week is
+    not queued again. Exit code 2 for a bad board, week or address."""
+    from tracker.mail import addresses, sender, transport
+    from tracker.mail import weekly as weekly_mail
+    from tracker.reports.views import current_week
+    from tracker.reports.week import Week
+
+    try:
+        chosen = current_week().shifted(-1) if week is None else Week.parse(week)
+        if chosen.start > utcnow():
+            raise Invalid({"week": f"{chosen} has not begun yet"})
+        listed = [addresses.checked(a, "--to") for a in to] if to else None
+        queued, before = weekly_mail.queue_report(board_id, chosen, listed)
+        db.session.commit()
+    except DomainError as error:
+        raise click.UsageError(error.message) from error
+    if queued == 0 and before == 0:
+        click.echo(f"Board {board_id} has no weekly report recipients; nothing was queued.")
+        return
+    click.echo(f"Queued the report for {chosen} to {queued} address(es)", nl=False)
+    click.echo(f"; {before} had it already." if before else ".")
+    if not transport.configured(current_app.config):
+        click.echo("No mail server is configured (TRACKER_MAIL_SERVER): it waits in the outbox.")
+        return
+    done = sender.send_due()
+    click.echo(f"Sent {done.sent}; {done.failed} failed and will be tried again.")
+
+
+@click.command("send-due")
+def send_due_command() -> None:
+    """Queue what the schedule says is due (Monday's weekly reports) and send the outbox: for
+    cron or a systemd timer where servers do not send (TRACKER_MAIL_SEND_EVERY_SECONDS=0).
+    Safe beside running servers: each message is sent once."""
+    from tracker.mail import sender, transport
+    from tracker.mail import weekly as weekly_mail
+
+    queued = weekly_mail.due()
+    if not transport.configured(current_app.config):
+        click.echo(f"Queued {queued}; no mail server is configured, so nothing was sent.")
+        return
+    done = sender.send_due()
+    click.echo(f"Queued {queued}; sent {done.sent}; {done.failed} failed.")

@@ -56,3 +56,17 @@ PRESENCE_NODE_TTL_SECONDS = 20
 # cut someone off here end their sockets at once; this bounds the rest (another node, the CLI,
 # a sign-in that expired).
 SOCKET_RECHECK_SECONDS = 1.0
+
+# E-mail (`tracker.mail`). MAIL_SERVER empty: nothing is sent, messages wait in the outbox
+# (the administration's mail page says so). The rest: MAIL_PORT (587), MAIL_USE_TLS (STARTTLS,
+# true), MAIL_USE_SSL (false), MAIL_USERNAME / MAIL_PASSWORD, MAIL_SENDER, MAIL_TIMEOUT (10 s).
+MAIL_SERVER = ""
+# Where links in e-mails point (no request to take the host from): the address people open.
+PUBLIC_URL = "http://127.0.0.1:5000"
+# The weekly report goes out on Monday from this time (London): the previous ISO week's.
+WEEKLY_REPORT_SEND_AT = "08:00"
+# How often each server process looks for due messages and sends them (seconds; 0: never,
+# `tracker send-due` from cron does it instead). A failed message waits 1, 2, 4 … minutes, at
+# most MAIL_RETRY_MAX_MINUTES, before the next try.
+MAIL_SEND_EVERY_SECONDS = 30
+MAIL_RETRY_MAX_MINUTES = 60

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         organisations,
         overview,
         people,
+        recipients,
         tokens,
     )
 

@@ -43,6 +43,8 @@ ACTIONS: dict[str, str] = {
     "role_type.changed": "Role type renamed or maximum changed",
     "role_type.moved": "Role type reordered",
     "role_type.deleted": "Role type deleted",
+    "report_recipient.added": "Weekly report recipient added",
+    "report_recipient.removed": "Weekly report recipient removed",
     "token.created": "API token created",
     "token.revoked": "API token revoked",
     "account.password_set": "Password set from a link",

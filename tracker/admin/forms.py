@@ -84,6 +84,18 @@ class InviteForm(Form):
     role = SelectField("Account role", choices=ROLE_CHOICES, validators=[InputRequired()])
 
 
+class RecipientPersonForm(Form):
+    """A person who gets a board's weekly report by e-mail."""
+
+    user_id = SelectField("Person", coerce=int, validators=[InputRequired()])
+
+
+class RecipientAddressForm(Form):
+    """A plain address that gets a board's weekly report (a partner's shared inbox)."""
+
+    address = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+
+
 class PersonForm(Form):
     role = SelectField("Account role", choices=ROLE_CHOICES, validators=[InputRequired()])
     organisation_id = SelectField("Organisation", coerce=int, validators=[InputRequired()])

@@ -6,14 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 
 from tracker import accounts
-from tracker import text as text_rule
 from tracker.admin import audit, links
 from tracker.admin.common import require_admin
 from tracker.errors import Invalid, NotFound
 from tracker.extensions import db
+from tracker.mail import addresses
 from tracker.models import NAME_MAX, Organisation, User
 from tracker.operations import Change, text_field
 from tracker.vocabulary import AccountRole
@@ -39,17 +38,7 @@ def get(user_id: int) -> User:
 
 
 def _email(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid({"email": "is required"})
-    text_rule.clean(value, "email")
-    try:
-        email = validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise Invalid({"email": f"is not an e-mail address ({error})"}) from error
-    email = email.lower()
-    if len(email) > 254:
-        raise Invalid({"email": "must be at most 254 characters"})
-    return email
+    return addresses.checked(value, "email")
 
 
 def _role(value: object) -> str:

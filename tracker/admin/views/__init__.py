@@ -6,6 +6,7 @@ own account pages (`account_bp`, under /account), one module per area:
     people          the list, invitations, a person's page, disabling, one-time links
     tokens          everyone's API tokens, revoking them
     boards          the list, creating one, a board's page, renaming it
+    recipients      a board's weekly report by e-mail: who gets it, whether mail goes out
     board_items     a board's stages, Grand Challenges and role types
     audit           the audit log
     account         your own tokens, signing out everywhere, setting a password from a link

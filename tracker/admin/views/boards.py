@@ -13,7 +13,14 @@ from flask_wtf import FlaskForm
 
 from tracker.accounts import actor
 from tracker.admin import boards
-from tracker.admin.forms import BoardForm, LabelForm, NameForm, RoleTypeForm, StageForm
+from tracker.admin.forms import (
+    BoardForm,
+    LabelForm,
+    NameForm,
+    RecipientAddressForm,
+    RoleTypeForm,
+    StageForm,
+)
 from tracker.admin.views import bp
 from tracker.board import load_board
 from tracker.extensions import db
@@ -122,10 +129,18 @@ def _board_page(board_id: int, submitted: FlaskForm | None = None) -> str:
             .group_by(Initiative.grand_challenge_id)
         ).all()
     )
+    # The weekly report's e-mail list (views/recipients.py), on the same page.
+    from tracker.admin.views import recipients as mail_views
+
+    forms.setdefault("recipient-person", mail_views.person_form())
+    forms.setdefault(
+        "recipient-address", RecipientAddressForm(prefix="recipient-address", formdata=None)
+    )
     return render_template(
         "admin/board.html",
         board=board,
         forms=forms,
+        **mail_views.mail_context(board.id),
         per_stage=per_stage,
         per_grand_challenge=per_grand_challenge,
         error_forms=[submitted] if submitted is not None and submitted.errors else [],

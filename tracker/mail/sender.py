@@ -1,0 +1,88 @@
+"""Sending what the outbox holds: `send_due` takes each due message (`outbox.claim`), builds
+it, hands it to the SMTP server and marks it sent; a failure keeps it, to be tried again
+1, 2, 4 … minutes later (at most `MAIL_RETRY_MAX_MINUTES`). With no mail server configured it
+sends nothing and everything waits.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+from flask import current_app
+
+from tracker.errors import DomainError
+from tracker.mail import outbox, transport
+from tracker.models import OutboxMessage, utcnow
+from tracker.reports import service
+
+# Failures that say the server is away, not that this message is wrong: the rest of this
+# round would fail the same way, so the round ends and the messages wait untouched.
+SERVER_AWAY = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+
+
+@dataclass(frozen=True)
+class Round:
+    sent: int
+    failed: int
+
+
+def build(config: Any, message: OutboxMessage) -> EmailMessage:
+    """The e-mail of an outbox row: plain text, HTML beside it when there is one, and the
+    attachment it names, rebuilt now (a finished week's report never changes). Its Message-ID
+    is the row's, so that a message sent again after a sender died mid-send is recognisably
+    the same one."""
+    email = EmailMessage()
+    sender = transport.sender(config)
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Date"] = formatdate(usegmt=True)
+    domain = sender.rpartition("@")[2] or "localhost"
+    email["Message-ID"] = f"<outbox-{message.id}.{message.kind}@{domain}>"
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    if message.attachment:
+        body, filename, media = _attachment(message.attachment)
+        maintype, _, subtype = media.partition("/")
+        email.add_attachment(body, maintype=maintype, subtype=subtype, filename=filename)
+    return email
+
+
+def _attachment(reference: dict[str, Any]) -> tuple[bytes, str, str]:
+    if reference.get("kind") != "weekly_report":
+        raise ValueError(f"unknown attachment {reference!r}")
+    produced = service.produce(
+        int(reference["board_id"]), str(reference["week"]), str(reference["format"]), builder=None
+    )
+    return produced.body, produced.filename, produced.media_type.split(";")[0]
+
+
+def send_due(limit: int | None = None) -> Round:
+    """Send the due messages (at most `limit`), each once: other senders running at the same
+    time take other rows. Nothing when no mail server is configured."""
+    config = current_app.config
+    if not transport.configured(config):
+        return Round(0, 0)
+    retry_max = timedelta(minutes=float(config.get("MAIL_RETRY_MAX_MINUTES") or 60))
+    sent = failed = 0
+    while limit is None or sent + failed < limit:
+        message = outbox.claim(utcnow())
+        if message is None:
+            break
+        try:
+            transport.deliver(config, build(config, message))
+        except (smtplib.SMTPException, OSError, DomainError, ValueError) as error:
+            outbox.mark_failed(message, utcnow(), f"{type(error).__name__}: {error}", retry_max)
+            failed += 1
+            if isinstance(error, SERVER_AWAY):
+                break
+            continue
+        outbox.mark_sent(message, utcnow())
+        sent += 1
+    return Round(sent, failed)
