@@ -40,7 +40,17 @@ def create_app(
     _configure_database(app)
     _configure_secret_key(app)
 
-    from tracker import accounts, admin, cli, health, limits, realtime, reports, security
+    from tracker import (
+        accounts,
+        admin,
+        cli,
+        health,
+        limits,
+        notifications,
+        realtime,
+        reports,
+        security,
+    )
     from tracker.api import bp as api_bp
     from tracker.api import init_api
     from tracker.extensions import csrf, db, login_manager, migrate
@@ -56,6 +66,7 @@ def create_app(
     init_api(app, api_bp)
     realtime.init_app(app)
     reports.init_app(app)
+    notifications.init_app(app)
     admin.init_app(app)
     security.init_app(app)  # after the socket middleware, so ProxyFix wraps sockets too
     health.init_app(app)

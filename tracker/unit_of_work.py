@@ -22,7 +22,11 @@ from tracker.operations import Change
 
 PUBLISHER = "tracker.publisher"
 SOCKET_ENDER = "tracker.socket_ender"
+NOTIFIER = "tracker.notifier"
 Publisher = Callable[[list[dict[str, Any]]], None]
+# Given the events about to be committed, adds what they cause in the same transaction and
+# returns what to do once they are committed (`tracker.notifications`).
+Notifier = Callable[[list[Event]], Callable[[], None]]
 
 
 def set_publisher(app: Flask, publisher: Publisher, end_sockets: Callable[[int], None]) -> None:
@@ -32,14 +36,25 @@ def set_publisher(app: Flask, publisher: Publisher, end_sockets: Callable[[int],
     app.extensions[SOCKET_ENDER] = end_sockets
 
 
+def set_notifier(app: Flask, notifier: Notifier) -> None:
+    """What each commit of events also writes (notifications), and pushes after it."""
+    app.extensions[NOTIFIER] = notifier
+
+
 def commit(*events: Event | None, then: Iterable[Callable[[], None]] = ()) -> None:
-    """Commit; then publish `events` (None entries skipped: an operation that changed
-    nothing) and run each of `then`, in order."""
-    envelopes = [event_log.envelope(e) for e in events if e is not None]
+    """Commit, with what the events cause (the notifier's rows); then publish `events` (None
+    entries skipped: an operation that changed nothing), push the notifications and run each
+    of `then`, in order."""
+    written = [e for e in events if e is not None]
+    envelopes = [event_log.envelope(e) for e in written]
+    notifier = current_app.extensions.get(NOTIFIER)
+    after = notifier(written) if notifier is not None and written else None
     db.session.commit()
     publisher = current_app.extensions.get(PUBLISHER)
     if envelopes and publisher is not None:
         publisher(envelopes)
+    if after is not None:
+        after()
     for step in then:
         step()
 

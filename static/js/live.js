@@ -10,6 +10,7 @@
 // the order, shows the connection state with the time of the last update, lists who else is
 // on the board, and reads other people's changes out in a polite live region.
 import { io } from "../vendor/socket.io.esm.min.js";
+import { showUnread } from "./unread.js";
 
 const CLOCK = new Intl.DateTimeFormat("en-GB", {
   timeZone: "Europe/London",
@@ -329,6 +330,8 @@ export function startLive(options) {
     join();
   });
   socket.on("board_event", receive);
+  // This person's own notifications (their room): the header's count.
+  socket.on("notifications", ({ unread }) => showUnread(unread));
   // The board's history was restored or replaced on the server: what this page holds
   // cannot be continued, so it takes the board afresh.
   socket.on("resync", (message) => {

@@ -26,6 +26,7 @@ from tracker import events as event_log
 from tracker.errors import error_body
 from tracker.extensions import db, socketio
 from tracker.models import Initiative, User
+from tracker.notifications import user_room
 from tracker.realtime.presence import forget, presence_changed, still_allowed
 from tracker.realtime.publish import board_last_seq, ensure_poller, events_from, fingerprint_at
 from tracker.realtime.state import Connection, current_registry, room
@@ -72,6 +73,9 @@ def on_connect(auth: Any = None) -> None:
     registry = current_registry()
     with registry.lock:
         registry.connections[conn.sid] = conn
+    # The person's own notifications reach this socket, and no one else's: the room is
+    # chosen here from who signed in, never asked for by the client.
+    join_room(user_room(user.id))
 
 
 @socketio.on("disconnect")

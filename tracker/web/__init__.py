@@ -13,8 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask
+from flask_login import current_user
 
-from tracker import policy
+from tracker import notifications, policy
 from tracker.board import EDITABLE_FIELDS
 from tracker.vocabulary import FIELD_LABELS, RAG_LABELS
 from tracker.web.forms import ActionForm
@@ -43,6 +44,8 @@ def init_web(app: Flask) -> None:
             "rag_labels": RAG_LABELS,
             "policy": policy,
             "action_form": ActionForm(),
+            # Called by the header only for a signed-in person: one count query.
+            "unread_notifications": lambda: notifications.unread_count(current_user.id),
             # For the pages' scripts (read from a JSON element in base.html).
             "vocabulary": {
                 "rag_labels": RAG_LABELS,

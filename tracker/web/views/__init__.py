@@ -6,8 +6,18 @@ from tracker.web.views import (
     help_page,
     initiative,
     layout,
+    notifications,
     organisation,
     signin,
 )
 
-__all__ = ["actions", "board", "help_page", "initiative", "layout", "organisation", "signin"]
+__all__ = [
+    "actions",
+    "board",
+    "help_page",
+    "initiative",
+    "layout",
+    "notifications",
+    "organisation",
+    "signin",
+]

@@ -17,7 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from tracker import board, events, limits, policy
+from tracker import board, events, limits, notifications, policy
 from tracker.accounts import actor
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -98,6 +98,7 @@ def _initiative_context(initiative_id: int) -> dict[str, Any]:
         "may_claim": policy.may(user, "claim"),
         "may_comment": policy.may(user, "comment"),
         "may_archive": policy.may(user, "archive"),
+        "watched": notifications.watching(user, initiative.id),
         "now": utcnow(),
     }
 

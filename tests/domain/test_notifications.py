@@ -1,0 +1,170 @@
+"""Notifications in the app: who follows what, one notification per follower per change by
+someone else (written with the change), the list and marking read (one's own only), and the
+unread count pushed to that person's sockets alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import AuthActions
+from tests.factories import make_initiative, make_organisation, make_user, role_type, stage
+from tracker import board, notifications, unit_of_work
+from tracker.errors import Forbidden, NotFound
+from tracker.extensions import db, socketio
+from tracker.models import Notification
+
+
+def notified(initiative_id: int | None = None) -> dict[str, list[str]]:
+    """Who has notifications, as {email: [event types]}, oldest first."""
+    from tracker.models import Event, User
+
+    rows = db.session.execute(
+        sa.select(User.email, Event.type)
+        .join(Notification, Notification.user_id == User.id)
+        .join(Event, Event.id == Notification.event_id)
+        .order_by(Notification.id)
+    ).all()
+    found: dict[str, list[str]] = {}
+    for email, kind in rows:
+        found.setdefault(email, []).append(kind)
+    return found
+
+
+def commit(change: Any) -> Any:
+    unit_of_work.commit_change(change)
+    return change
+
+
+@pytest.fixture
+def shared(the_board, users) -> int:
+    """Proposed by the LEP (envoy); the member's Police holds Partner on it."""
+    card = make_initiative(the_board, users["envoy"], title="Video companionship")
+    commit(board.claim(users["envoy"], card.id, role_type(the_board, "Partner").id,
+                       users["member"].organisation_id))  # fmt: skip
+    db.session.execute(sa.delete(Notification))
+    db.session.commit()
+    return card.id
+
+
+def test_a_change_reaches_the_organisations_involved_but_not_the_person_who_made_it(
+    shared, the_board, users
+) -> None:
+    commit(board.move(users["envoy"], shared, 1, stage(the_board, "Exploring"), 0))
+    who = notified()
+    # The LEP proposed it (admin, viewer); Police holds a role (member); the envoy moved it.
+    assert set(who) == {users["admin"].email, users["viewer"].email, users["member"].email}
+    assert who[users["member"].email] == ["initiative_moved"]
+
+
+def test_watching_and_not_watching_override_the_organisations_part(
+    shared, the_board, users
+) -> None:
+    outsider = make_user("member", make_organisation("University"))
+    other = make_initiative(the_board, users["envoy"], title="Bus shelters")
+    commit(notifications.set_watching(users["member"], shared, False))
+    commit(notifications.set_watching(outsider, other.id, True))
+    db.session.execute(sa.delete(Notification))
+    db.session.commit()
+    commit(board.move(users["envoy"], shared, 1, stage(the_board, "Exploring"), 0))
+    commit(board.move(users["envoy"], other.id, 1, stage(the_board, "Exploring"), 0))
+    who = notified()
+    assert users["member"].email not in who
+    assert who[outsider.email] == ["initiative_moved"]
+    assert notifications.watching(outsider, other.id) is True
+    assert notifications.watching(users["member"], shared) is False
+
+
+def test_disabled_people_and_organisations_hear_nothing(shared, the_board, users) -> None:
+    users["member"].active = False
+    db.session.commit()
+    commit(board.add_comment(users["envoy"], shared, "Met the CTOs today."))
+    assert users["member"].email not in notified()
+
+
+def test_an_envoy_following_a_grand_challenge_hears_of_everything_in_it(the_board, users) -> None:
+    envoy2 = make_user("envoy", users["envoy"].organisation)
+    ageing = next(g.id for g in the_board.grand_challenges if g.name == "Ageing Society")
+    commit(notifications.follow_board(envoy2, the_board.id, ageing))
+    police = users["member"]
+    mobility = next(g.id for g in the_board.grand_challenges if g.name == "Future of Mobility")
+    for title, lane in (("Care robots", ageing), ("Bus lanes", mobility)):
+        commit(board.propose(police, the_board.id, {"title": title, "grand_challenge_id": lane}))
+    assert notified().get(envoy2.email) == ["initiative_created"]  # Care robots only
+    with pytest.raises(Forbidden):  # a member may not follow a whole board
+        notifications.follow_board(police, the_board.id, None)
+
+
+def test_the_list_and_marking_read_are_ones_own(client, shared, the_board, users) -> None:
+    commit(board.move(users["envoy"], shared, 1, stage(the_board, "Exploring"), 0))
+    commit(board.add_comment(users["envoy"], shared, "Met the CTOs today."))
+    auth = AuthActions(client)
+    auth.login(users["member"])
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "2 unread." in page and "(2 unread)" in page
+    assert "Video companionship</a>:\n" in page or "Video companionship</a>:" in page
+    assert "moved it from Proposed to Exploring" in page
+    mine = db.session.scalars(
+        sa.select(Notification.id).where(Notification.user_id == users["member"].id)
+    ).all()
+    theirs = db.session.scalar(
+        sa.select(Notification.id).where(Notification.user_id == users["viewer"].id)
+    )
+    token = auth.csrf_token("/notifications")
+    assert (
+        client.post(f"/notifications/{theirs}/read", data={"csrf_token": token}).status_code == 404
+    )
+    assert (
+        client.post(f"/notifications/{mine[0]}/read", data={"csrf_token": token}).status_code == 302
+    )
+    assert notifications.unread_count(users["member"].id) == 1
+    assert notifications.unread_count(users["viewer"].id) == 2  # untouched
+    assert client.post("/notifications/read", data={"csrf_token": token}).status_code == 302
+    assert notifications.unread_count(users["member"].id) == 0
+    with pytest.raises(NotFound):
+        notifications.mark_read(users["member"], theirs)
+
+
+def test_the_unread_count_reaches_that_persons_sockets_only(app, shared, the_board, users) -> None:
+    sockets = {}
+    for role in ("member", "envoy"):
+        web = app.test_client()
+        AuthActions(web).login(users[role])
+        sockets[role] = socketio.test_client(app, flask_test_client=web)
+        sockets[role].get_received()
+    outsider = make_user("member", make_organisation("University"))
+    db.session.commit()
+    web = app.test_client()
+    AuthActions(web).login(outsider)
+    sockets["outsider"] = socketio.test_client(app, flask_test_client=web)
+    sockets["outsider"].get_received()
+    commit(board.move(users["envoy"], shared, 1, stage(the_board, "Exploring"), 0))
+    received = {role: s.get_received() for role, s in sockets.items()}
+    assert [m["args"] for m in received["member"] if m["name"] == "notifications"] == [
+        [{"unread": 1}]
+    ]
+    assert not [m for m in received["envoy"] if m["name"] == "notifications"]
+    assert not [m for m in received["outsider"] if m["name"] == "notifications"]
+    for s in sockets.values():
+        s.disconnect()
+
+
+def test_watch_button_on_the_initiative_page(client, shared, users) -> None:
+    auth = AuthActions(client)
+    auth.login(users["member"])
+    page = client.get(f"/initiatives/{shared}").get_data(as_text=True)
+    assert "Stop watching" in page  # Police holds a role on it
+    token = auth.csrf_token(f"/initiatives/{shared}")
+    done = client.post(f"/initiatives/{shared}/watch", data={"csrf_token": token, "watching": "0"})
+    assert done.status_code == 302
+    assert ">Watch<" in client.get(f"/initiatives/{shared}").get_data(as_text=True)
+    bad = client.post(f"/initiatives/{shared}/watch", data={"csrf_token": token, "watching": "x"})
+    assert bad.status_code == 302
+    assert (
+        client.post(
+            "/initiatives/999999/watch", data={"csrf_token": token, "watching": "1"}
+        ).status_code
+        == 404
+    )

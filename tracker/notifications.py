@@ -1,0 +1,315 @@
+"""Who hears about a change in the app, and their notifications.
+
+A person follows an initiative when their organisation proposed it or holds a role on it
+(the one a role was just released by too), unless they chose to stop watching it; when they
+chose to watch it; or when they follow its whole board or its Grand Challenge (envoys and
+admins). Every event on an initiative, written by someone else, becomes one notification for
+each follower who is active in an active organisation (`fan_out`, in the event's own
+transaction, one INSERT … SELECT per event), and is pushed to their open pages after the commit
+(`push`: the unread count to the Socket.IO room `user:<id>`, which only that person's sockets
+join, at connect).
+
+Every active account may see every board (`policy`: "view"), so following needs no further
+check; a disabled person or organisation hears nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracker import policy
+from tracker.errors import Invalid, NotFound
+from tracker.extensions import db, socketio
+from tracker.models import (
+    Board,
+    BoardFollow,
+    Claim,
+    Event,
+    GrandChallenge,
+    Initiative,
+    Notification,
+    Organisation,
+    User,
+    Watch,
+    utcnow,
+)
+from tracker.operations import Change
+from tracker.vocabulary import ROLE_CLAIMED, ROLE_RELEASED
+
+FOLLOWING = "following"
+MENTION = "mention"
+PAGE_SIZE = 50
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+# --- following ----------------------------------------------------------------------------
+
+
+def _insert() -> Any:
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(Notification)
+
+
+def fan_out(events: Sequence[Event]) -> set[int]:
+    """Add the notifications of `events` (flushed, not yet committed) for everyone following
+    their initiatives but the person who made the change; returns who got one."""
+    u, w, f = User.__table__.c, Watch.__table__.c, BoardFollow.__table__.c
+    reached: set[int] = set()
+    now = utcnow()
+    for event in events:
+        if event.initiative_id is None or event.id is None:
+            continue
+        initiative = Initiative.__table__.c
+        proposer = (
+            sa.select(initiative.proposing_organisation_id)
+            .where(initiative.id == event.initiative_id)
+            .scalar_subquery()
+        )
+        lane = (
+            sa.select(initiative.grand_challenge_id)
+            .where(initiative.id == event.initiative_id)
+            .scalar_subquery()
+        )
+        holders = sa.select(Claim.organisation_id).where(Claim.initiative_id == event.initiative_id)
+        organisations = [u.organisation_id == proposer, u.organisation_id.in_(holders)]
+        if event.type in (ROLE_CLAIMED, ROLE_RELEASED) and event.data.get("organisation_id"):
+            organisations.append(u.organisation_id == int(event.data["organisation_id"]))
+        mine = sa.and_(w.user_id == u.id, w.initiative_id == event.initiative_id)
+        chosen = sa.or_(
+            sa.and_(sa.or_(*organisations), ~sa.exists().where(mine, w.watching.is_(False))),
+            sa.exists().where(mine, w.watching.is_(True)),
+            sa.exists().where(
+                f.user_id == u.id,
+                f.board_id == event.board_id,
+                sa.or_(f.grand_challenge_id.is_(None), f.grand_challenge_id == lane),
+            ),
+        )
+        followers = (
+            sa.select(
+                u.id, sa.literal(event.id), sa.literal(FOLLOWING), sa.literal(now, sa.DateTime())
+            )
+            .join(Organisation, Organisation.id == u.organisation_id)
+            .where(u.active.is_(True), Organisation.active.is_(True), chosen)
+            .where(u.id != (event.actor_user_id or 0))
+        )
+        statement = (
+            _insert()
+            .from_select(["user_id", "event_id", "reason", "created_at"], followers)
+            .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
+            .returning(Notification.user_id)
+        )
+        reached.update(db.session.scalars(statement))
+    return reached
+
+
+def push(user_ids: set[int]) -> None:
+    """After the commit: each person's unread count to their own room (their open pages)."""
+    if not user_ids:
+        return
+    for user_id, unread in unread_counts(user_ids).items():
+        socketio.emit("notifications", {"unread": unread}, to=user_room(user_id))
+
+
+def init_app(app: Any) -> None:
+    """Have every commit of events notify their followers (`unit_of_work`)."""
+    from tracker import unit_of_work
+
+    def before_commit(events: Sequence[Event]) -> Any:
+        reached = fan_out(events)
+        return lambda: push(reached)
+
+    unit_of_work.set_notifier(app, before_commit)
+
+
+# --- watching and following ---------------------------------------------------------------
+
+
+def watching(user: User, initiative_id: int) -> bool:
+    """Whether `user` follows the initiative now (their own choice, or their organisation's
+    part in it, or a board or Grand Challenge they follow)."""
+    initiative = db.session.get(Initiative, initiative_id)
+    if initiative is None:
+        return False
+    choice = db.session.get(Watch, (user.id, initiative_id))
+    if choice is not None:
+        return choice.watching
+    involved = initiative.proposing_organisation_id == user.organisation_id or any(
+        c.organisation_id == user.organisation_id for c in initiative.claims
+    )
+    return involved or _follows_board(user.id, initiative)
+
+
+def _follows_board(user_id: int, initiative: Initiative) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(BoardFollow.id).where(
+                BoardFollow.user_id == user_id,
+                BoardFollow.board_id == initiative.board_id,
+                sa.or_(
+                    BoardFollow.grand_challenge_id.is_(None),
+                    BoardFollow.grand_challenge_id == initiative.grand_challenge_id,
+                ),
+            )
+        )
+        is not None
+    )
+
+
+def set_watching(actor: User, initiative_id: int, value: object) -> Change[bool]:
+    """Watch (True) or stop watching (False) an initiative: the actor's own choice, over what
+    their organisation's part in it would say. Any account that may see the board may."""
+    policy.require(policy.may(actor, "view"), "Your account cannot follow initiatives.")
+    if not isinstance(value, bool):
+        raise Invalid({"watching": "must be true or false"})
+    if db.session.get(Initiative, initiative_id) is None:
+        raise NotFound(
+            f"Initiative {initiative_id} does not exist.", {"initiative_id": "no such initiative"}
+        )
+    if watching(actor, initiative_id) == value:
+        return Change(value, changed=False)
+    choice = db.session.get(Watch, (actor.id, initiative_id))
+    if choice is None:
+        db.session.add(Watch(user_id=actor.id, initiative_id=initiative_id, watching=value))
+    else:
+        choice.watching = value
+    db.session.flush()
+    return Change(value)
+
+
+def follow_board(actor: User, board_id: int, grand_challenge_id: int | None) -> Change[BoardFollow]:
+    """Follow a whole board (`grand_challenge_id` None) or one of its Grand Challenges:
+    envoys and admins, who look after many initiatives."""
+    policy.require(policy.may(actor, "archive"), "Only envoys and admins follow whole boards.")
+    if db.session.get(Board, board_id) is None:
+        raise NotFound(f"Board {board_id} does not exist.", {"board_id": "no such board"})
+    if grand_challenge_id is not None:
+        lane = db.session.get(GrandChallenge, grand_challenge_id)
+        if lane is None or lane.board_id != board_id:
+            raise Invalid({"grand_challenge_id": "must be one of this board's Grand Challenges"})
+    existing = db.session.scalar(
+        sa.select(BoardFollow).where(
+            BoardFollow.user_id == actor.id,
+            BoardFollow.board_id == board_id,
+            BoardFollow.grand_challenge_id.is_(None)
+            if grand_challenge_id is None
+            else BoardFollow.grand_challenge_id == grand_challenge_id,
+        )
+    )
+    if existing is not None:
+        return Change(existing, changed=False)
+    follow = BoardFollow(user_id=actor.id, board_id=board_id, grand_challenge_id=grand_challenge_id)
+    db.session.add(follow)
+    db.session.flush()
+    return Change(follow)
+
+
+def unfollow_board(actor: User, follow_id: int) -> Change[None]:
+    """Stop following a board or Grand Challenge: only one's own."""
+    follow = db.session.get(BoardFollow, follow_id)
+    if follow is None or follow.user_id != actor.id:
+        raise NotFound("You do not follow that.", {"follow_id": "no such follow"})
+    db.session.delete(follow)
+    return Change(None)
+
+
+def board_follows(user_id: int, board_id: int) -> list[BoardFollow]:
+    return list(
+        db.session.scalars(
+            sa.select(BoardFollow)
+            .where(BoardFollow.user_id == user_id, BoardFollow.board_id == board_id)
+            .order_by(BoardFollow.grand_challenge_id.is_not(None), BoardFollow.id)
+        )
+    )
+
+
+# --- reading and marking ------------------------------------------------------------------
+
+
+def unread_counts(user_ids: set[int]) -> dict[int, int]:
+    """Each person's unread notifications (0 included): one grouped query."""
+    counts = dict.fromkeys(user_ids, 0)
+    rows = db.session.execute(
+        sa.select(Notification.user_id, sa.func.count())
+        .where(Notification.user_id.in_(user_ids), Notification.read_at.is_(None))
+        .group_by(Notification.user_id)
+    )
+    counts.update({user_id: count for user_id, count in rows})
+    return counts
+
+
+def unread_count(user_id: int) -> int:
+    return unread_counts({user_id})[user_id]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A notification as a list shows it (the sentence is made by the page: `describe`)."""
+
+    id: int
+    reason: str
+    read: bool
+    at: datetime
+    event: Event
+    initiative_title: str
+    board_id: int
+
+
+def entries(user_id: int, *, unread_only: bool = False, page: int = 1) -> list[Entry]:
+    """A person's notifications, newest first, `PAGE_SIZE` a page: one query."""
+    query = (
+        sa.select(Notification, Event, Initiative.title)
+        .join(Event, Event.id == Notification.event_id)
+        .join(Initiative, Initiative.id == Event.initiative_id)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((max(page, 1) - 1) * PAGE_SIZE)
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return [
+        Entry(
+            id=n.id,
+            reason=n.reason,
+            read=n.read_at is not None,
+            at=n.created_at,
+            event=event,
+            initiative_title=title,
+            board_id=event.board_id,
+        )
+        for n, event, title in db.session.execute(query)
+    ]
+
+
+def mark_read(actor: User, notification_id: int) -> Change[Notification]:
+    """Mark one of the actor's own notifications read (someone else's: not found, as if it
+    did not exist)."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != actor.id:
+        raise NotFound(
+            "That notification does not exist.", {"notification_id": "no such notification"}
+        )
+    if notification.read_at is not None:
+        return Change(notification, changed=False)
+    notification.read_at = utcnow()
+    return Change(notification)
+
+
+def mark_all_read(actor: User) -> Change[int]:
+    """Mark every unread notification of the actor's read; how many there were."""
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return Change(result.rowcount, changed=bool(result.rowcount))

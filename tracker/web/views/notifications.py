@@ -1,0 +1,110 @@
+"""`/notifications`: what changed on what the signed-in person follows, newest first, each
+linking to its initiative; marking one or all read; watching and no longer watching an
+initiative; envoys following a whole board or Grand Challenge. A person sees and marks only
+their own (someone else's is not found)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from tracker import events, limits, notifications
+from tracker.accounts import actor
+from tracker.extensions import db
+from tracker.models import GrandChallenge, Stage
+from tracker.web import bp
+from tracker.web.forms import FORM_EXPIRED, ActionForm
+from tracker.web.history import describe
+from tracker.web.outcomes import carry_out
+from tracker.web.views.signin import safe_next
+
+
+def _names() -> dict[str, dict[int, str]]:
+    return {
+        "stages": dict(db.session.execute(sa.select(Stage.id, Stage.name)).all()),
+        "grand_challenges": dict(
+            db.session.execute(sa.select(GrandChallenge.id, GrandChallenge.name)).all()
+        ),
+    }
+
+
+@bp.route("/notifications")
+@login_required
+def notifications_page() -> ResponseReturnValue:
+    """Newest first, 50 a page (`?page=2`); `?unread=1` only the unread ones."""
+    user = actor()
+    page = limits.number_arg(request.args.get("page")) or 1
+    unread_only = request.args.get("unread") == "1"
+    listed = notifications.entries(user.id, unread_only=unread_only, page=page)
+    names = _names()
+    items = [(entry, describe(events.envelope(entry.event), names)) for entry in listed]
+    return render_template(
+        "web/notifications.html",
+        items=items,
+        unread=notifications.unread_count(user.id),
+        unread_only=unread_only,
+        page=page,
+        more=len(listed) == notifications.PAGE_SIZE,
+    )
+
+
+def _back(default: str) -> str:
+    return safe_next(request.form.get("next")) or default
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+def mark_notification_read(notification_id: int) -> ResponseReturnValue:
+    back = _back(url_for("web.notifications_page"))
+    if not ActionForm().validate_on_submit():
+        flash(FORM_EXPIRED, "error")
+        return redirect(back)
+    return carry_out(
+        lambda: notifications.mark_read(actor(), notification_id),
+        message="Marked as read.",
+        unchanged="It was already read.",
+        answer=lambda _done: redirect(back),
+        refused=lambda error: abort(error.status),
+        flash_unplaced=False,
+    )
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def mark_all_notifications_read() -> ResponseReturnValue:
+    back = _back(url_for("web.notifications_page"))
+    if not ActionForm().validate_on_submit():
+        flash(FORM_EXPIRED, "error")
+        return redirect(back)
+    return carry_out(
+        lambda: notifications.mark_all_read(actor()),
+        message=lambda done: f"Marked {done.value} as read.",
+        unchanged="Nothing was unread.",
+        answer=lambda _done: redirect(back),
+        refused=lambda error: abort(error.status),
+        flash_unplaced=False,
+    )
+
+
+@bp.route("/initiatives/<int:initiative_id>/watch", methods=["POST"])
+@login_required
+def watch_action(initiative_id: int) -> ResponseReturnValue:
+    """Form field `watching`: 1 to watch, 0 to stop watching."""
+    back = _back(url_for("web.initiative_page", initiative_id=initiative_id))
+    if not ActionForm().validate_on_submit():
+        flash(FORM_EXPIRED, "error")
+        return redirect(back)
+    value = {"1": True, "0": False}.get(request.form.get("watching", ""))
+    return carry_out(
+        lambda: notifications.set_watching(actor(), initiative_id, value),
+        message=lambda done: (
+            "You are watching it: its changes come to your notifications."
+            if done.value
+            else "You no longer watch it."
+        ),
+        unchanged="Nothing changed.",
+        answer=lambda _done: redirect(back),
+        refused=lambda error: abort(404) if error.status == 404 else redirect(back),
+    )
