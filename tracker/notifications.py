@@ -35,6 +35,7 @@ from tracker.models import (
     Initiative,
     Notification,
     Organisation,
+    Stage,
     User,
     Watch,
     utcnow,
@@ -232,6 +233,17 @@ def board_follows(user_id: int, board_id: int) -> list[BoardFollow]:
 
 
 # --- reading and marking ------------------------------------------------------------------
+
+
+def sentence_names() -> dict[str, dict[int, str]]:
+    """Stage and Grand Challenge names by id, every board's: what the history's sentences
+    (`web.history.describe`) name besides what the events carry."""
+    return {
+        "stages": dict(db.session.execute(sa.select(Stage.id, Stage.name)).all()),
+        "grand_challenges": dict(
+            db.session.execute(sa.select(GrandChallenge.id, GrandChallenge.name)).all()
+        ),
+    }
 
 
 def unread_counts(user_ids: set[int]) -> dict[int, int]:

@@ -56,6 +56,13 @@ OPERATIONS = [
     ("POST", "/api/v1/initiatives/{initiative_id}/comments"),
     ("GET", "/api/v1/boards/{board_id}/events"),
     ("GET", "/api/v1/boards/{board_id}/reports/weekly"),
+    ("GET", "/api/v1/notifications"),
+    ("POST", "/api/v1/notifications/{notification_id}/read"),
+    ("POST", "/api/v1/notifications/read"),
+    ("PUT", "/api/v1/initiatives/{initiative_id}/watch"),
+    ("GET", "/api/v1/boards/{board_id}/follows"),
+    ("POST", "/api/v1/boards/{board_id}/follows"),
+    ("DELETE", "/api/v1/follows/{follow_id}"),
 ]
 
 # Bounded and repeatable: the same requests on every run, well under a minute in all.

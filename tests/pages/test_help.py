@@ -44,7 +44,7 @@ def test_help_has_every_section_and_is_linked_from_the_header(help_page):
         "The API, for integrators",
     ):
         assert f">{heading}</h2>" in help_page, heading
-    assert '<a href="/help" aria-current="page">Help</a> · <a href="/account">' in help_page
+    assert '<a href="/help" aria-current="page">Help</a> · <a href="/notifications"' in help_page
 
 
 def test_the_permission_table_is_the_one_the_server_enforces(help_page, the_board, users):

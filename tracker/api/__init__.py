@@ -1,6 +1,6 @@
 """The JSON API under /api/v1 and its generated OpenAPI document: this module makes the
-blueprint; `auth` says who calls, `views` holds the routes, `schemas` and `report_schemas`
-the shapes."""
+blueprint; `auth` says who calls, `views` holds the routes (`notification_views` those of
+notifications, watching and following), `schemas` and `report_schemas` the shapes."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ api = TrackerApi()
 def init_api(app: Flask, blueprint: Blueprint) -> None:
     """Register the API (importing `auth` and `views` puts them on the blueprint) and its
     OpenAPI document."""
-    from tracker.api import auth, views  # noqa: F401  (registers the checks and routes)
+    from tracker.api import auth, notification_views, views  # noqa: F401  (registers them)
 
     app.config.setdefault(
         "API_SPEC_OPTIONS",

@@ -5,29 +5,17 @@ their own (someone else's is not found)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from tracker import events, limits, notifications
 from tracker.accounts import actor
-from tracker.extensions import db
-from tracker.models import GrandChallenge, Stage
 from tracker.web import bp
 from tracker.web.forms import FORM_EXPIRED, ActionForm
 from tracker.web.history import describe
 from tracker.web.outcomes import carry_out
 from tracker.web.views.signin import safe_next
-
-
-def _names() -> dict[str, dict[int, str]]:
-    return {
-        "stages": dict(db.session.execute(sa.select(Stage.id, Stage.name)).all()),
-        "grand_challenges": dict(
-            db.session.execute(sa.select(GrandChallenge.id, GrandChallenge.name)).all()
-        ),
-    }
 
 
 @bp.route("/notifications")
@@ -38,7 +26,7 @@ def notifications_page() -> ResponseReturnValue:
     page = limits.number_arg(request.args.get("page")) or 1
     unread_only = request.args.get("unread") == "1"
     listed = notifications.entries(user.id, unread_only=unread_only, page=page)
-    names = _names()
+    names = notifications.sentence_names()
     items = [(entry, describe(events.envelope(entry.event), names)) for entry in listed]
     return render_template(
         "web/notifications.html",
