@@ -69,6 +69,7 @@ def fan_out(events: Sequence[Event]) -> set[int]:
     for event in events:
         if event.initiative_id is None or event.id is None:
             continue
+        reached.update(_mentioned(event, now))
         initiative = Initiative.__table__.c
         proposer = (
             sa.select(initiative.proposing_organisation_id)
@@ -110,6 +111,31 @@ def fan_out(events: Sequence[Event]) -> set[int]:
         )
         reached.update(db.session.scalars(statement))
     return reached
+
+
+def _mentioned(event: Event, now: datetime) -> set[int]:
+    """The people a note names, and the active members of the organisations it names (but
+    its author), notified whether or not they follow the initiative: written before the
+    followers' rows, so a follower who is named hears "mention"."""
+    named = (event.data or {}).get("mentions") or {}
+    users, orgs = named.get("users") or [], named.get("organisations") or []
+    if not users and not orgs:
+        return set()
+    u = User.__table__.c
+    people = (
+        sa.select(u.id, sa.literal(event.id), sa.literal(MENTION), sa.literal(now, sa.DateTime()))
+        .join(Organisation, Organisation.id == u.organisation_id)
+        .where(u.active.is_(True), Organisation.active.is_(True))
+        .where(sa.or_(u.id.in_(users), u.organisation_id.in_(orgs)))
+        .where(u.id != (event.actor_user_id or 0))
+    )
+    statement = (
+        _insert()
+        .from_select(["user_id", "event_id", "reason", "created_at"], people)
+        .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
+        .returning(Notification.user_id)
+    )
+    return set(db.session.scalars(statement))
 
 
 def push(user_ids: set[int]) -> None:

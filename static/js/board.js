@@ -8,6 +8,7 @@
 // the server, as the board page's own card fragment, so permissions live in one place.
 import Sortable from "../vendor/sortable.esm.js";
 import { RAG_LABELS, startLive } from "./live.js";
+import { enhanceMentions } from "./mentions.js";
 
 const board = document.getElementById("board");
 const statusRegion = document.getElementById("board-status");
@@ -617,6 +618,7 @@ function showDetails(html, { keepSaid = false } = {}) {
   const key = detailsFocusKey();
   const said = keepSaid ? dialogBody.querySelector(".flashes") : null;
   dialogBody.innerHTML = html;
+  enhanceMentions(dialogBody);
   // A live redraw keeps what the last action said (the fresh content has said nothing).
   if (said && !dialogBody.querySelector(".flashes")) dialogBody.prepend(said);
   refocusDetails(key);

@@ -4,8 +4,10 @@
 // follow the server's rules. The progress-note form is never touched: a note being written
 // survives. Who else is on the board, and who is editing this initiative, is shown too.
 import { startLive } from "./live.js";
+import { enhanceMentions } from "./mentions.js";
 
 const article = document.getElementById("initiative");
+enhanceMentions(article);
 const initiativeId = Number(article.dataset.initiativeId);
 const editingNote = document.getElementById("editing-note");
 

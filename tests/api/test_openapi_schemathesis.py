@@ -56,6 +56,7 @@ OPERATIONS = [
     ("POST", "/api/v1/initiatives/{initiative_id}/comments"),
     ("GET", "/api/v1/boards/{board_id}/events"),
     ("GET", "/api/v1/boards/{board_id}/reports/weekly"),
+    ("GET", "/api/v1/mentionable"),
     ("GET", "/api/v1/notifications"),
     ("POST", "/api/v1/notifications/{notification_id}/read"),
     ("POST", "/api/v1/notifications/read"),

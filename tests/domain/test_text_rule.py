@@ -36,6 +36,7 @@ from tests.conftest import AuthActions, last_seq
 from tracker import text
 from tracker.admin import boards, organisations, people, tokens
 from tracker.admin import forms as admin_forms
+from tracker.api import notification_views
 from tracker.api import views as api_views
 from tracker.board import add_comment, edit, propose
 from tracker.errors import Invalid
@@ -186,7 +187,8 @@ def test_every_operation_refuses_a_control_character_naming_the_field(
 def _api_text_fields() -> list[tuple[str, str, str]]:
     """(view, location, field) for every String field of every request schema."""
     found = []
-    for view_name, view in sorted(vars(api_views).items()):
+    views = {**vars(api_views), **vars(notification_views)}
+    for view_name, view in sorted(views.items()):
         # Functions only: the module also holds Flask's `request` proxy, which cannot be
         # asked anything outside a request.
         if not inspect.isfunction(view):
@@ -247,8 +249,9 @@ API_ENDPOINTS: dict[str, tuple[str, Callable[[World], str], Callable[[World], di
         lambda w: f"/api/v1/boards/{w.board.id}",
         lambda w: {"q": "streetlights", "involvement": "any", "wanted": "any", "due": "soon"},
     ),
+    "mentionable": ("GET", lambda w: "/api/v1/mentionable", lambda w: {"q": "sam"}),
 }
-QUERY_VIEWS = {"weekly_report", "get_board"}
+QUERY_VIEWS = {"weekly_report", "get_board", "mentionable"}
 
 
 def test_api_text_field_walk_covers_every_text_field_of_every_endpoint() -> None:

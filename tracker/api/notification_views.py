@@ -10,9 +10,10 @@ import marshmallow as ma
 from flask.typing import ResponseReturnValue
 from marshmallow import fields, validate
 
-from tracker import events, notifications
+from tracker import events, mentions, notifications
 from tracker.accounts import actor
 from tracker.api import bp
+from tracker.api.schemas import TextRule
 from tracker.api.views import ERRORS, _check_id, _documented_errors
 from tracker.limits import MAX_ID
 from tracker.models import BoardFollow
@@ -23,6 +24,24 @@ from tracker.web.history import describe
 class NotificationsQuerySchema(ma.Schema):
     unread = fields.Boolean(load_default=False, metadata={"description": "only unread ones"})
     page = fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
+
+
+class MentionableQuerySchema(ma.Schema):
+    q = fields.String(
+        load_default="",
+        validate=[validate.Length(max=80), TextRule(multiline=False)],
+        metadata={"description": "part of a name, case and accents ignored"},
+    )
+
+
+class MentionableSchema(ma.Schema):
+    kind = fields.String(required=True, metadata={"description": "`user` or `organisation`"})
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    detail = fields.String(required=True, metadata={"description": "a person's organisation"})
+    mention = fields.String(
+        required=True, metadata={"description": "what to put in a note: `@[Name](user:12)`"}
+    )
 
 
 class NotificationActorSchema(ma.Schema):
@@ -106,6 +125,16 @@ def list_notifications(unread: bool, page: int) -> Any:
             for entry in listed
         ],
     }
+
+
+@bp.route("/mentionable")
+@bp.arguments(MentionableQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, MentionableSchema(many=True))
+@_documented_errors(401, 422)
+def mentionable(q: str) -> Any:
+    """Active people and organisations whose name holds `q` (at most 10 of each), for the
+    progress note's mention picker."""
+    return mentions.candidates(q)
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tracker import events, policy
+from tracker import events, mentions, policy
 from tracker.board.fields import (
     organisation_field,
 )
@@ -140,10 +140,15 @@ def release(actor: User, claim_id: int) -> Change[None]:
 
 
 def add_comment(actor: User, initiative_id: int, body: Any) -> Change[Comment]:
-    """Add a progress note. Event `comment_added`, data: `{"comment_id", "body"}`."""
+    """Add a progress note, its mentions checked (`tracker.mentions`). Event `comment_added`,
+    data: `{"comment_id", "body"}`, and `"mentions": {"users": [ids], "organisations": [ids]}`
+    when it names anyone."""
     policy.require(policy.may(actor, "comment"), "Your account cannot comment.")
     initiative = locked_initiative(initiative_id)
     text = text_field(body, "body", max_len=COMMENT_MAX, required=True)
+    text, mentioned = mentions.checked(text)
+    if len(text) > COMMENT_MAX:  # today's names may be longer than the ones typed
+        raise Invalid({"body": f"must be at most {COMMENT_MAX} characters (got {len(text)})"})
     comment = Comment(
         initiative_id=initiative.id,
         author_id=actor.id,
@@ -158,6 +163,7 @@ def add_comment(actor: User, initiative_id: int, body: Any) -> Change[Comment]:
         type=COMMENT_ADDED,
         actor=actor,
         initiative_id=initiative.id,
-        data={"comment_id": comment.id, "body": text},
+        data={"comment_id": comment.id, "body": text}
+        | ({"mentions": mentioned.as_data()} if mentioned.users or mentioned.organisations else {}),
     )
     return Change(comment, event)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask
 from flask_login import current_user
 
-from tracker import notifications, policy
+from tracker import mentions, notifications, policy
 from tracker.board import EDITABLE_FIELDS
 from tracker.vocabulary import FIELD_LABELS, RAG_LABELS
 from tracker.web.forms import ActionForm
@@ -46,6 +46,8 @@ def init_web(app: Flask) -> None:
             "action_form": ActionForm(),
             # Called by the header only for a signed-in person: one count query.
             "unread_notifications": lambda: notifications.unread_count(current_user.id),
+            # A progress note with its mentions as today's names, escaped.
+            "mentions_html": mentions.rendered,
             # For the pages' scripts (read from a JSON element in base.html).
             "vocabulary": {
                 "rag_labels": RAG_LABELS,

@@ -1,0 +1,93 @@
+"""Notifications in a real browser: a mention written with the note's mention picker (by
+keyboard) reaches the person's open notifications page within a second, with the header's
+unread count; marking it read works from the keyboard; axe-core finds nothing on the pages
+and states involved."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import (
+    BrowserErrors,
+    DemoBoard,
+    ServedApp,
+    assert_no_axe_violation,
+    new_context,
+    sign_in,
+)
+
+pytestmark = pytest.mark.e2e
+
+MEMBER = "Morgan Member"
+
+
+def test_a_mention_reaches_the_other_persons_open_list_within_a_second(
+    browser: Any,
+    served_app: ServedApp,
+    browser_errors: BrowserErrors,
+    propose: Any,
+    demo_board: DemoBoard,
+) -> None:
+    # Proposed by the LEP, no role for the Constabulary: the member hears of it only when named.
+    mine = propose("Exploring", "Clean Growth")
+    reader_context = new_context(browser, served_app, browser_errors)
+    writer_context = new_context(browser, served_app, browser_errors)
+    try:
+        reader = reader_context.new_page()
+        sign_in(reader, "member")
+        reader.goto("/notifications")
+        count = reader.locator("#notification-count")
+        before = int(count.get_attribute("data-unread") or 0)
+        reader.wait_for_timeout(300)  # its socket is up (joined to its own room at connect)
+
+        writer = writer_context.new_page()
+        sign_in(writer, "envoy")
+        writer.goto(f"/initiatives/{mine['id']}")
+        note = writer.get_by_label("Add a progress note")
+        note.fill("Can the Constabulary share the data?")
+        picker = writer.get_by_role("combobox", name="Mention a person or organisation")
+        picker.focus()
+        writer.keyboard.type("morg")
+        option = writer.get_by_role("option", name=f"{MEMBER} (Hertfordshire Constabulary)")
+        expect(option).to_be_visible()
+        expect(picker).to_have_attribute("aria-expanded", "true")
+        assert_no_axe_violation(writer)  # the picker open
+        writer.keyboard.press("ArrowDown")
+        expect(option).to_have_attribute("aria-selected", "true")
+        writer.keyboard.press("Enter")
+        expect(note).to_be_focused()
+        expect(note).to_have_value(
+            f"Can the Constabulary share the data? @[{MEMBER}](user:{_member_id(writer)}) "
+        )
+        writer.get_by_role("button", name="Add note").focus()
+        sent = time.monotonic()
+        writer.keyboard.press("Enter")
+
+        entry = reader.locator(".notification.unread").first
+        expect(entry).to_contain_text("Mentioned you:", timeout=5000)
+        arrived = time.monotonic() - sent
+        expect(entry).to_contain_text(mine["title"])
+        expect(count).to_have_attribute("data-unread", str(before + 1))
+        assert arrived < 1.0, f"arrived after {arrived:.2f} s"
+        expect(writer.locator("#comments .mention")).to_have_text(f"@{MEMBER}")
+        assert_no_axe_violation(reader)
+
+        # Mark it read from the keyboard.
+        reader.get_by_role("button", name=f"Mark as read: {mine['title']}").first.focus()
+        reader.keyboard.press("Enter")
+        expect(reader.locator("#notification-count")).to_have_attribute("data-unread", str(before))
+        assert_no_axe_violation(reader)
+    finally:
+        reader_context.close()
+        writer_context.close()
+
+
+def _member_id(page: Any) -> int:
+    found = page.evaluate(
+        "async () => (await (await fetch('/api/v1/mentionable?q=morgan')).json())[0].id"
+    )
+    return int(found)
