@@ -97,7 +97,10 @@ def fan_out(events: Sequence[Event]) -> set[int]:
         )
         followers = (
             sa.select(
-                u.id, sa.literal(event.id), sa.literal(FOLLOWING), sa.literal(now, sa.DateTime())
+                u.id,
+                sa.literal(event.id),
+                sa.literal(FOLLOWING),
+                sa.literal(now, Notification.__table__.c.created_at.type),
             )
             .join(Organisation, Organisation.id == u.organisation_id)
             .where(u.active.is_(True), Organisation.active.is_(True), chosen)
@@ -123,7 +126,12 @@ def _mentioned(event: Event, now: datetime) -> set[int]:
         return set()
     u = User.__table__.c
     people = (
-        sa.select(u.id, sa.literal(event.id), sa.literal(MENTION), sa.literal(now, sa.DateTime()))
+        sa.select(
+            u.id,
+            sa.literal(event.id),
+            sa.literal(MENTION),
+            sa.literal(now, Notification.__table__.c.created_at.type),
+        )
         .join(Organisation, Organisation.id == u.organisation_id)
         .where(u.active.is_(True), Organisation.active.is_(True))
         .where(sa.or_(u.id.in_(users), u.organisation_id.in_(orgs)))
