@@ -64,9 +64,10 @@ def queue(
         dialect.insert(OutboxMessage)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["recipient", "kind", "period_key"])
+        # The new row's id, or no row: rowcount is not reliable for this on every driver.
+        .returning(OutboxMessage.id)
     )
-    result = db.session.execute(statement)
-    return bool(result.rowcount)
+    return db.session.execute(statement).first() is not None
 
 
 def claim(now: datetime) -> OutboxMessage | None:
