@@ -20,7 +20,7 @@ from tests.factories import make_initiative, make_token, role_type, stage
 from tests.processes import free_port
 from tracker import board, create_app
 from tracker.extensions import db, socketio
-from tracker.models import ApiToken, AuditEntry, Organisation, Stage, User
+from tracker.models import ApiToken, AuditEntry, Organisation, ReportRecipient, Stage, User
 
 
 def post(client, auth: AuthActions, path: str, data: dict[str, Any] | None = None):
@@ -49,6 +49,14 @@ ANY_VALUE = {
 }
 
 
+def _a_recipient(board_id: int) -> int:
+    """A weekly report recipient of the board, for the routes that take one."""
+    recipient = ReportRecipient(board_id=board_id, address="office@partner.example")
+    db.session.add(recipient)
+    db.session.commit()
+    return recipient.id
+
+
 def _admin_urls(app, the_board, users) -> list[tuple[str, str]]:
     token = make_token(users["viewer"])
     assert token
@@ -60,6 +68,7 @@ def _admin_urls(app, the_board, users) -> list[tuple[str, str]]:
         "stage_id": the_board.stages[-1].id,
         "grand_challenge_id": the_board.grand_challenges[-1].id,
         "role_type_id": the_board.role_types[-1].id,
+        "recipient_id": _a_recipient(the_board.id),
     }
     urls = []
     for rule in app.url_map.iter_rules():
