@@ -368,13 +368,14 @@ def send_weekly_command(board_id: int, week: str | None, to: tuple[str, ...]) ->
 
 @click.command("send-due")
 def send_due_command() -> None:
-    """Queue what the schedule says is due (Monday's weekly reports) and send the outbox: for
+    """Queue what the schedule says is due (Monday's weekly reports, the digests) and send the
+    outbox: for
     cron or a systemd timer where servers do not send (TRACKER_MAIL_SEND_EVERY_SECONDS=0).
     Safe beside running servers: each message is sent once."""
-    from tracker.mail import sender, transport
+    from tracker.mail import digest, sender, transport
     from tracker.mail import weekly as weekly_mail
 
-    queued = weekly_mail.due()
+    queued = weekly_mail.due() + digest.due()
     if not transport.configured(current_app.config):
         click.echo(f"Queued {queued}; no mail server is configured, so nothing was sent.")
         return

@@ -70,3 +70,6 @@ WEEKLY_REPORT_SEND_AT = "08:00"
 # most MAIL_RETRY_MAX_MINUTES, before the next try.
 MAIL_SEND_EVERY_SECONDS = 30
 MAIL_RETRY_MAX_MINUTES = 60
+# The digest's period ends at this time (London): every day for a daily one, Monday for a
+# weekly one.
+DIGEST_SEND_AT = "08:00"

@@ -466,6 +466,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    # Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058).
+    headers: Mapped[dict[str, Any] | None] = mapped_column()
 
     __table_args__ = (sa.UniqueConstraint("recipient", "kind", "period_key"),)
 
@@ -546,3 +548,22 @@ class Notification(Base):
         # A person's unread ones, newest first: the header's count and the list.
         sa.Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
     )
+
+
+DIGESTS = ("daily", "weekly", "off")
+
+
+class MailPreference(Base):
+    """What a person wants by e-mail (no row: the defaults). `unsubscribe_generation` is in
+    every unsubscribe link sent to them and moves on when one is used, so a link works once."""
+
+    __tablename__ = "mail_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # A mail at once when someone mentions them (or their organisation).
+    mention_email: Mapped[bool] = mapped_column(default=True)
+    # One of DIGESTS: everything else they follow, once a day or once a week (Monday), or not.
+    digest: Mapped[str] = mapped_column(sa.String(8), default="weekly")
+    unsubscribe_generation: Mapped[int] = mapped_column(default=0)

@@ -60,16 +60,26 @@ def _insert() -> Any:
     return dialect.insert(Notification)
 
 
-def fan_out(events: Sequence[Event]) -> set[int]:
+@dataclass
+class FanOut:
+    reached: set[int]  # everyone who got a notification
+    mentioned: dict[int, set[int]]  # per event id, the people it named (mention mails)
+
+
+def fan_out(events: Sequence[Event]) -> FanOut:
     """Add the notifications of `events` (flushed, not yet committed) for everyone following
-    their initiatives but the person who made the change; returns who got one."""
+    their initiatives, or named in them, but the person who made the change."""
     u, w, f = User.__table__.c, Watch.__table__.c, BoardFollow.__table__.c
     reached: set[int] = set()
+    mentioned: dict[int, set[int]] = {}
     now = utcnow()
     for event in events:
         if event.initiative_id is None or event.id is None:
             continue
-        reached.update(_mentioned(event, now))
+        named = _mentioned(event, now)
+        if named:
+            mentioned[event.id] = named
+        reached.update(named)
         initiative = Initiative.__table__.c
         proposer = (
             sa.select(initiative.proposing_organisation_id)
@@ -113,7 +123,7 @@ def fan_out(events: Sequence[Event]) -> set[int]:
             .returning(Notification.user_id)
         )
         reached.update(db.session.scalars(statement))
-    return reached
+    return FanOut(reached, mentioned)
 
 
 def _mentioned(event: Event, now: datetime) -> set[int]:
@@ -159,8 +169,14 @@ def init_app(app: Any) -> None:
     from tracker import unit_of_work
 
     def before_commit(events: Sequence[Event]) -> Any:
-        reached = fan_out(events)
-        return lambda: push(reached)
+        # Imported here: the notifications need none of the mail (and mail imports them).
+        from tracker.mail import mention
+
+        done = fan_out(events)
+        for event in events:
+            if event.id in done.mentioned:
+                mention.queue(event, done.mentioned[event.id])
+        return lambda: push(done.reached)
 
     unit_of_work.set_notifier(app, before_commit)
 

@@ -13,6 +13,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
 )
@@ -94,6 +95,23 @@ class RecipientAddressForm(Form):
     """A plain address that gets a board's weekly report (a partner's shared inbox)."""
 
     address = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+
+
+class MailForm(Form):
+    """What a person wants by e-mail (`tracker.mail.preferences`)."""
+
+    mention_email = BooleanField("E-mail me at once when someone mentions me or my organisation")
+    digest = RadioField(
+        "A digest of everything else I follow",
+        choices=options(
+            [
+                ("daily", "Daily (each morning at 08:00)"),
+                ("weekly", "Weekly (Monday at 08:00)"),
+                ("off", "No digest"),
+            ]
+        ),
+        validators=[InputRequired()],
+    )
 
 
 class PersonForm(Form):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from tracker.extensions import db, socketio
-from tracker.mail import sender, weekly
+from tracker.mail import digest, sender, weekly
 
 
 def start(app: Flask) -> None:
@@ -25,6 +25,7 @@ def _loop(app: Flask, every: float) -> None:
         with app.app_context():
             try:
                 weekly.due()
+                digest.due()
                 sender.send_due()
                 failing = ""
             except Exception as error:  # the database is away: say so once, try again later

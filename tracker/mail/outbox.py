@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.extensions import db
 from tracker.models import OutboxMessage, utcnow
+from tracker.reports.printable import printable
 
 # How long a sender may take over one message before another may try it (seconds).
 LEASE = timedelta(minutes=5)
@@ -40,12 +41,15 @@ def queue(
     body_html: str | None = None,
     attachment: dict[str, Any] | None = None,
     user_id: int | None = None,
+    headers: dict[str, str] | None = None,
     now: datetime | None = None,
 ) -> bool:
     """Add a message to the outbox in the current transaction; False when one for the same
     recipient, kind and period is already there (sent or not), and nothing is added.
 
     `recipient` must be a checked address (the caller's job: `addresses.checked`)."""
+    # A subject is one header line: no break (nor control character) may start another.
+    subject = " ".join(printable(subject).replace("\ufffd", " ").split())[:300]
     values = {
         "recipient": recipient,
         "user_id": user_id,
@@ -55,6 +59,7 @@ def queue(
         "body_text": body_text,
         "body_html": body_html,
         "attachment": attachment,
+        "headers": headers,
         "created_at": now or utcnow(),
         "send_after": now or utcnow(),
         "attempts": 0,

@@ -44,6 +44,8 @@ def build(config: Any, message: OutboxMessage) -> EmailMessage:
     email["Date"] = formatdate(usegmt=True)
     domain = sender.rpartition("@")[2] or "localhost"
     email["Message-ID"] = f"<outbox-{message.id}.{message.kind}@{domain}>"
+    for name, value in (message.headers or {}).items():
+        email[name] = value
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")

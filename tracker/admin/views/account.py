@@ -1,5 +1,6 @@
-"""Each person's own account pages: their API tokens (list, create, revoke), signing out
-everywhere, and setting a password from a one-time link (no sign-in needed for that one)."""
+"""Each person's own account pages: their API tokens (list, create, revoke), what they receive
+by e-mail, signing out everywhere, and setting a password from a one-time link (no sign-in
+needed for that one)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,49 @@ from flask_login import login_required, logout_user
 from tracker import accounts, realtime, unit_of_work
 from tracker.accounts import actor
 from tracker.admin import links, tokens
-from tracker.admin.forms import SetPasswordForm, TokenForm
+from tracker.admin.forms import MailForm, SetPasswordForm, TokenForm
 from tracker.admin.views import account_bp as bp
 from tracker.admin.views import form_expired
+from tracker.mail import preferences
 from tracker.models import User
 from tracker.operations import Change
 from tracker.web.forms import ActionForm
 from tracker.web.outcomes import carry_out, flash_done, invalid_form_status
 
 
-def _account_page(form: TokenForm | None = None) -> str:
+def _account_page(form: TokenForm | None = None, mail_form: MailForm | None = None) -> str:
     form = form or TokenForm(prefix="token", formdata=None)
+    if mail_form is None:
+        chosen = preferences.of(actor().id)
+        mail_form = MailForm(
+            prefix="mail",
+            formdata=None,
+            mention_email=chosen.mention_email,
+            digest=chosen.digest,
+        )
     return render_template(
         "account/account.html",
         tokens=tokens.of_user(actor().id),
         form=form,
-        error_forms=[form] if form.errors else [],
+        mail_form=mail_form,
+        error_forms=[f for f in (form, mail_form) if f.errors],
+    )
+
+
+@bp.route("/mail", methods=["POST"])
+@login_required
+def set_mail() -> ResponseReturnValue:
+    """Your e-mail preferences: mentions at once, a daily, weekly or no digest."""
+    form = MailForm(prefix="mail")
+    if not form.validate_on_submit():
+        return _account_page(mail_form=form), invalid_form_status(form)
+    return carry_out(
+        lambda: preferences.choose(actor(), bool(form.mention_email.data), form.digest.data),
+        form=form,
+        refused=lambda error: (_account_page(mail_form=form), error.status),
+        message="Saved what you receive by e-mail.",
+        unchanged="That is what you receive already.",
+        answer=lambda _done: redirect(url_for("account.index") + "#mail"),
     )
 
 

@@ -9,6 +9,7 @@ from tracker.web.views import (
     notifications,
     organisation,
     signin,
+    unsubscribe,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "notifications",
     "organisation",
     "signin",
+    "unsubscribe",
 ]

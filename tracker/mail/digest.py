@@ -1,0 +1,264 @@
+"""The e-mail digest: for each person who wants one (`preferences`: daily or weekly), what
+changed on what they follow during the period, per initiative, in the history's sentences,
+with links; and for envoys and admins, the exceptions of every board (new Red, Red with no
+update for 14 days, exclusive roles nobody holds, next steps overdue).
+
+A period ends at `DIGEST_SEND_AT` (London): every day for a daily digest, on Monday for a
+weekly one, and starts where the previous one ended, in London time (so the day the clocks
+go back is 25 hours long). Its lines are the person's notifications created in it, which
+already leave out their own changes and what they do not follow. Queued once per person and
+period (`period_key` "daily:2026-10-25" or "weekly:2026-W44"); nothing when there is
+nothing to say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+
+from tracker import events as event_log
+from tracker import notifications, policy
+from tracker.board import filters
+from tracker.board.listing import listed_initiatives
+from tracker.extensions import db
+from tracker.mail import outbox, preferences
+from tracker.models import (
+    Board,
+    Event,
+    Initiative,
+    MailPreference,
+    Notification,
+    Organisation,
+    OutboxMessage,
+    User,
+    utcnow,
+)
+from tracker.reports.html import when
+from tracker.reports.week import LONDON, Week
+from tracker.reports.weekly import STALE_AFTER_DAYS
+from tracker.vocabulary import INITIATIVE_CREATED, RAG_CHANGED
+from tracker.web.history import describe
+
+KIND = "digest"
+# A period's digest is queued until this long after it ended: a server that was down at 08:00
+# still sends it that day, but a digest days late is not sent at all.
+CATCH_UP = timedelta(days=1)
+LISTED_MAX = 20  # lines of one exception listed; the rest are counted
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # "daily" or "weekly"
+    start: datetime  # UTC
+    end: datetime  # UTC
+    key: str
+
+    @property
+    def local_start(self) -> datetime:
+        return self.start.astimezone(LONDON)
+
+    @property
+    def local_end(self) -> datetime:
+        return self.end.astimezone(LONDON)
+
+
+def _send_at() -> time:
+    raw = str(current_app.config.get("DIGEST_SEND_AT") or "08:00")
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        return time(8, 0)
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, _send_at(), LONDON).astimezone(LONDON)
+
+
+def latest(kind: str, now: datetime) -> Period:
+    """The last period of `kind` that has ended by `now`."""
+    today = now.astimezone(LONDON).date()
+    if kind == "daily":
+        end_day = today if now >= _at(today) else today - timedelta(days=1)
+        start_day = end_day - timedelta(days=1)
+        key = f"daily:{end_day.isoformat()}"
+    else:
+        monday = today - timedelta(days=today.weekday())
+        end_day = monday if now >= _at(monday) else monday - timedelta(days=7)
+        start_day = end_day - timedelta(days=7)
+        key = f"weekly:{Week.containing(start_day)}"
+    return Period(kind, _at(start_day).astimezone(LONDON), _at(end_day).astimezone(LONDON), key)
+
+
+# --- what a digest says -------------------------------------------------------------------
+
+
+@dataclass
+class InitiativeChanges:
+    initiative_id: int
+    title: str
+    lines: list[tuple[datetime, str]] = field(default_factory=list)  # (London time, sentence)
+
+
+@dataclass
+class Exceptions:
+    new_red: list[tuple[int, str]] = field(default_factory=list)  # (id, title)
+    stale_red: list[tuple[int, str, int]] = field(default_factory=list)  # (id, title, days)
+    wanted: list[tuple[int, str, str]] = field(default_factory=list)  # (id, title, roles)
+    overdue: list[tuple[int, str, date]] = field(default_factory=list)  # (id, title, due)
+
+    def __bool__(self) -> bool:
+        return bool(self.new_red or self.stale_red or self.wanted or self.overdue)
+
+
+def changes_for(
+    user_id: int, period: Period, names: dict[str, dict[int, str]]
+) -> list[InitiativeChanges]:
+    """The person's notifications created in the period, per initiative (in the order their
+    first change came), oldest first: one query."""
+    rows = db.session.execute(
+        sa.select(Event, Initiative.title)
+        .join(Notification, Notification.event_id == Event.id)
+        .join(Initiative, Initiative.id == Event.initiative_id)
+        .where(
+            Notification.user_id == user_id,
+            Notification.created_at >= period.start,
+            Notification.created_at < period.end,
+        )
+        .order_by(Event.at, Event.id)
+    ).all()
+    grouped: dict[int, InitiativeChanges] = {}
+    for event, title in rows:
+        entry = grouped.setdefault(
+            event.initiative_id, InitiativeChanges(event.initiative_id, title)
+        )
+        said = describe(event_log.envelope(event), names)
+        who = f"{event.actor_name} ({event.actor_organisation_name})"
+        entry.lines.append((event.at.astimezone(LONDON), f"{who} {said}"))
+    return list(grouped.values())
+
+
+def exceptions(period: Period) -> Exceptions:
+    """Every board's exceptions as they are now (envoys' and admins' part); "new Red" is an
+    initiative that became Red during the period and is Red still."""
+    found = Exceptions()
+    end_day = period.local_end.date()
+    new_red: set[int] = set()
+    for event in db.session.scalars(
+        sa.select(Event).where(
+            Event.type.in_((RAG_CHANGED, INITIATIVE_CREATED)),
+            Event.at >= period.start,
+            Event.at < period.end,
+        )
+    ):
+        data = event.data or {}
+        became = (
+            data.get("changes", {}).get("rag", {}).get("to")
+            if event.type == RAG_CHANGED
+            else data.get("initiative", {}).get("rag")
+        )
+        if became == "red":
+            new_red.add(int(event.initiative_id or 0))
+    for board_id in db.session.scalars(sa.select(Board.id).order_by(Board.id)):
+        the_board = db.session.get(Board, board_id)
+        assert the_board is not None
+        exclusive = {r.id: r.name for r in the_board.role_types if r.exclusive}
+        live = listed_initiatives(board_id)
+        activity = filters.last_activity(board_id)
+        for card in live:
+            if card.id in new_red and card.rag == "red":
+                found.new_red.append((card.id, card.title))
+            last = activity.get(card.id, card.created_at)
+            if card.rag == "red" and last <= period.end - timedelta(days=STALE_AFTER_DAYS):
+                found.stale_red.append((card.id, card.title, (period.end - last).days))
+            held = {c.role_type_id for c in card.claims}
+            missing = [name for rid, name in exclusive.items() if rid not in held]
+            if missing:
+                found.wanted.append((card.id, card.title, ", ".join(missing)))
+            if card.next_step_due is not None and card.next_step_due < end_day:
+                found.overdue.append((card.id, card.title, card.next_step_due))
+    return found
+
+
+def compose(
+    user: User,
+    period: Period,
+    names: dict[str, dict[int, str]],
+    board_exceptions: Exceptions | None,
+) -> tuple[str, str, str] | None:
+    """Subject, text and HTML of the person's digest, or None when it would say nothing."""
+    changed = changes_for(user.id, period, names)
+    shown = board_exceptions if board_exceptions and policy.may(user, "archive") else None
+    if not changed and not shown:
+        return None
+    base = str(current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+    context = {
+        "user": user,
+        "period": period,
+        "changed": changed,
+        "exceptions": shown,
+        "base": base,
+        "listed_max": LISTED_MAX,
+        "account": f"{base}/account#mail",
+        "unsubscribe": f"{base}/unsubscribe/{preferences.unsubscribe_token(user.id, KIND)}",
+        "when": when,
+    }
+    subject = (
+        f"Your {period.kind} digest: {len(changed)} initiative"
+        f"{'' if len(changed) == 1 else 's'} changed"
+    )
+    with current_app.test_request_context(base_url=base):
+        text = render_template("mail/digest.txt", **context)
+        html = render_template("mail/digest.html", **context)
+    return subject, text, html
+
+
+def due(now: datetime | None = None) -> int:
+    """Queue each person's latest daily or weekly digest that is not queued yet; commits.
+    Returns how many were queued."""
+    now = now or utcnow()
+    names = notifications.sentence_names()
+    queued = 0
+    for kind in ("daily", "weekly"):
+        period = latest(kind, now)
+        if now >= period.end + CATCH_UP:
+            continue
+        already = set(
+            db.session.scalars(
+                sa.select(OutboxMessage.user_id).where(
+                    OutboxMessage.kind == KIND, OutboxMessage.period_key == period.key
+                )
+            )
+        )
+        wanted = sa.func.coalesce(MailPreference.digest, "weekly") == kind
+        people = db.session.scalars(
+            sa.select(User)
+            .join(Organisation, Organisation.id == User.organisation_id)
+            .outerjoin(MailPreference, MailPreference.user_id == User.id)
+            .where(User.active.is_(True), Organisation.active.is_(True), wanted)
+            .order_by(User.id)
+        ).all()
+        board_exceptions: Exceptions | None = None
+        for person in people:
+            if person.id in already:
+                continue
+            if board_exceptions is None and policy.may(person, "archive"):
+                board_exceptions = exceptions(period)
+            made = compose(person, period, names, board_exceptions)
+            if made is None:
+                continue
+            subject, text, html = made
+            queued += outbox.queue(
+                recipient=person.email,
+                user_id=person.id,
+                kind=KIND,
+                period_key=period.key,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                headers=preferences.unsubscribe_headers(person.id, KIND),
+            )
+    db.session.commit()
+    return queued
