@@ -14,7 +14,7 @@ nothing to say.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -99,7 +99,8 @@ def latest(kind: str, now: datetime) -> Period:
 class InitiativeChanges:
     initiative_id: int
     title: str
-    lines: list[tuple[datetime, str]] = field(default_factory=list)  # (London time, sentence)
+    # (when, in words and London time, and the sentence): each made once per event.
+    lines: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -113,31 +114,53 @@ class Exceptions:
         return bool(self.new_red or self.stale_red or self.wanted or self.overdue)
 
 
-def changes_for(
-    user_id: int, period: Period, names: dict[str, dict[int, str]]
-) -> list[InitiativeChanges]:
-    """The person's notifications created in the period, per initiative (in the order their
-    first change came), oldest first: one query."""
-    rows = db.session.execute(
-        sa.select(Event, Initiative.title)
-        .join(Notification, Notification.event_id == Event.id)
-        .join(Initiative, Initiative.id == Event.initiative_id)
-        .where(
-            Notification.user_id == user_id,
-            Notification.created_at >= period.start,
-            Notification.created_at < period.end,
-        )
-        .order_by(Event.at, Event.id)
-    ).all()
-    grouped: dict[int, InitiativeChanges] = {}
-    for event, title in rows:
-        entry = grouped.setdefault(
-            event.initiative_id, InitiativeChanges(event.initiative_id, title)
-        )
-        said = describe(event_log.envelope(event), names)
-        who = f"{event.actor_name} ({event.actor_organisation_name})"
-        entry.lines.append((event.at.astimezone(LONDON), f"{who} {said}"))
-    return list(grouped.values())
+def changes_in(
+    period: Period, names: dict[str, dict[int, str]]
+) -> dict[int, list[InitiativeChanges]]:
+    """Every person's notifications created in the period, per initiative (in the order its
+    first change came), oldest first: three queries for everyone, each event described once
+    however many people follow it."""
+    n = Notification.__table__.c
+    e = Event.__table__.c
+    in_period = sa.and_(n.created_at >= period.start, n.created_at < period.end)
+    pairs = db.session.execute(sa.select(n.user_id, n.event_id).where(in_period)).all()
+    if not pairs:
+        return {}
+    event_ids = sa.select(n.event_id).where(in_period).distinct().scalar_subquery()
+    said: dict[int, tuple[datetime, int, int, str, str]] = {}
+    for row in db.session.execute(
+        sa.select(e.id, e.seq, e.board_id, e.type, e.initiative_id, e.actor_user_id,
+                  e.actor_organisation_id, e.actor_name, e.actor_organisation_name, e.at,
+                  e.data).where(e.id.in_(event_ids))
+    ):  # fmt: skip
+        envelope = event_log.envelope(row)
+        who = f"{row.actor_name} ({row.actor_organisation_name})"
+        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+        sentence = f"{who} {describe(envelope, names)}"
+        said[row.id] = (at, row.id, row.initiative_id, when(at), sentence)
+    titles = dict(
+        db.session.execute(
+            sa.select(Initiative.id, Initiative.title).where(
+                Initiative.id.in_({entry[2] for entry in said.values()})
+            )
+        ).all()
+    )
+    per_user: dict[int, list[tuple[datetime, int, int, str, str]]] = {}
+    for user_id, event_id in pairs:
+        if event_id in said:
+            per_user.setdefault(user_id, []).append(said[event_id])
+    result: dict[int, list[InitiativeChanges]] = {}
+    for user_id, lines in per_user.items():
+        grouped: dict[int, InitiativeChanges] = {}
+        for _at, _event_id, initiative_id, moment, sentence in sorted(lines):
+            entry = grouped.get(initiative_id)
+            if entry is None:
+                entry = grouped[initiative_id] = InitiativeChanges(
+                    initiative_id, titles.get(initiative_id, "")
+                )
+            entry.lines.append((moment, sentence))
+        result[user_id] = list(grouped.values())
+    return result
 
 
 def exceptions(period: Period) -> Exceptions:
@@ -185,11 +208,11 @@ def exceptions(period: Period) -> Exceptions:
 def compose(
     user: User,
     period: Period,
-    names: dict[str, dict[int, str]],
+    changed: list[InitiativeChanges],
     board_exceptions: Exceptions | None,
 ) -> tuple[str, str, str] | None:
-    """Subject, text and HTML of the person's digest, or None when it would say nothing."""
-    changed = changes_for(user.id, period, names)
+    """Subject, text and HTML of the person's digest (`changed`: theirs, from `changes_in`),
+    or None when it would say nothing."""
     shown = board_exceptions if board_exceptions and policy.may(user, "archive") else None
     if not changed and not shown:
         return None
@@ -225,6 +248,7 @@ def due(now: datetime | None = None) -> int:
         period = latest(kind, now)
         if now >= period.end + CATCH_UP:
             continue
+        changes: dict[int, list[InitiativeChanges]] | None = None
         already = set(
             db.session.scalars(
                 sa.select(OutboxMessage.user_id).where(
@@ -246,7 +270,9 @@ def due(now: datetime | None = None) -> int:
                 continue
             if board_exceptions is None and policy.may(person, "archive"):
                 board_exceptions = exceptions(period)
-            made = compose(person, period, names, board_exceptions)
+            if changes is None:
+                changes = changes_in(period, names)
+            made = compose(person, period, changes.get(person.id, []), board_exceptions)
             if made is None:
                 continue
             subject, text, html = made
