@@ -3,7 +3,7 @@ initiatives and 10,000 events of that day (the notifications issue's target: 10 
 
     .venv/bin/python -m bench.digests [--people 500] [--initiatives 1000] [--events 10000]
 
-A scratch SQLite database (the real migrations), filled straight into the tables: 25
+A scratch SQLite database (the real migrations), filled straight into the tables: up to 25
 organisations of 20 people (one envoy each), every person wanting a daily digest; each
 initiative proposed by one organisation with a Partner role held by another; the day's events
 alternate moves and progress notes, spread over the day, each with a notification for every
@@ -46,7 +46,7 @@ def seed(people: int, initiatives: int, events: int) -> dict[str, Any]:
     stages = [(s.id, s.name) for s in board.stages]
     lanes = [g.id for g in board.grand_challenges]
     partner = next(r.id for r in board.role_types if r.name == "Partner")
-    orgs = [Organisation(name=f"Partner {i}") for i in range(25)]
+    orgs = [Organisation(name=f"Partner {i}") for i in range(max(2, min(25, people // 20)))]
     db.session.add_all(orgs)
     db.session.flush()
     users = []
@@ -168,13 +168,8 @@ def seed(people: int, initiatives: int, events: int) -> dict[str, Any]:
     return {"notifications": len(notes)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, default=500)
-    parser.add_argument("--initiatives", type=int, default=1000)
-    parser.add_argument("--events", type=int, default=10_000)
-    args = parser.parse_args()
-
+def measure(people: int, initiatives: int, events: int) -> dict[str, float]:
+    """{"seed_s", "build_s", "queued", "notifications", "characters"} for one scratch database."""
     from flask_migrate import upgrade
 
     from bench.servers import quiet_upgrade
@@ -190,7 +185,7 @@ def main() -> None:
         with app.app_context():
             quiet_upgrade(upgrade)
             started = time.perf_counter()
-            seeded = seed(args.people, args.initiatives, args.events)
+            seeded = seed(people, initiatives, events)
             seeding = time.perf_counter() - started
             started = time.perf_counter()
             queued = digest.due(DAY_START + timedelta(days=1, minutes=5))
@@ -199,14 +194,30 @@ def main() -> None:
                 sa.select(sa.func.sum(sa.func.length(OutboxMessage.body_text)))
             )
             db.engine.dispose()
+    return {
+        "seed_s": seeding,
+        "build_s": building,
+        "queued": queued,
+        "notifications": seeded["notifications"],
+        "characters": size or 0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=500)
+    parser.add_argument("--initiatives", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=10_000)
+    args = parser.parse_args()
+    result = measure(args.people, args.initiatives, args.events)
     print(
         f"digests: {args.people} people, {args.initiatives} initiatives, {args.events} events "
-        f"({seeded['notifications']} notifications) seeded in {seeding:.1f} s"
+        f"({result['notifications']} notifications) seeded in {result['seed_s']:.1f} s"
     )
     print(
-        f"digests: built and queued {queued} daily digests in {building:.2f} s "
-        f"({building / max(queued, 1) * 1000:.1f} ms each; {size or 0:,} characters of text); "
-        "target 10 s"
+        f"digests: built and queued {result['queued']} daily digests in {result['build_s']:.2f} s "
+        f"({result['build_s'] / max(result['queued'], 1) * 1000:.1f} ms each; "
+        f"{result['characters']:,} characters of text); target 10 s"
     )
 
 

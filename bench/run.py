@@ -35,6 +35,8 @@ Figures, numbered as in the issues (FULL sizes; --quick and --tiny are smaller):
    reports at once cost another user's board (bench/bench_exports.py).
 6. Two nodes: bench/two_nodes.py, PostgreSQL, Redis and two gunicorn servers: cross-node
    delivery p95 ≤ 1.3× single node (skipped, with the reason, without PostgreSQL/Redis/nginx).
+7. Digests: one day's daily digests for 500 people over 1,000 initiatives and 10,000 events
+   (bench/digests.py; target ≤ 10 s).
 
 The machines are shared and noisy: the ratios, measured in the same run, say more than the
 absolute times.
@@ -57,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import bench_exports, board_size, servers, two_nodes
+from bench import digests as bench_digests
 from bench.servers import (
     BareServer,
     LoadProcess,
@@ -107,6 +110,9 @@ class Plan:
     node_viewers: int = 15
     node_moves: int = 30
     target_cards: int = 1000  # where the board-size target applies
+    digest_people: int = 500
+    digest_initiatives: int = 1000
+    digest_events: int = 10_000
 
 
 FULL = Plan()
@@ -124,6 +130,9 @@ QUICK = Plan(
     board_sizes=[100, 1000],
     board_repeat=3,
     export_repeat=1,
+    digest_people=200,
+    digest_initiatives=400,
+    digest_events=4000,
     node_viewers=10,
     node_moves=15,
 )
@@ -149,6 +158,9 @@ TINY = Plan(
     node_viewers=2,
     node_moves=2,
     target_cards=20,
+    digest_people=10,
+    digest_initiatives=20,
+    digest_events=50,
 )
 
 
@@ -719,12 +731,32 @@ def profiled(directory: Path | None, name: str, run: Callable[[Plan], list[Row]]
     return rows
 
 
+# --- 7: digests ---------------------------------------------------------------------------
+
+
+def digests(plan: Plan) -> list[Row]:
+    result = bench_digests.measure(plan.digest_people, plan.digest_initiatives, plan.digest_events)
+    label = (
+        f"{plan.digest_people} people, {plan.digest_initiatives} initiatives, "
+        f"{plan.digest_events} events ({result['notifications']} notifications)"
+    )
+    return [
+        Row(
+            "7",
+            f"daily digests built and queued, {label} (s; {result['queued']} queued)",
+            f"{result['build_s']:.2f}",
+            target="≤ 10 s",
+            met=_met(result["build_s"] <= 10.0),
+        )
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="smaller sizes, about three minutes")
     size.add_argument("--tiny", action="store_true", help="tiny sizes: the smoke test's")
-    parser.add_argument("--only", type=int, nargs="+", choices=range(1, 7), default=None)
+    parser.add_argument("--only", type=int, nargs="+", choices=range(1, 8), default=None)
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     parser.add_argument(
         "--profile",
@@ -736,7 +768,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     plan = TINY if args.tiny else QUICK if args.quick else FULL
-    items = set(args.only or range(1, 7))
+    items = set(args.only or range(1, 8))
     servers.PROFILE_DIR = args.profile
     raise_fd_limit()
     started = time.monotonic()
@@ -770,6 +802,8 @@ def main(argv: list[str] | None = None) -> int:
             stage("5 exports", lambda: profiled(args.profile, "exports", exports, plan))
         if 6 in items:
             stage("6 two nodes", lambda: nodes(plan, workdir))
+        if 7 in items:
+            stage("7 digests", lambda: digests(plan))
     finally:
         if args.keep:
             print(f"work folder kept: {workdir}", file=sys.stderr)
