@@ -193,3 +193,35 @@ def test_two_sender_processes_at_once_send_each_message_once(
     assert sorted(smtp.recipients) == sorted(f"person{n}@example.org" for n in range(30))
     db.session.expire_all()
     assert all(r.sent_at is not None and r.attempts == 1 for r in rows())
+
+
+def test_fifty_mentions_while_the_server_is_down_are_each_delivered_once(
+    the_board, users, mail_app, smtp
+) -> None:
+    from tracker import board, unit_of_work
+
+    member = users["member"]
+    card = make_initiative(the_board, users["envoy"], title="Data trust")
+    smtp.stop()
+    with at("2026-11-30T09:00:00"):
+        for n in range(50):
+            unit_of_work.commit_change(
+                board.add_comment(users["envoy"], card.id, f"Note {n} for @[x](user:{member.id})")
+            )
+        with mail_app.app_context():
+            down = sender.send_due()
+    assert (down.sent, down.failed) == (0, 1)
+    smtp.start()
+    with at("2026-11-30T09:00:30"), mail_app.app_context():
+        first = sender.send_due()
+    with at("2026-11-30T09:02:00"), mail_app.app_context():
+        second = sender.send_due()
+        third = sender.send_due()
+    assert (first.sent, second.sent, third.sent) == (49, 1, 0)
+    assert smtp.recipients == [member.email] * 50
+    subjects = sorted(m["Subject"] for m in smtp.received)
+    assert len(set(m["Message-ID"] for m in smtp.received)) == 50
+    assert subjects == [f"{users['envoy'].name} mentioned you on “Data trust”"] * 50
+    texts = [m.get_body(("plain",)).get_content().replace("\r\n", "\n") for m in smtp.received]
+    bodies = sorted(text.split("\n\n")[1] for text in texts)
+    assert bodies == sorted(f"Note {n} for @{member.name}" for n in range(50))
