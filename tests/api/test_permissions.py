@@ -20,10 +20,19 @@ from tests import factories
 from tests.conftest import AuthActions, last_seq
 from tracker import api_tokens, board
 from tracker.extensions import db
-from tracker.models import Board, Claim, Initiative, Organisation, User
+from tracker.models import (
+    Board,
+    BoardFollow,
+    Claim,
+    Event,
+    Initiative,
+    Notification,
+    Organisation,
+    User,
+)
 
 ROLES = ("admin", "envoy", "member", "viewer", "anonymous")
-ERROR_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden"}
+ERROR_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
 
 
 @dataclass
@@ -220,7 +229,64 @@ REQUESTS: dict[str, Callable[[World], Request]] = {
         {"body": "Met the CTOs today."},
     ),
     "list_events": lambda w: ("GET", f"/api/v1/boards/{w.board.id}/events?since=0", None),
+    "list_notifications": lambda w: ("GET", "/api/v1/notifications", None),
+    "mark_all_notifications_read": lambda w: ("POST", "/api/v1/notifications/read", None),
+    "mark_someone_elses_notification_read": lambda w: (
+        "POST",
+        f"/api/v1/notifications/{_someone_elses_notification(w)}/read",
+        None,
+    ),
+    "watch_initiative": lambda w: (
+        "PUT",
+        f"/api/v1/initiatives/{w.foreign}/watch",
+        {"watching": True},
+    ),
+    "list_follows": lambda w: ("GET", f"/api/v1/boards/{w.board.id}/follows", None),
+    "follow_board": lambda w: ("POST", f"/api/v1/boards/{w.board.id}/follows", {}),
+    "unfollow_someone_elses_follow": lambda w: (
+        "DELETE",
+        f"/api/v1/follows/{_someone_elses_follow(w)}",
+        None,
+    ),
+    "mentionable": lambda w: ("GET", "/api/v1/mentionable?q=e", None),
 }
+
+# What writes no board event (a person's own notifications, watches and follows).
+NO_EVENT = {
+    "mark_all_notifications_read",
+    "watch_initiative",
+    "follow_board",
+}
+
+
+def _outsider(w: World) -> User:
+    """Someone of none of the four roles' accounts, of another organisation."""
+    person = db.session.scalar(sa.select(User).where(User.email == "outsider@example.org"))
+    if person is None:
+        person = factories.make_user("envoy", db.session.get(Organisation, w.bre))
+        person.email = "outsider@example.org"
+        db.session.commit()
+    return person
+
+
+def _someone_elses_notification(w: World) -> int | str:
+    if not isinstance(w, World):  # `_shape`: the endpoint, not a row
+        return "N"
+    event_id = db.session.scalar(sa.select(Event.id).order_by(Event.id.desc()).limit(1))
+    notification = Notification(user_id=_outsider(w).id, event_id=event_id, reason="following")
+    db.session.add(notification)
+    db.session.commit()
+    return notification.id
+
+
+def _someone_elses_follow(w: World) -> int | str:
+    if not isinstance(w, World):
+        return "F"
+    follow = BoardFollow(user_id=_outsider(w).id, board_id=w.board.id)
+    db.session.add(follow)
+    db.session.commit()
+    return follow.id
+
 
 # The brief's permission table, per endpoint. The member belongs to Police; "foreign" is an
 # initiative Police neither proposed nor holds a role on.
@@ -248,6 +314,15 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "release_lep_claim":                      (204,  204,  403,   403,   401),
     "comment":                                (201,  201,  201,   403,   401),
     "list_events":                            (200,  200,  200,   200,   401),
+    # A person's own notifications, watches and follows; someone else's do not exist for them.
+    "list_notifications":                     (200,  200,  200,   200,   401),
+    "mark_all_notifications_read":            (200,  200,  200,   200,   401),
+    "mark_someone_elses_notification_read":   (404,  404,  404,   404,   401),
+    "watch_initiative":                       (200,  200,  200,   200,   401),
+    "list_follows":                           (200,  200,  200,   200,   401),
+    "follow_board":                           (201,  201,  403,   403,   401),
+    "unfollow_someone_elses_follow":          (404,  404,  404,   404,   401),
+    "mentionable":                            (200,  200,  200,   200,   401),
 }  # fmt: skip
 
 CASES = [
@@ -300,6 +375,14 @@ def test_permission_matrix_covers_every_endpoint() -> None:
         ("DELETE", "/api/v1/claims/C"),
         ("POST", "/api/v1/initiatives/I/comments"),
         ("GET", "/api/v1/boards/B/events"),
+        ("GET", "/api/v1/notifications"),
+        ("POST", "/api/v1/notifications/read"),
+        ("POST", "/api/v1/notifications/N/read"),
+        ("PUT", "/api/v1/initiatives/I/watch"),
+        ("GET", "/api/v1/boards/B/follows"),
+        ("POST", "/api/v1/boards/B/follows"),
+        ("DELETE", "/api/v1/follows/F"),
+        ("GET", "/api/v1/mentionable"),
     }
 
 
@@ -341,7 +424,7 @@ def test_api_permission_matrix(
     elif request[0] == "GET":
         assert last_seq(world.board.id) == seq_before
     else:
-        assert last_seq(world.board.id) == seq_before + 1
+        assert last_seq(world.board.id) == seq_before + (0 if endpoint in NO_EVENT else 1)
     if expected == 401:
         assert response.headers["WWW-Authenticate"] == "Bearer"
 
@@ -391,7 +474,12 @@ def test_viewer_changes_nothing_through_any_unsafe_call(client: FlaskClient, wor
     viewer = {"Authorization": f"Bearer {world.tokens['viewer']}"}
     # The requests first: making one may set the board up for it (an archived initiative).
     requests = {endpoint: make(world) for endpoint, make in REQUESTS.items()}
-    unsafe = [e for e, request in requests.items() if request[0] != "GET"]
+    # A viewer may keep their own notifications and watches (tested in the matrix).
+    own = NO_EVENT - {"follow_board"} | {
+        "mark_someone_elses_notification_read",
+        "unfollow_someone_elses_follow",
+    }
+    unsafe = [e for e, request in requests.items() if request[0] != "GET" and e not in own]
     assert len(unsafe) >= 9
     rows_before = table_rows()
     for endpoint in unsafe:
