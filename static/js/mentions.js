@@ -13,7 +13,7 @@ export function enhanceMentions(root) {
     const note = form && form.querySelector("textarea");
     const input = picker.querySelector("[role=combobox]");
     const list = picker.querySelector("[role=listbox]");
-    const status = picker.querySelector("[role=status]");
+    const status = picker.querySelector("[aria-live]");
     if (!note || !input || !list) continue;
     picker.hidden = false;
     let options = [];
