@@ -176,3 +176,35 @@ def test_preferences_on_the_account_page(client, users) -> None:
     assert ok.status_code == 302
     chosen = preferences.of(users["member"].id)
     assert (chosen.digest, chosen.mention_email) == ("daily", False)
+
+
+def test_the_digest_arrives_as_written_with_its_unsubscribe_headers(
+    history, users, database_path
+) -> None:
+    from tests.conftest import _config
+    from tests.smtp import SmtpServer
+    from tracker import create_app
+    from tracker.mail import sender
+
+    with at("2026-10-25T09:00:00"):
+        digest.due()
+    queued = db.session.scalar(
+        sa.select(OutboxMessage).where(OutboxMessage.recipient == users["member"].email)
+    )
+    smtp = SmtpServer()
+    smtp.start()
+    try:
+        mailing = create_app({**_config(database_path), **smtp.config()})
+        with at("2026-10-25T09:01:00"), mailing.app_context():
+            assert sender.send_due().sent >= 1
+            db.engine.dispose()
+    finally:
+        smtp.stop()
+    (received,) = [m for m in smtp.received if m["To"] == users["member"].email]
+    assert received["Subject"] == "Your daily digest: 1 initiative changed"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert received["List-Unsubscribe"] == queued.headers["List-Unsubscribe"]
+    text = received.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text.rstrip("\n") == queued.body_text.rstrip("\n")
+    html = received.get_body(("html",)).get_content()
+    assert "Video companionship</a>" in html
