@@ -168,3 +168,39 @@ def test_watch_button_on_the_initiative_page(client, shared, users) -> None:
         ).status_code
         == 404
     )
+
+
+def test_an_envoy_follows_and_stops_following_from_the_board_page(client, the_board, users) -> None:
+    from tracker.models import BoardFollow
+
+    auth = AuthActions(client)
+    auth.login(users["envoy"])
+    page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+    assert "Follow this board" in page
+    token = auth.csrf_token(f"/boards/{the_board.id}")
+    lane = the_board.grand_challenges[2]
+    done = client.post(
+        f"/boards/{the_board.id}/follows",
+        data={"csrf_token": token, "grand_challenge_id": str(lane.id)},
+    )
+    assert done.status_code == 302
+    page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+    assert f"You follow {lane.name}." in page and "(1 followed)" in page
+    bad = client.post(
+        f"/boards/{the_board.id}/follows", data={"csrf_token": token, "grand_challenge_id": "x"}
+    )
+    assert bad.status_code == 302
+    follow_id = db.session.scalar(sa.select(BoardFollow.id))
+    assert (
+        client.post(f"/follows/{follow_id}/delete", data={"csrf_token": token}).status_code == 302
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BoardFollow)) == 0
+
+
+def test_a_member_is_not_offered_following_a_board_and_is_refused(client, the_board, users) -> None:
+    auth = AuthActions(client)
+    auth.login(users["member"])
+    assert "Follow this board" not in client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+    token = auth.csrf_token(f"/boards/{the_board.id}")
+    refused = client.post(f"/boards/{the_board.id}/follows", data={"csrf_token": token})
+    assert refused.status_code == 403

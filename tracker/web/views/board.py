@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from markupsafe import Markup
 
-from tracker import board, events, limits, policy, text, unit_of_work, visits
+from tracker import board, events, limits, notifications, policy, text, unit_of_work, visits
 from tracker.accounts import actor
 from tracker.board import filters, layout
 from tracker.errors import Invalid
@@ -101,6 +101,10 @@ def board_page(board_id: int) -> ResponseReturnValue:
         density=user.card_density,
         collapsed=_collapsed(user.id, board_id, shown, confirm),
         saved_views=layout.saved_views(user.id, board_id),
+        # Envoys and admins may follow the whole board or a Grand Challenge (None: not offered).
+        follows=notifications.board_follows(user.id, board_id)
+        if policy.may(user, "archive")
+        else None,
         view_name_max=VIEW_NAME_MAX,
         shown=len(shown),
         total=len(cards),

@@ -96,3 +96,41 @@ def watch_action(initiative_id: int) -> ResponseReturnValue:
         answer=lambda _done: redirect(back),
         refused=lambda error: abort(404) if error.status == 404 else redirect(back),
     )
+
+
+@bp.route("/boards/<int:board_id>/follows", methods=["POST"])
+@login_required
+def follow_action(board_id: int) -> ResponseReturnValue:
+    """Follow the whole board (`grand_challenge_id` empty) or one Grand Challenge of it."""
+    back = _back(url_for("web.board_page", board_id=board_id))
+    if not ActionForm().validate_on_submit():
+        flash(FORM_EXPIRED, "error")
+        return redirect(back)
+    raw = request.form.get("grand_challenge_id", "").strip()
+    lane = limits.number_arg(raw) if raw else None
+    if raw and lane is None:
+        flash("Grand Challenge: choose one of this board's Grand Challenges.", "error")
+        return redirect(back)
+    return carry_out(
+        lambda: notifications.follow_board(actor(), board_id, lane),
+        message="You follow it: its changes come to your notifications.",
+        unchanged="You follow it already.",
+        answer=lambda _done: redirect(back),
+        refused=lambda error: abort(error.status) if error.status in (403, 404) else redirect(back),
+    )
+
+
+@bp.route("/follows/<int:follow_id>/delete", methods=["POST"])
+@login_required
+def unfollow_action(follow_id: int) -> ResponseReturnValue:
+    back = _back(url_for("web.notifications_page"))
+    if not ActionForm().validate_on_submit():
+        flash(FORM_EXPIRED, "error")
+        return redirect(back)
+    return carry_out(
+        lambda: notifications.unfollow_board(actor(), follow_id),
+        message="You no longer follow it.",
+        answer=lambda _done: redirect(back),
+        refused=lambda error: abort(404),
+        flash_unplaced=False,
+    )
