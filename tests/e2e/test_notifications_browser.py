@@ -93,3 +93,48 @@ def _member_id(page: Any) -> int:
         "async () => (await (await fetch('/api/v1/mentionable?q=morgan')).json())[0].id"
     )
     return int(found)
+
+
+def test_the_unsubscribe_page_in_each_state(
+    page: Any, served_app: ServedApp, browser_errors: BrowserErrors
+) -> None:
+    """Opened from a digest, signed out: what it stops, then done, then used up; each state
+    passes axe-core and fits 320 CSS px."""
+    from itsdangerous import URLSafeSerializer
+
+    from tracker.mail.preferences import SALT
+
+    page.set_viewport_size({"width": 320, "height": 700})
+    member_id = _demo_member_id(served_app)
+    token = URLSafeSerializer(served_app.env["TRACKER_SECRET_KEY"], salt=SALT).dumps(
+        {"u": member_id, "w": "digest", "g": 0}
+    )
+    page.goto(f"/unsubscribe/{token}")
+    button = page.get_by_role("button", name="Stop the e-mail digest")
+    expect(button).to_be_visible()
+    assert_no_axe_violation(page)
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("no longer receive the e-mail digest")
+    assert_no_axe_violation(page)
+    browser_errors.expect(r"status of 400 \(BAD REQUEST\)")  # the used link, refused
+    page.goto(f"/unsubscribe/{token}")
+    expect(page.get_by_role("alert")).to_contain_text("has been used already")
+    assert_no_axe_violation(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def _demo_member_id(served_app: ServedApp) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(served_app.env["TRACKER_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text("SELECT id FROM users WHERE email = :email"),
+                    {"email": "member@demo.herts-police.example"},
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
