@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from tests.conftest import AuthActions, FreshContextClient, _config, last_seq
 from tests.factories import make_initiative, make_token, role_type, stage
 from tests.processes import free_port
-from tracker import board, create_app
+from tracker import board, create_app, unit_of_work
 from tracker.extensions import db, socketio
 from tracker.models import ApiToken, AuditEntry, Organisation, ReportRecipient, Stage, User
 
@@ -453,7 +453,16 @@ def test_deleting_a_stage_with_initiatives_says_how_many_and_which(
     client, admin_auth, the_board, users, board_viewer
 ):
     exploring = stage(the_board, "Exploring")
-    make_initiative(the_board, users["envoy"], title="Video companionship", stage_id=exploring)
+    # Committed and published here, so the viewer has had it before the delete is tried (made
+    # by the factory, it would reach the viewer through the poller, up to a second later).
+    unit_of_work.commit_change(
+        board.propose(
+            users["envoy"],
+            the_board.id,
+            {"title": "Video companionship", "grand_challenge_id": the_board.grand_challenges[0].id,
+             "stage_id": exploring},
+        )
+    )  # fmt: skip
     _board_events(board_viewer)
     response = post(client, admin_auth, f"/admin/stages/{exploring}/delete")
     assert response.status_code == 302
