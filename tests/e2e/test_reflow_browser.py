@@ -167,5 +167,10 @@ def test_long_unbroken_text_wraps_instead_of_widening_a_page(
     card.locator(".card-title a").click()
     dialog = page.get_by_role("dialog", name=title)
     expect(dialog).to_contain_text("S" * 50)
-    assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth + 1")
+    wide = dialog.evaluate(
+        """d => [...d.querySelectorAll("*")].filter(e => e.getBoundingClientRect().right >
+             d.getBoundingClientRect().right + 1).slice(0, 5).map(e => e.tagName + "." +
+             e.className + "#" + e.id + " " + Math.round(e.getBoundingClientRect().right))"""
+    )
+    assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth + 1"), wide
     assert page_width(page) <= width
