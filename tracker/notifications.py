@@ -105,24 +105,7 @@ def fan_out(events: Sequence[Event]) -> FanOut:
                 sa.or_(f.grand_challenge_id.is_(None), f.grand_challenge_id == lane),
             ),
         )
-        followers = (
-            sa.select(
-                u.id,
-                sa.literal(event.id),
-                sa.literal(FOLLOWING),
-                sa.literal(now, Notification.__table__.c.created_at.type),
-            )
-            .join(Organisation, Organisation.id == u.organisation_id)
-            .where(u.active.is_(True), Organisation.active.is_(True), chosen)
-            .where(u.id != (event.actor_user_id or 0))
-        )
-        statement = (
-            _insert()
-            .from_select(["user_id", "event_id", "reason", "created_at"], followers)
-            .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
-            .returning(Notification.user_id)
-        )
-        reached.update(db.session.scalars(statement))
+        reached.update(_notify(event, FOLLOWING, chosen, now))
     return FanOut(reached, mentioned)
 
 
@@ -135,16 +118,23 @@ def _mentioned(event: Event, now: datetime) -> set[int]:
     if not users and not orgs:
         return set()
     u = User.__table__.c
+    return _notify(event, MENTION, sa.or_(u.id.in_(users), u.organisation_id.in_(orgs)), now)
+
+
+def _notify(event: Event, reason: str, chosen: Any, now: datetime) -> set[int]:
+    """One INSERT … SELECT: a notification of `event` for each active person of an active
+    organisation whom `chosen` (a condition on users) picks, but its author; a person who
+    already has one for the event keeps it. Returns who got one."""
+    u = User.__table__.c
     people = (
         sa.select(
             u.id,
             sa.literal(event.id),
-            sa.literal(MENTION),
+            sa.literal(reason),
             sa.literal(now, Notification.__table__.c.created_at.type),
         )
         .join(Organisation, Organisation.id == u.organisation_id)
-        .where(u.active.is_(True), Organisation.active.is_(True))
-        .where(sa.or_(u.id.in_(users), u.organisation_id.in_(orgs)))
+        .where(u.active.is_(True), Organisation.active.is_(True), chosen)
         .where(u.id != (event.actor_user_id or 0))
     )
     statement = (

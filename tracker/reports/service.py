@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from flask import current_app, render_template
 
-from tracker.board import filters, load_board
+from tracker.board import filter_words, filters, load_board
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import Board, Event, Organisation, utcnow
@@ -91,7 +91,7 @@ def selector(rule: filters.CardFilter) -> Selector:
 def _filter_section(inputs: Inputs, rule: filters.CardFilter) -> ReportFilter:
     return {
         "query": urlencode(rule.args),
-        "description": filters.describe(rule, inputs.board, inputs.organisation_names),
+        "description": filter_words.describe(rule, inputs.board, inputs.organisation_names),
     }
 
 

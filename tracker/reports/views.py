@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from tracker import board, policy
 from tracker.accounts import actor
-from tracker.board import filters
+from tracker.board import filter_words
 from tracker.errors import Invalid
 from tracker.models import utcnow
 from tracker.reports import bp
@@ -56,7 +56,7 @@ def weekly_page(board_id: int) -> ResponseReturnValue:
         "this_week": this_week,
         "week_text": text,
         "rule": rule,
-        "filter_choices": filters.choices(the_board),
+        "filter_choices": filter_words.choices(the_board),
         "my_organisation_id": actor().organisation_id,
         "filter_action": url_for("reports.weekly_page", board_id=board_id),
         "filter_keep": {"week": text.strip()} if text and text.strip() else {},

@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from tracker import board, events, limits, notifications, policy, text, unit_of_work, visits
 from tracker.accounts import actor
-from tracker.board import filters, layout
+from tracker.board import filter_words, filters, layout
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import VIEW_NAME_MAX, Board, Initiative, utcnow
@@ -108,7 +108,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
         view_name_max=VIEW_NAME_MAX,
         shown=len(shown),
         total=len(cards),
-        filter_choices=filters.choices(the_board),
+        filter_choices=filter_words.choices(the_board),
         my_organisation_id=user.organisation_id,
         may_propose=policy.may(user, "propose"),
         move_form=MoveForm(),
@@ -214,7 +214,7 @@ def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
         rule=rule,
         shown=len(shown),
         total=len(cards),
-        filter_choices=filters.choices(the_board),
+        filter_choices=filter_words.choices(the_board),
         my_organisation_id=user.organisation_id,
         as_of=day,
         filter_keep={"as_of": day.isoformat()},
