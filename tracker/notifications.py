@@ -15,7 +15,7 @@ check; a disabled person or organisation hears nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import policy
+from tracker.board.listing import BoardCard
 from tracker.errors import Invalid, NotFound
 from tracker.extensions import db, socketio
 from tracker.models import (
@@ -187,6 +188,37 @@ def watching(user: User, initiative_id: int) -> bool:
         c.organisation_id == user.organisation_id for c in initiative.claims
     )
     return involved or _follows_board(user.id, initiative)
+
+
+def watched_among(
+    user: User, board_id: int, cards: Iterable[BoardCard], follows: Sequence[BoardFollow]
+) -> set[int]:
+    """The ids of `cards` (one board's) that `user` follows now, as `watching` decides for
+    one: their own choices on the board (one query), else their organisation's part in it,
+    else `follows`, the board and Grand Challenges they follow (`board_follows`)."""
+    choices = dict(
+        db.session.execute(
+            sa.select(Watch.initiative_id, Watch.watching)
+            .join(Initiative, Initiative.id == Watch.initiative_id)
+            .where(Watch.user_id == user.id, Initiative.board_id == board_id)
+        ).all()
+    )
+    whole_board = any(follow.grand_challenge_id is None for follow in follows)
+    lanes = {follow.grand_challenge_id for follow in follows}
+    mine = user.organisation_id
+    found: set[int] = set()
+    for card in cards:
+        choice = choices.get(card.id)
+        if choice is None:
+            choice = (
+                card.proposing_organisation_id == mine
+                or any(claim.organisation_id == mine for claim in card.claims)
+                or whole_board
+                or card.grand_challenge_id in lanes
+            )
+        if choice:
+            found.add(card.id)
+    return found
 
 
 def _follows_board(user_id: int, initiative: Initiative) -> bool:

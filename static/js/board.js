@@ -9,6 +9,7 @@
 import Sortable from "../vendor/sortable.esm.js";
 import { RAG_LABELS, startLive } from "./live.js";
 import { enhanceMentions } from "./mentions.js";
+import { enhanceWatching } from "./watch.js";
 
 const board = document.getElementById("board");
 const statusRegion = document.getElementById("board-status");
@@ -17,6 +18,8 @@ const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
 function say(message) {
   statusRegion.textContent = message;
 }
+
+enhanceWatching(board, csrfToken, say);
 
 // --- reading the page ---------------------------------------------------------------------
 

@@ -204,3 +204,77 @@ def test_a_member_is_not_offered_following_a_board_and_is_refused(client, the_bo
     token = auth.csrf_token(f"/boards/{the_board.id}")
     refused = client.post(f"/boards/{the_board.id}/follows", data={"csrf_token": token})
     assert refused.status_code == 403
+
+
+def card_button(page: str, initiative_id: int) -> str:
+    """The text of the Watch button on one card of a board page or card fragment."""
+    import re
+
+    start = page.index(f'id="initiative-{initiative_id}"')
+    form = page[start:].split('class="watch"', 1)[1]
+    found = re.search(r'<button type="submit" class="small">([^<]*)<', form)
+    assert found is not None
+    return found.group(1)
+
+
+def test_each_card_of_the_board_says_whether_its_viewer_follows_it(
+    client, shared, the_board, users
+) -> None:
+    lane = the_board.grand_challenges[0]
+    other = make_initiative(
+        the_board, users["envoy"], title="Night buses", grand_challenge_id=lane.id
+    )
+    commit(notifications.follow_board(users["admin"], the_board.id, lane.id))
+    auth = AuthActions(client)
+    # The same cards for three viewers: the cache of rendered cards keeps them apart.
+    seen = {}
+    for who in ("member", "admin", "member"):
+        auth.login(users[who])
+        page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+        seen[who] = (card_button(page, shared), card_button(page, other.id))
+        auth.logout()
+    # Police holds a role on the first, and nothing on the second; the admin's LEP proposed
+    # both, and the admin follows the second's Grand Challenge too.
+    assert seen == {
+        "member": ("Stop watching", "Watch"),
+        "admin": ("Stop watching", "Stop watching"),
+    }
+
+    auth.login(users["member"])
+    token = auth.csrf_token(f"/boards/{the_board.id}")
+    back = f"/boards/{the_board.id}?rag=green"
+    done = client.post(
+        f"/initiatives/{other.id}/watch",
+        data={"csrf_token": token, "watching": "1", "next": back},
+    )
+    assert done.status_code == 302 and done.headers["Location"] == back
+    fragment = client.get(f"/initiatives/{other.id}/card").get_data(as_text=True)
+    assert card_button(fragment, other.id) == "Stop watching"
+    assert 'name="watching" value="0"' in fragment
+
+
+def test_the_boards_answer_agrees_with_watching_one_initiative_at_a_time(
+    shared, the_board, users
+) -> None:
+    lanes = the_board.grand_challenges
+    cards = [
+        make_initiative(
+            the_board, users["envoy"], title=f"Card {n}", grand_challenge_id=lanes[n % 3].id
+        )
+        for n in range(6)
+    ]
+    ids = [shared] + [card.id for card in cards]
+    commit(notifications.set_watching(users["member"], shared, False))
+    commit(notifications.set_watching(users["member"], cards[0].id, True))
+    commit(notifications.set_watching(users["admin"], cards[1].id, False))
+    commit(notifications.follow_board(users["envoy"], the_board.id, lanes[1].id))
+    commit(notifications.set_watching(users["envoy"], cards[1].id, False))
+    listed = [card for card in board.board_cards(the_board.id) if card.id in ids]
+    for who in ("member", "admin", "envoy", "viewer"):
+        user = users[who]
+        follows = notifications.board_follows(user.id, the_board.id)
+        expected = {i for i in ids if notifications.watching(user, i)}
+        assert notifications.watched_among(user, the_board.id, listed, follows) == expected, who
+    # Not a vacuous agreement: each viewer follows some and not others.
+    member = notifications.watched_among(users["member"], the_board.id, listed, [])
+    assert member == {cards[0].id}

@@ -88,6 +88,47 @@ def test_a_mention_reaches_the_other_persons_open_list_within_a_second(
         writer_context.close()
 
 
+def test_watch_on_a_card_by_keyboard_then_its_changes_reach_the_header(
+    page: Any,
+    envoy_api: Any,
+    propose: Any,
+    demo_board: DemoBoard,
+) -> None:
+    # Proposed by the LEP with no role for the Constabulary: the member does not follow it.
+    theirs = propose("Exploring", "Clean Growth")
+    sign_in(page, "member")
+    page.goto(f"/boards/{demo_board.id}")
+    the_card = page.locator(f"li.card#initiative-{theirs['id']}")
+    button = the_card.locator("form.watch button")
+    expect(button).to_have_accessible_name(f"Watch “{theirs['title']}”")
+    expect(button).to_have_text(f"Watch “{theirs['title']}”")
+    page.evaluate("window.notReloaded = true")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_text(f"Stop watching “{theirs['title']}”")
+    expect(button).to_be_focused()
+    expect(page.locator("#board-status")).to_have_text(
+        f"You are watching “{theirs['title']}”: its changes come to your notifications."
+    )
+    assert page.evaluate("window.notReloaded") is True
+    assert_no_axe_violation(page)
+
+    count = page.locator("#notification-count")
+    before = int(count.get_attribute("data-unread") or 0)
+    envoy_api.post(f"/initiatives/{theirs['id']}/comments", {"body": "Funding agreed."})
+    expect(count).to_have_attribute("data-unread", str(before + 1))
+
+    page.reload()
+    again = page.locator(f"li.card#initiative-{theirs['id']} form.watch button")
+    expect(again).to_have_text(f"Stop watching “{theirs['title']}”")
+    again.focus()
+    page.keyboard.press("Enter")
+    expect(again).to_have_text(f"Watch “{theirs['title']}”")
+    envoy_api.post(f"/initiatives/{theirs['id']}/comments", {"body": "Second thoughts."})
+    page.wait_for_timeout(1000)  # what would have come by now
+    expect(count).to_have_attribute("data-unread", str(before + 1))
+
+
 def _member_id(page: Any) -> int:
     found = page.evaluate(
         "async () => (await (await fetch('/api/v1/mentionable?q=morgan')).json())[0].id"

@@ -63,8 +63,9 @@ def test_each_viewer_gets_their_own_controls_and_token_whoever_came_first(
             may_move = card_id in editable
             assert f'data-draggable="{"true" if may_move else "false"}"' in html, (role, card_id)
             assert ('class="move"' in html) is may_move
-            # A form carries this response's own token, never one rendered for someone else.
-            assert TOKEN.findall(html) == ([page_token] if may_move else [])
+            # Each form (Move…, where offered, and Watch) carries this response's own token,
+            # never one rendered for someone else.
+            assert TOKEN.findall(html) == [page_token] * (2 if may_move else 1)
 
 
 def test_the_move_form_token_of_a_reused_card_is_accepted(app, the_board, users, cards):

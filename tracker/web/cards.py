@@ -9,14 +9,15 @@ form token and `url_for`). So the face is the key of a cache of rendered cards, 
 - an edit, move or archive changes the face (its fields, and `version`); so do a claim or a
   release (the lead line and the chips), renaming an organisation, a role or a stage, and a new
   day in the card's stage (the count of days): each renders that card afresh;
-- nothing of one viewer reaches another: whether the viewer may edit is part of the face, and
+- nothing of one viewer reaches another: whether the viewer may edit, and whether they
+  follow the card (its Watch button), are part of the face, and
   the form's CSRF token and the view it returns to (the board with its filter) are held as
   slots that each response fills with its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -73,6 +74,8 @@ class CardFace(NamedTuple):
     # Whether this viewer may move the card, and then the stages and Grand Challenges
     # offered: (id, name).
     editable: bool
+    # Whether this viewer follows it (the card's Watch / Stop watching button).
+    watching: bool
     stages: tuple[tuple[int, str], ...]
     grand_challenges: tuple[tuple[int, str], ...]
     # Where the app is mounted: the links' prefix.
@@ -116,19 +119,22 @@ def cards_html(
     *,
     now: datetime,
     may_edit: Callable[[BoardCard], bool],
+    watching: Container[int] = frozenset(),
     confirm: tuple[int, str] | None = None,
     back: str = "",
 ) -> dict[int, Markup]:
     """Each card's `<li>` as this viewer sees it on the board, by initiative id. `confirm`,
     `(initiative id, sentence)`: the card a move or a find has just reached, rendered afresh
-    with the focus and the sentence (see `_card.html`). `back`: the board view (a path
+    with the focus and the sentence (see `_card.html`). `watching`: the ids of the cards this
+    viewer follows (`notifications.watched_among`). `back`: the board view (a path
     with its query) a Move… form returns to."""
     render = _renderer()
     lead_role = next((role.name for role in the_board.role_types if role.is_lead), None)
     stages = tuple((stage.id, stage.name) for stage in the_board.stages)
     lanes = tuple((lane.id, lane.name) for lane in the_board.grand_challenges)
     script_root = request.script_root
-    token: str | None = None
+    token = generate_csrf()
+    back_html = str(escape(back))
     today = london(now).date()
     html: dict[int, Markup] = {}
     for card in cards:
@@ -153,6 +159,7 @@ def cards_html(
                 for claim in card.other_claims
             ),
             editable=editable,
+            watching=card.id in watching,
             # Only a card that offers the move needs them, so a renamed stage re-renders
             # only those.
             stages=stages if editable else (),
@@ -163,9 +170,6 @@ def cards_html(
             rendered = _confirmed(face, confirm[1])
         else:
             rendered = render(face)
-        if editable:
-            # Asked for only when a form is shown: as rendering `csrf_token()` did.
-            token = token or generate_csrf()
-            rendered = rendered.replace(_CSRF_SLOT, token).replace(_BACK_SLOT, str(escape(back)))
+        rendered = rendered.replace(_CSRF_SLOT, token).replace(_BACK_SLOT, back_html)
         html[card.id] = Markup(rendered)
     return html

@@ -72,7 +72,19 @@ def board_page(board_id: int) -> ResponseReturnValue:
     # An archived card is restored from the Archived list, not moved.
     may_edit = (lambda _card: False) if rule.archived else policy.edit_rule(user)
     back = url_for("web.board_page", board_id=board_id, **rule.as_query())
-    html = cards_html(the_board, shown, now=now, may_edit=may_edit, confirm=confirm, back=back)
+    # Envoys and admins may follow the whole board or a Grand Challenge (None: not offered).
+    # What the notifications follow, whoever holds them now (an envoy may have become a member).
+    follows = notifications.board_follows(user.id, board_id)
+    watching = notifications.watched_among(user, board_id, shown, follows)
+    html = cards_html(
+        the_board,
+        shown,
+        now=now,
+        may_edit=may_edit,
+        watching=watching,
+        confirm=confirm,
+        back=back,
+    )
     # The listing comes cell by cell in display order: appending keeps each cell's order.
     cells: dict[tuple[int, int], list[Markup]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
@@ -102,9 +114,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
         collapsed=_collapsed(user.id, board_id, shown, confirm),
         saved_views=layout.saved_views(user.id, board_id),
         # Envoys and admins may follow the whole board or a Grand Challenge (None: not offered).
-        follows=notifications.board_follows(user.id, board_id)
-        if policy.may(user, "archive")
-        else None,
+        follows=follows if policy.may(user, "archive") else None,
         view_name_max=VIEW_NAME_MAX,
         shown=len(shown),
         total=len(cards),
@@ -237,8 +247,13 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
         card.archived != rule.archived or not filters.narrowed(card.board_id, rule, [card])
     ):
         return "", 204
-    may_edit = (lambda _card: False) if card.archived else policy.edit_rule(actor())
-    html = cards_html(the_board, [card], now=utcnow(), may_edit=may_edit, back=back)
+    user = actor()
+    may_edit = (lambda _card: False) if card.archived else policy.edit_rule(user)
+    follows = notifications.board_follows(user.id, card.board_id)
+    watching = notifications.watched_among(user, card.board_id, [card], follows)
+    html = cards_html(
+        the_board, [card], now=utcnow(), may_edit=may_edit, watching=watching, back=back
+    )
     return str(html[card.id])
 
 
