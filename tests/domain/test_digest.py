@@ -208,3 +208,75 @@ def test_the_digest_arrives_as_written_with_its_unsubscribe_headers(
     assert text.rstrip("\n") == queued.body_text.rstrip("\n")
     html = received.get_body(("html",)).get_content()
     assert "Video companionship</a>" in html
+
+
+def test_switching_between_daily_and_weekly_neither_repeats_nor_skips(the_board, users) -> None:
+    """Each digest covers the time since the person's previous one ended, whichever kind."""
+    envoy, member = users["envoy"], users["member"]
+    with at("2026-11-02T09:00:00"):
+        card = make_initiative(the_board, envoy, title="Video companionship")
+        commit(board.claim(envoy, card.id, role_type(the_board, "Partner").id,
+                           member.organisation_id))  # fmt: skip
+    with at("2026-11-09T08:30:00"):  # Monday: the weekly digest of 2–9 November
+        assert digest.due() >= 1
+
+    def digest_lines(key: str) -> list[str]:
+        message = db.session.scalar(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.recipient == member.email, OutboxMessage.period_key == key
+            )
+        )
+        assert message is not None, key
+        text = message.body_text.splitlines()
+        return [text[0]] + [
+            line.split("  ")[-1] for line in text if "added a progress note" in line
+        ]
+
+    with at("2026-11-10T12:00:00"):
+        commit(board.add_comment(envoy, card.id, "Tuesday"))
+    with at("2026-11-11T10:00:00"):  # Wednesday: daily from now on
+        commit(preferences.choose(member, True, "daily"))
+    with at("2026-11-12T12:00:00"):
+        commit(board.add_comment(envoy, card.id, "Thursday"))
+    with at("2026-11-13T09:00:00"):  # Friday's daily: since Monday's weekly, Tuesday too
+        digest.due()
+    by = f"{envoy.name} (The LEP) added a progress note"
+    assert digest_lines("daily:2026-11-13") == [
+        "Your daily digest, Mon 9 Nov 2026, 08:00 to Fri 13 Nov 2026, 08:00 (UK time)",
+        by,
+        by,
+    ]
+    with at("2026-11-13T10:00:00"):  # back to weekly
+        commit(preferences.choose(member, True, "weekly"))
+    with at("2026-11-14T12:00:00"):
+        commit(board.add_comment(envoy, card.id, "Saturday"))
+    with at("2026-11-16T09:00:00"):  # Monday's weekly: since Friday's daily, not again
+        digest.due()
+    assert digest_lines("weekly:2026-W46") == [
+        "Your weekly digest, Fri 13 Nov 2026, 08:00 to Mon 16 Nov 2026, 08:00 (UK time)",
+        by,
+    ]
+    daily, weekly = (
+        db.session.scalar(
+            sa.select(OutboxMessage.body_text).where(
+                OutboxMessage.recipient == member.email, OutboxMessage.period_key == key
+            )
+        )
+        for key in ("daily:2026-11-13", "weekly:2026-W46")
+    )
+    # Tuesday's and Thursday's notes in the daily one; only Saturday's in the weekly one.
+    assert "Tue 10 Nov 2026, 12:00" in daily and "Thu 12 Nov 2026, 12:00" in daily
+    assert "Sat 14 Nov 2026, 12:00" in weekly
+    assert "Tue 10 Nov" not in weekly and "Thu 12 Nov" not in weekly
+
+
+def test_a_digest_covers_at_most_a_week_and_none_after_one_that_reached_its_end(app) -> None:
+    weekly = digest.latest("weekly", datetime(2026, 11, 16, 9, tzinfo=UTC))
+    assert digest.period_end(weekly.key) == weekly.end
+    daily = digest.latest("daily", datetime(2026, 11, 16, 9, tzinfo=UTC))
+    assert digest.period_end(daily.key) == daily.end
+    assert digest.period_end("daily:not-a-day") is None
+    assert digest.covered(daily, None) == daily
+    assert digest.covered(daily, daily.end) is None
+    long_ago = digest.covered(daily, datetime(2026, 9, 1, tzinfo=UTC))
+    assert long_ago is not None and long_ago.end - long_ago.start == digest.LONGEST

@@ -5,15 +5,18 @@ update for 14 days, exclusive roles nobody holds, next steps overdue).
 
 A period ends at `DIGEST_SEND_AT` (London): every day for a daily digest, on Monday for a
 weekly one, and starts where the previous one ended, in London time (so the day the clocks
-go back is 25 hours long). Its lines are the person's notifications created in it, which
-already leave out their own changes and what they do not follow. Queued once per person and
-period (`period_key` "daily:2026-10-25" or "weekly:2026-W44"); nothing when there is
-nothing to say.
+go back is 25 hours long). A person's digest covers the time since their previous digest
+ended, whichever kind it was, up to the period's end: so switching from daily to weekly
+repeats nothing, and from weekly to daily skips nothing (with no previous digest, or one
+more than `LONGEST` ago, it covers its own period, or `LONGEST`). Its lines are the person's
+notifications created in that time, which already leave out their own changes and what they
+do not follow. Queued once per person and period (`period_key` "daily:2026-10-25" or
+"weekly:2026-W44"); nothing when there is nothing to say.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -47,6 +50,8 @@ KIND = "digest"
 # still sends it that day, but a digest days late is not sent at all.
 CATCH_UP = timedelta(days=1)
 LISTED_MAX = 20  # lines of one exception listed; the rest are counted
+# The most one digest covers, however long ago the previous one was (its digests were off).
+LONGEST = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,47 @@ def latest(kind: str, now: datetime) -> Period:
     return Period(kind, _at(start_day).astimezone(LONDON), _at(end_day).astimezone(LONDON), key)
 
 
+def period_end(key: str) -> datetime | None:
+    """When the period of a digest's `period_key` ended (None for a key it cannot read)."""
+    kind, _, value = key.partition(":")
+    try:
+        if kind == "daily":
+            return _at(date.fromisoformat(value))
+        if kind == "weekly":
+            return _at(Week.parse(value).monday + timedelta(days=7))
+    except ValueError:
+        return None
+    return None
+
+
+def previous_ends(period: Period) -> dict[int, datetime]:
+    """When each person's latest digest before `period` (of either kind) ended, for those who
+    had one in the `LONGEST` before it: one query."""
+    ends: dict[int, datetime] = {}
+    for user_id, key in db.session.execute(
+        sa.select(OutboxMessage.user_id, OutboxMessage.period_key).where(
+            OutboxMessage.kind == KIND,
+            OutboxMessage.user_id.is_not(None),
+            OutboxMessage.created_at >= period.end - LONGEST,
+        )
+    ):
+        end = period_end(key or "")
+        if end is not None and (user_id not in ends or end > ends[user_id]):
+            ends[user_id] = end
+    return ends
+
+
+def covered(period: Period, previous_end: datetime | None) -> Period | None:
+    """The time one person's digest of `period` covers: from their previous digest's end
+    (`previous_ends`), else the period's own start, but no more than `LONGEST`; None when the
+    previous one reached the period's end already."""
+    if previous_end is None:
+        return period
+    if previous_end >= period.end:
+        return None
+    return replace(period, start=max(previous_end, period.end - LONGEST).astimezone(LONDON))
+
+
 # --- what a digest says -------------------------------------------------------------------
 
 
@@ -115,15 +161,25 @@ class Exceptions:
 
 
 def changes_in(
-    period: Period, names: dict[str, dict[int, str]]
+    period: Period, names: dict[str, dict[int, str]], since: dict[int, datetime] | None = None
 ) -> dict[int, list[InitiativeChanges]]:
-    """Every person's notifications created in the period, per initiative (in the order its
-    first change came), oldest first: three queries for everyone, each event described once
-    however many people follow it."""
+    """Every person's notifications created in the period, or from `since[person id]` (the
+    start of the time their digest covers) to its end, per initiative (in the order its first
+    change came), oldest first: three queries for everyone, each event described once however
+    many people follow it."""
+    since = since or {}
     n = Notification.__table__.c
     e = Event.__table__.c
-    in_period = sa.and_(n.created_at >= period.start, n.created_at < period.end)
-    pairs = db.session.execute(sa.select(n.user_id, n.event_id).where(in_period)).all()
+    in_period = sa.and_(
+        n.created_at >= min([period.start, *since.values()]), n.created_at < period.end
+    )
+    pairs = [
+        (user_id, event_id)
+        for user_id, event_id, created in db.session.execute(
+            sa.select(n.user_id, n.event_id, n.created_at).where(in_period)
+        )
+        if _aware(created) >= since.get(user_id, period.start)
+    ]
     if not pairs:
         return {}
     event_ids = sa.select(n.event_id).where(in_period).distinct().scalar_subquery()
@@ -135,7 +191,7 @@ def changes_in(
     ):  # fmt: skip
         envelope = event_log.envelope(row)
         who = f"{row.actor_name} ({row.actor_organisation_name})"
-        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+        at = _aware(row.at)
         sentence = f"{who} {describe(envelope, names)}"
         said[row.id] = (at, row.id, row.initiative_id, when(at), sentence)
     titles = dict(
@@ -161,6 +217,11 @@ def changes_in(
             entry.lines.append((moment, sentence))
         result[user_id] = list(grouped.values())
     return result
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def exceptions(period: Period) -> Exceptions:
@@ -264,15 +325,19 @@ def due(now: datetime | None = None) -> int:
             .where(User.active.is_(True), Organisation.active.is_(True), wanted)
             .order_by(User.id)
         ).all()
+        ends = previous_ends(period)
+        windows = {person.id: covered(period, ends.get(person.id)) for person in people}
+        since = {i: window.start for i, window in windows.items() if window is not None}
         board_exceptions: Exceptions | None = None
         for person in people:
-            if person.id in already:
+            window = windows[person.id]
+            if person.id in already or window is None:
                 continue
             if board_exceptions is None and policy.may(person, "archive"):
                 board_exceptions = exceptions(period)
             if changes is None:
-                changes = changes_in(period, names)
-            made = compose(person, period, changes.get(person.id, []), board_exceptions)
+                changes = changes_in(period, names, since)
+            made = compose(person, window, changes.get(person.id, []), board_exceptions)
             if made is None:
                 continue
             subject, text, html = made
