@@ -19,15 +19,17 @@ STAGES = [
     ("Parked", None),
 ]
 GRAND_CHALLENGES = ["Ageing Society", "AI and Data Economy", "Clean Growth", "Future of Mobility"]
-# (name, maximum holders, whether it leads the initiative): one role type per board leads.
+# (name, maximum holders, whether it leads the initiative, claim mode): one role type per
+# board leads. A Lead, an Executive sponsor or a Funder is agreed between people, so asked
+# for ("request"); the rest are claimed, first come first served (issue 15).
 ROLE_TYPES = [
-    ("Lead", 1, True),
-    ("Executive sponsor", 1, False),
-    ("Partner", None, False),
-    ("Funder", None, False),
-    ("Data provider", None, False),
-    ("Technology supplier", None, False),
-    ("Evaluator", 1, False),
+    ("Lead", 1, True, "request"),
+    ("Executive sponsor", 1, False, "request"),
+    ("Partner", None, False, "claim"),
+    ("Funder", None, False, "request"),
+    ("Data provider", None, False, "claim"),
+    ("Technology supplier", None, False, "claim"),
+    ("Evaluator", 1, False, "claim"),
 ]
 
 
@@ -42,8 +44,8 @@ def create_board(name: str) -> Board:
         GrandChallenge(name=name, position=i) for i, name in enumerate(GRAND_CHALLENGES)
     ]
     new_board.role_types = [
-        RoleType(name=role, position=i, max_holders=limit, is_lead=leads)
-        for i, (role, limit, leads) in enumerate(ROLE_TYPES)
+        RoleType(name=role, position=i, max_holders=limit, is_lead=leads, claim_mode=mode)
+        for i, (role, limit, leads, mode) in enumerate(ROLE_TYPES)
     ]
     db.session.add(new_board)
     db.session.flush()

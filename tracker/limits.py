@@ -273,21 +273,25 @@ class IdConverter(IntegerConverter):
 
 
 class IdNotFound(NotFound):
-    """An id in the URL beyond MAX_ID: no such object can exist. Carries the field, so the
-    API's error shape names it as for any unknown id."""
+    """Ids in the URL beyond MAX_ID, `{name: value}`: no such object can exist. Carries the
+    fields, so the API's error shape names each as for any unknown id."""
 
-    def __init__(self, name: str, value: object) -> None:
-        what = name.removesuffix("_id").replace("_", " ")
+    def __init__(self, beyond: dict[str, object]) -> None:
+        said = {name: name.removesuffix("_id").replace("_", " ") for name in beyond}
+        name, value = next(iter(beyond.items()))
+        what = said[name]
         super().__init__(f"{what[:1].upper()}{what[1:]} {value} does not exist.")
-        self.data = {"fields": {name: f"no such {what}"}}
+        self.data = {"fields": {name: f"no such {what}" for name, what in said.items()}}
 
 
 def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """An id out of range is a 404 before any view runs (pages, admin, reports and API
-    alike), not an OverflowError in the database driver."""
-    for name, value in (values or {}).items():
-        if isinstance(value, OutOfRange):
-            raise IdNotFound(name, value)
+    alike), not an OverflowError in the database driver; every such id is named."""
+    beyond = {
+        name: value for name, value in (values or {}).items() if isinstance(value, OutOfRange)
+    }
+    if beyond:
+        raise IdNotFound(beyond)
 
 
 # --- request size -------------------------------------------------------------------------

@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 # Fields that hold paragraphs: tab and line breaks allowed (tracker.text). Every other text
 # field is a single line. The page forms use a <textarea> for exactly these.
-MULTI_LINE_FIELDS = frozenset({"summary", "rag_reason", "barriers", "body"})
+MULTI_LINE_FIELDS = frozenset({"summary", "rag_reason", "barriers", "body", "message", "reason"})
 
 COUNT_MAX = 999  # WIP limits and maximum holders
 

@@ -10,6 +10,12 @@
 | claim             | any   | any   | for their own organisation            | no     |
 | release           | any   | any   | their own organisation's claims       | no     |
 | comment           | yes   | yes   | yes                                   | no     |
+| want a role,      | any   | any   | where their organisation leads the    | no     |
+| decide a request  |       |       | initiative (`may_decide`)             |        |
+| request a role,   | any   | any   | for their own organisation            | no     |
+| register interest |       |       |                                       |        |
+| invite, close     | yes   | yes   | no                                    | no     |
+| an interest       |       |       |                                       |        |
 | export            | yes   | yes   | yes                                   | yes    |
 | administer        | yes   | no    | no                                    | no     |
 """
@@ -39,6 +45,8 @@ ROLES_ALLOWED: dict[str, frozenset[str]] = {
     "claim": frozenset({ADMIN, ENVOY, MEMBER}),
     "release": frozenset({ADMIN, ENVOY, MEMBER}),
     "comment": frozenset({ADMIN, ENVOY, MEMBER}),
+    "request": frozenset({ADMIN, ENVOY, MEMBER}),
+    "invite": frozenset({ADMIN, ENVOY}),
     "export": frozenset({ADMIN, ENVOY, MEMBER, VIEWER}),
     "administer": frozenset({ADMIN}),
 }
@@ -94,6 +102,16 @@ def edit_rule(actor: User) -> Callable[[Editable], bool]:
         )
 
     return holds_or_proposed
+
+
+def may_decide(actor: User, lead_organisation_id: int) -> bool:
+    """Mark a role wanted or withdraw it, approve or decline a request: envoys and admins, and
+    members of the initiative's lead organisation (`tracker.board.matching.lead_organisation_id`;
+    issue 15)."""
+    if may(actor, "edit_any"):
+        return True
+    member = actor.is_active and actor.role == MEMBER
+    return member and actor.organisation_id == lead_organisation_id
 
 
 def may_release(actor: User, claim: Claim) -> bool:

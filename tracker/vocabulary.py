@@ -49,6 +49,18 @@ INITIATIVE_RESTORED = "initiative_restored"
 ROLE_CLAIMED = "role_claimed"
 ROLE_RELEASED = "role_released"
 COMMENT_ADDED = "comment_added"
+# Matching organisations to initiatives (`tracker.board.matching`). An approved request and an
+# accepted invitation are `role_claimed` events (with `request_id` or `interest_id`): one
+# event that both decides and claims.
+ROLE_WANTED = "role_wanted"
+ROLE_WANTED_WITHDRAWN = "role_wanted_withdrawn"
+ROLE_REQUESTED = "role_requested"
+ROLE_REQUEST_DECLINED = "role_request_declined"
+ROLE_REQUEST_WITHDRAWN = "role_request_withdrawn"
+INTEREST_REGISTERED = "interest_registered"
+INTEREST_INVITED = "interest_invited"
+INTEREST_DECLINED = "interest_declined"
+INTEREST_CLOSED = "interest_closed"
 
 RAG_VALUES = tuple(r.value for r in Rag)
 RAG_LABELS = {r.value: r.label for r in Rag}

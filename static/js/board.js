@@ -427,7 +427,9 @@ async function applyEvent(event) {
       break;
     case "role_claimed":
     case "role_released":
-      // Lead, the role chips and (for members) whether they may now move it.
+    case "role_wanted":
+    case "role_wanted_withdrawn":
+      // Lead, the role chips, the roles wanted and (for members) whether they may now move it.
       if (cardById(id)) await refreshCard(id);
       break;
     case "board_changed":

@@ -82,7 +82,27 @@ export function describe(event, { titleOf = () => null, stageName = () => null }
     case "initiative_restored":
       return `${who} restored ${title}.`;
     case "role_claimed":
+      if (data.request_id) return `${who} approved ${data.organisation}'s request for ${data.role} on ${title}.`;
+      if (data.interest_id) return `${data.organisation} accepted ${data.role} on ${title}.`;
       return `${who} claimed ${data.role} on ${title}${forWhom}.`;
+    case "role_wanted":
+      return `${who} marked ${data.role} wanted on ${title}.`;
+    case "role_wanted_withdrawn":
+      return `${who} no longer wants ${data.role} on ${title}.`;
+    case "role_requested":
+      return `${who} asked for ${data.role} on ${title}${forWhom}.`;
+    case "role_request_declined":
+      return `${who} declined ${data.organisation}'s request for ${data.role} on ${title}.`;
+    case "role_request_withdrawn":
+      return `${who} withdrew the request for ${data.role} on ${title}${forWhom}.`;
+    case "interest_registered":
+      return `${who} registered interest in ${title}${forWhom}.`;
+    case "interest_invited":
+      return `${who} invited ${data.organisation} to take ${data.role} on ${title}.`;
+    case "interest_declined":
+      return `${data.organisation} declined ${data.role} on ${title}.`;
+    case "interest_closed":
+      return `${who} closed ${data.organisation}'s interest in ${title}.`;
     case "role_released":
       return `${who} released ${data.role} on ${title}${forWhom}.`;
     case "comment_added":

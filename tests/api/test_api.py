@@ -446,7 +446,8 @@ def test_api_second_lead_claim_is_409_and_writes_nothing(
     before = table_rows()
     seq = last_seq(world.board.id)
 
-    response = member.post(
+    # An envoy placing Police (members ask for Lead: it is agreed by request).
+    response = envoy.post(
         f"/api/v1/initiatives/{world.foreign}/claims",
         {"role_type_id": world.lead, "organisation_id": world.police},
     )
@@ -549,7 +550,7 @@ def test_api_each_change_adds_exactly_one_event_of_its_type(
             "role_claimed",
             member,
             lambda: member.post(
-                f"/api/v1/initiatives/{world.foreign}/claims", {"role_type_id": world.lead}
+                f"/api/v1/initiatives/{world.foreign}/claims", {"role_type_id": world.evaluator}
             ),
         ),
         (

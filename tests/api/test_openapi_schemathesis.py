@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests import factories
+from tracker.board import matching
 from tracker.extensions import db
 from tracker.models import Board, Initiative, User
 
@@ -64,6 +65,18 @@ OPERATIONS = [
     ("GET", "/api/v1/boards/{board_id}/follows"),
     ("POST", "/api/v1/boards/{board_id}/follows"),
     ("DELETE", "/api/v1/follows/{follow_id}"),
+    ("GET", "/api/v1/initiatives/{initiative_id}/matching"),
+    ("PUT", "/api/v1/initiatives/{initiative_id}/wanted/{role_type_id}"),
+    ("DELETE", "/api/v1/initiatives/{initiative_id}/wanted/{role_type_id}"),
+    ("POST", "/api/v1/initiatives/{initiative_id}/requests"),
+    ("POST", "/api/v1/requests/{request_id}/approve"),
+    ("POST", "/api/v1/requests/{request_id}/decline"),
+    ("POST", "/api/v1/requests/{request_id}/withdraw"),
+    ("POST", "/api/v1/initiatives/{initiative_id}/interests"),
+    ("POST", "/api/v1/interests/{interest_id}/invite"),
+    ("POST", "/api/v1/interests/{interest_id}/accept"),
+    ("POST", "/api/v1/interests/{interest_id}/decline"),
+    ("POST", "/api/v1/interests/{interest_id}/close"),
 ]
 
 # Bounded and repeatable: the same requests on every run, well under a minute in all.
@@ -97,11 +110,21 @@ class Realistic:
             factories.board.claim(envoy, self.initiative.id, rt.id, member.organisation_id).value
             for rt in the_board.role_types[:4]
         ]
+        funder = next(r.id for r in the_board.role_types if r.name == "Funder")
+        other = factories.make_organisation("BRE Group")
+        db.session.commit()
+        asked = matching.request_role(
+            envoy, self.initiative.id, funder, envoy.organisation_id, "We fund pilots."
+        ).value
+        interest = matching.register_interest(envoy, self.initiative.id, other.id, "Us too").value
         db.session.commit()
         self.path = {
             "board_id": the_board.id,
             "initiative_id": self.initiative.id,
             "claim_id": [c.id for c in claims],
+            "role_type_id": [r.id for r in the_board.role_types],
+            "request_id": asked.id,
+            "interest_id": interest.id,
         }
         self.body = {
             "grand_challenge_id": [g.id for g in the_board.grand_challenges],

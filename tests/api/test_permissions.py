@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from tests import factories
 from tests.conftest import AuthActions, last_seq
 from tracker import api_tokens, board
+from tracker.board import matching
 from tracker.extensions import db
 from tracker.models import (
     Board,
@@ -32,7 +33,13 @@ from tracker.models import (
 )
 
 ROLES = ("admin", "envoy", "member", "viewer", "anonymous")
-ERROR_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+}
 
 
 @dataclass
@@ -42,7 +49,8 @@ class World:
     - `foreign`: proposed by LEP, Police has no role on it;
     - `proposed`: proposed by Police;
     - `involved`: proposed by LEP, Police holds Partner on it (`police_claim`);
-    - `lep_claim`: LEP holds Partner on `foreign`.
+    - `lep_claim`: LEP holds Partner on `foreign`;
+    - `police_request`, `bre_request`, `police_interest`: see below (issue 15).
     """
 
     board: Board
@@ -58,8 +66,16 @@ class World:
     lep_claim: int
     lead: int
     partner: int
+    # Exclusive and claimed (Lead is by request); Funder and Executive sponsor by request.
+    evaluator: int
+    funder: int
+    # Police's open request for Executive sponsor on `foreign`; BRE's (asked by the envoy) on
+    # `proposed`, which Police leads; Police's open interest in `foreign`.
     challenge: int
     stage: int
+    police_request: int = 0
+    bre_request: int = 0
+    police_interest: int = 0
 
     def version(self, initiative_id: int) -> int:
         db.session.expire_all()
@@ -110,6 +126,8 @@ def make_world(the_board: Board, users: dict[str, User]) -> World:
         lep_claim=lep_claim.id,
         lead=lead,
         partner=partner,
+        evaluator=factories.role_type(the_board, "Evaluator").id,
+        funder=factories.role_type(the_board, "Funder").id,
         challenge=factories.challenge(the_board, "Clean Growth"),
         stage=factories.stage(the_board, "Exploring"),
     )
@@ -117,7 +135,21 @@ def make_world(the_board: Board, users: dict[str, User]) -> World:
 
 @pytest.fixture
 def world(the_board: Board, users: dict[str, User]) -> World:
-    return make_world(the_board, users)
+    """`make_world`, with the requests and the interest the matrix decides on (issue 15)."""
+    made = make_world(the_board, users)
+    member, envoy = users["member"], users["envoy"]
+    executive = factories.role_type(the_board, "Executive sponsor").id
+    made.police_request = matching.request_role(
+        member, made.foreign, executive, made.police, "We can sponsor it."
+    ).value.id
+    made.bre_request = matching.request_role(
+        envoy, made.proposed, executive, made.bre, "BRE could sponsor it."
+    ).value.id
+    made.police_interest = matching.register_interest(
+        member, made.foreign, made.police, "We'd like to join the discussions."
+    ).value.id
+    db.session.commit()
+    return made
 
 
 Request = tuple[str, str, dict[str, Any] | None]
@@ -209,6 +241,12 @@ REQUESTS: dict[str, Callable[[World], Request]] = {
     "claim_for_police": lambda w: (
         "POST",
         f"/api/v1/initiatives/{w.foreign}/claims",
+        {"role_type_id": w.evaluator, "organisation_id": w.police},
+    ),
+    # Lead is agreed by request: members ask; envoys and admins may still place someone.
+    "claim_lead_for_police": lambda w: (
+        "POST",
+        f"/api/v1/initiatives/{w.foreign}/claims",
         {"role_type_id": w.lead, "organisation_id": w.police},
     ),
     "claim_for_bre": lambda w: (
@@ -219,7 +257,80 @@ REQUESTS: dict[str, Callable[[World], Request]] = {
     "claim_without_naming_the_organisation": lambda w: (
         "POST",
         f"/api/v1/initiatives/{w.foreign}/claims",
-        {"role_type_id": w.lead},
+        {"role_type_id": w.evaluator},
+    ),
+    # Issue 15: roles wanted, requests, interests. Police leads `proposed` (it proposed it and
+    # nobody holds Lead), not `foreign`.
+    "get_matching": lambda w: ("GET", f"/api/v1/initiatives/{w.foreign}/matching", None),
+    "want_a_role_where_police_leads": lambda w: (
+        "PUT",
+        f"/api/v1/initiatives/{w.proposed}/wanted/{w.funder}",
+        {"brief": "Funder wanted: £40k for a pilot"},
+    ),
+    "want_a_role_where_police_does_not_lead": lambda w: (
+        "PUT",
+        f"/api/v1/initiatives/{w.foreign}/wanted/{w.funder}",
+        {"brief": "Funder wanted"},
+    ),
+    "withdraw_a_wanted_role_never_wanted": lambda w: (
+        "DELETE",
+        f"/api/v1/initiatives/{w.proposed}/wanted/{w.funder}",
+        None,
+    ),
+    "request_lead_for_own_organisation": lambda w: (
+        "POST",
+        f"/api/v1/initiatives/{w.foreign}/requests",
+        {"role_type_id": w.lead, "message": "We can lead it."},
+    ),
+    "request_lead_for_bre": lambda w: (
+        "POST",
+        f"/api/v1/initiatives/{w.foreign}/requests",
+        {"role_type_id": w.lead, "organisation_id": w.bre, "message": "BRE can lead it."},
+    ),
+    "approve_a_request_where_police_does_not_lead": lambda w: (
+        "POST",
+        f"/api/v1/requests/{w.police_request}/approve",
+        None,
+    ),
+    "approve_a_request_where_police_leads": lambda w: (
+        "POST",
+        f"/api/v1/requests/{w.bre_request}/approve",
+        None,
+    ),
+    "decline_a_request_where_police_leads": lambda w: (
+        "POST",
+        f"/api/v1/requests/{w.bre_request}/decline",
+        {"reason": "We have a sponsor."},
+    ),
+    "withdraw_polices_request": lambda w: (
+        "POST",
+        f"/api/v1/requests/{w.police_request}/withdraw",
+        None,
+    ),
+    "register_interest_for_own_organisation": lambda w: (
+        "POST",
+        f"/api/v1/initiatives/{w.involved}/interests",
+        {"message": "Interested."},
+    ),
+    "invite_polices_interest": lambda w: (
+        "POST",
+        f"/api/v1/interests/{w.police_interest}/invite",
+        {"role_type_id": w.evaluator},
+    ),
+    "close_polices_interest": lambda w: (
+        "POST",
+        f"/api/v1/interests/{w.police_interest}/close",
+        {"reason": "Covered."},
+    ),
+    "accept_an_interest_not_invited": lambda w: (
+        "POST",
+        f"/api/v1/interests/{w.police_interest}/accept",
+        None,
+    ),
+    "decline_an_interest_not_invited": lambda w: (
+        "POST",
+        f"/api/v1/interests/{w.police_interest}/decline",
+        {},
     ),
     "release_police_claim": lambda w: ("DELETE", f"/api/v1/claims/{w.police_claim}", None),
     "release_lep_claim": lambda w: ("DELETE", f"/api/v1/claims/{w.lep_claim}", None),
@@ -308,8 +419,26 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "archive_initiative_police_proposed":     (200,  200,  403,   403,   401),
     "restore_archived_initiative":            (200,  200,  403,   403,   401),
     "claim_for_police":                       (201,  201,  201,   403,   401),
+    "claim_lead_for_police":                  (201,  201,  403,   403,   401),
     "claim_for_bre":                          (201,  201,  403,   403,   401),
     "claim_without_naming_the_organisation":  (201,  201,  201,   403,   401),
+    "get_matching":                           (200,  200,  200,   200,   401),
+    "want_a_role_where_police_leads":         (201,  201,  201,   403,   401),
+    "want_a_role_where_police_does_not_lead": (201,  201,  403,   403,   401),
+    "withdraw_a_wanted_role_never_wanted":    (409,  409,  409,   403,   401),
+    "request_lead_for_own_organisation":      (201,  201,  201,   403,   401),
+    "request_lead_for_bre":                   (201,  201,  403,   403,   401),
+    "approve_a_request_where_police_does_not_lead": (201, 201, 403, 403,  401),
+    "approve_a_request_where_police_leads":   (201,  201,  201,   403,   401),
+    "decline_a_request_where_police_leads":   (200,  200,  200,   403,   401),
+    "withdraw_polices_request":               (200,  200,  200,   403,   401),
+    "register_interest_for_own_organisation": (201,  201,  409,   403,   401),
+    "invite_polices_interest":                (200,  200,  403,   403,   401),
+    "close_polices_interest":                 (200,  200,  403,   403,   401),
+    # Permission first: Police (and envoys and admins, who act for any organisation) may
+    # accept or decline, but it is not invited yet.
+    "accept_an_interest_not_invited":         (409,  409,  409,   403,   401),
+    "decline_an_interest_not_invited":        (409,  409,  409,   403,   401),
     "release_police_claim":                   (204,  204,  204,   403,   401),
     "release_lep_claim":                      (204,  204,  403,   403,   401),
     "comment":                                (201,  201,  201,   403,   401),
@@ -383,6 +512,18 @@ def test_permission_matrix_covers_every_endpoint() -> None:
         ("POST", "/api/v1/boards/B/follows"),
         ("DELETE", "/api/v1/follows/F"),
         ("GET", "/api/v1/mentionable"),
+        ("GET", "/api/v1/initiatives/I/matching"),
+        ("PUT", "/api/v1/initiatives/I/wanted/T"),
+        ("DELETE", "/api/v1/initiatives/I/wanted/T"),
+        ("POST", "/api/v1/initiatives/I/requests"),
+        ("POST", "/api/v1/requests/R/approve"),
+        ("POST", "/api/v1/requests/R/decline"),
+        ("POST", "/api/v1/requests/R/withdraw"),
+        ("POST", "/api/v1/initiatives/I/interests"),
+        ("POST", "/api/v1/interests/X/invite"),
+        ("POST", "/api/v1/interests/X/accept"),
+        ("POST", "/api/v1/interests/X/decline"),
+        ("POST", "/api/v1/interests/X/close"),
     }
 
 
@@ -393,7 +534,10 @@ def _shape(endpoint: str) -> Request:
         board = type("B", (), {"id": "B"})()
         foreign = proposed = involved = "I"
         police_claim = lep_claim = "C"
-        lep = police = bre = lead = partner = challenge = stage = 0
+        police_request = bre_request = "R"
+        police_interest = "X"
+        funder = "T"
+        lep = police = bre = lead = partner = evaluator = challenge = stage = 0
 
         def version(self, _: object) -> int:
             return 1
@@ -432,7 +576,7 @@ def test_api_permission_matrix(
 def test_member_claim_defaults_to_its_own_organisation(client: FlaskClient, world: World) -> None:
     response = client.post(
         f"/api/v1/initiatives/{world.foreign}/claims",
-        json={"role_type_id": world.lead},
+        json={"role_type_id": world.evaluator},
         headers={"Authorization": f"Bearer {world.tokens['member']}"},
     )
     assert response.status_code == 201

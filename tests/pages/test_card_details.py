@@ -59,7 +59,7 @@ def test_a_claim_from_the_dialog_comes_back_to_it_with_the_outcome(
 ) -> None:
     initiative = make_initiative(the_board, users["envoy"], title="Bus data")
     auth.login(users["member"])
-    lead = role_type(the_board, "Lead").id
+    lead = role_type(the_board, "Evaluator").id
     done = client.post(
         f"/initiatives/{initiative.id}/claims",
         data={
@@ -72,7 +72,7 @@ def test_a_claim_from_the_dialog_comes_back_to_it_with_the_outcome(
     )
     assert done.request.path == f"/initiatives/{initiative.id}/details"
     html = done.get_data(as_text=True)
-    assert '<p class="flash flash-success">Police now holds Lead.</p>' in html
+    assert '<p class="flash flash-success">Police now holds Evaluator.</p>' in html
     assert "claimed by" in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Claim)) == 1
 

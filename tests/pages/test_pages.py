@@ -304,7 +304,7 @@ def test_move_form_moves_card_and_stale_version_is_explained(client, auth, the_b
 def test_claim_release_and_comment_through_the_initiative_page(client, auth, the_board, users):
     initiative = make_initiative(the_board, users["envoy"])
     auth.login(users["member"])
-    lead = role_type(the_board, "Lead").id
+    lead = role_type(the_board, "Evaluator").id
     post(
         client,
         auth,
@@ -312,9 +312,9 @@ def test_claim_release_and_comment_through_the_initiative_page(client, auth, the
         {"role_type_id": lead, "organisation_id": users["member"].organisation_id},
     )
     page = client.get(f"/initiatives/{initiative.id}").get_data(as_text=True)
-    assert "Police now holds Lead." in page
-    assert "Claim Lead" not in page  # an exclusive role, now held
-    assert "claimed Lead for Police" in page  # history from events
+    assert "Police now holds Evaluator." in page
+    assert "Claim Evaluator" not in page  # an exclusive role, now held
+    assert "claimed Evaluator for Police" in page  # history from events
     claim_id = db.session.scalar(sa.select(Claim.id))
     post(client, auth, f"/claims/{claim_id}/release", {})
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Claim)) == 0

@@ -1,6 +1,7 @@
 """The JSON API under /api/v1 and its generated OpenAPI document: this module makes the
 blueprint; `auth` says who calls, `views` holds the routes (`notification_views` those of
-notifications, watching and following), `schemas` and `report_schemas` the shapes."""
+notifications, watching and following; `matching_views` those of roles wanted, requests
+and interests), `schemas` and `report_schemas` the shapes."""
 
 from __future__ import annotations
 
@@ -40,7 +41,12 @@ api = TrackerApi()
 def init_api(app: Flask, blueprint: Blueprint) -> None:
     """Register the API (importing `auth` and `views` puts them on the blueprint) and its
     OpenAPI document."""
-    from tracker.api import auth, notification_views, views  # noqa: F401  (registers them)
+    from tracker.api import (  # noqa: F401  (registers them)
+        auth,
+        matching_views,
+        notification_views,
+        views,
+    )
 
     app.config.setdefault(
         "API_SPEC_OPTIONS",

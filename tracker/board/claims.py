@@ -19,9 +19,12 @@ from tracker.models import (
     COMMENT_MAX,
     Claim,
     Comment,
+    Event,
+    Initiative,
     Organisation,
     RoleType,
     User,
+    WantedRole,
     utcnow,
 )
 from tracker.operations import Change, int_field, text_field
@@ -36,10 +39,13 @@ def claim(
     actor: User, initiative_id: int, role_type_id: Any, organisation_id: Any
 ) -> Change[Claim]:
     """Claim a role on an initiative for an organisation. Event `role_claimed`, data:
-    `{"claim_id", "role_type_id", "role", "organisation_id", "organisation", "exclusive"}`.
+    `{"claim_id", "role_type_id", "role", "organisation_id", "organisation", "exclusive"}`,
+    and `"wanted": brief` when it fills a role marked wanted (which stops being wanted).
 
     A role whose maximum is reached (an exclusive role already held) is refused with a
-    conflict; so is a second claim of the same role by the same organisation.
+    conflict; so is a second claim of the same role by the same organisation. A role agreed
+    by request (`RoleType.claim_mode`) is asked for (`tracker.board.matching`); envoys and
+    admins, who decide requests, may still claim it for an organisation.
     """
     role_type_id = int_field(role_type_id, "role_type_id")
     organisation_id = int_field(organisation_id, "organisation_id")
@@ -53,9 +59,27 @@ def claim(
         policy.may_act_for(actor, organisation.id),
         "Members can claim roles only for their own organisation.",
     )
+    policy.require(
+        role_type.claim_mode != "request" or policy.may(actor, "act_for_any_organisation"),
+        f"{role_type.name} is agreed by request on this board: ask for it, with a message.",
+    )
+    new_claim, event = place_claim(actor, initiative, role_type, organisation, {})
+    return Change(new_claim, event)
+
+
+def place_claim(
+    actor: User,
+    initiative: Initiative,
+    role_type: RoleType,
+    organisation: Organisation,
+    extra: dict[str, Any],
+) -> tuple[Claim, Event]:
+    """Make the claim and its `role_claimed` event (data: `_claim_data` and `extra`), once
+    permission is settled; the initiative's board is locked. Raises `Invalid` on an archived
+    initiative and `Conflict` when the organisation holds the role already or the role is
+    full (the database's constraint has the last word in a race)."""
     if initiative.archived:
         raise Invalid({"initiative_id": "roles cannot be claimed on an archived initiative"})
-
     holders = [c for c in initiative.claims if c.role_type_id == role_type.id]
     if any(c.organisation_id == organisation.id for c in holders):
         raise Conflict(
@@ -91,14 +115,24 @@ def claim(
             f"{role_type.name} was claimed by someone else at the same moment.",
             {"role_type_id": f"{role_type.name} is full"},
         ) from error
+    data = _claim_data(new_claim, role_type, organisation) | extra
+    wanted = db.session.scalar(
+        sa.select(WantedRole).where(
+            WantedRole.initiative_id == initiative.id, WantedRole.role_type_id == role_type.id
+        )
+    )
+    if wanted is not None:
+        data["wanted"] = wanted.brief
+        db.session.delete(wanted)
+        db.session.flush()
     event = events.append(
         board_id=initiative.board_id,
         type=ROLE_CLAIMED,
         actor=actor,
         initiative_id=initiative.id,
-        data=_claim_data(new_claim, role_type, organisation),
+        data=data,
     )
-    return Change(new_claim, event)
+    return new_claim, event
 
 
 def _claim_data(c: Claim, role_type: RoleType, organisation: Organisation) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from tracker.models import (
     RoleType,
     Stage,
     User,
+    WantedRole,
 )
 from tracker.vocabulary import INITIATIVE_ARCHIVED
 
@@ -64,6 +65,9 @@ class BoardCard(NamedTuple):
     created_at: datetime
     # Oldest first, as `Initiative.claims`; filled in after the card's row is read.
     claims: list[CardClaim]
+    # The names of the roles marked wanted (`tracker.board.matching`), oldest first; filled in
+    # likewise.
+    wanted: list[str]
 
     @property
     def lead_claim(self) -> CardClaim | None:
@@ -159,7 +163,7 @@ def _live_on(board_id: int, archived: bool = False) -> list[sa.ColumnElement[boo
 def _card_rows(fields: Sequence[str], where: list[sa.ColumnElement[bool]]) -> Iterable[Any]:
     """The initiatives matching `where`, the columns `fields` names (up to `claims`), cell by
     cell in display order."""
-    columns = [_initiatives[name] for name in fields if name != "claims"]
+    columns = [_initiatives[name] for name in fields if name not in ("claims", "wanted")]
     return db.session.execute(
         sa.select(*columns)
         .where(*where)
@@ -189,15 +193,24 @@ def _claim_rows(fields: Sequence[str], where: list[sa.ColumnElement[bool]]) -> I
 
 
 def _board_cards(where: list[sa.ColumnElement[bool]]) -> list[BoardCard]:
-    cards = [BoardCard._make((*row, [])) for row in _card_rows(BoardCard._fields, where)]
+    cards = [BoardCard._make((*row, [], [])) for row in _card_rows(BoardCard._fields, where)]
     by_id = {card.id: card for card in cards}
     for initiative_id, *claim in _claim_rows(CardClaim._fields, where):
         by_id[initiative_id].claims.append(CardClaim._make(claim))
+    wanted = db.session.execute(
+        sa.select(WantedRole.initiative_id, RoleType.name)
+        .join(RoleType, RoleType.id == WantedRole.role_type_id)
+        .join(Initiative, Initiative.id == WantedRole.initiative_id)
+        .where(*where)
+        .order_by(WantedRole.wanted_at, WantedRole.id)
+    )
+    for initiative_id, role in wanted:
+        by_id[initiative_id].wanted.append(role)
     return cards
 
 
 def board_cards(board_id: int, *, archived: bool = False) -> list[BoardCard]:
-    """Every live (not archived) card of a board, as the board page shows it: two queries.
+    """Every live (not archived) card of a board, as the board page shows it: three queries.
     `archived`: the archived ones instead."""
     return _board_cards(_live_on(board_id, archived))
 

@@ -44,17 +44,32 @@ from tracker.models.board import (
 from tracker.models.following import BoardFollow, Notification, Watch
 from tracker.models.layout import BoardVisit, CollapsedSwimlane, SavedView
 from tracker.models.mail import MailPreference, OutboxMessage, ReportRecipient
+from tracker.models.matching import (
+    BRIEF_MAX,
+    CLAIM_MODES,
+    INTEREST_STATES,
+    MESSAGE_MAX,
+    REQUEST_STATES,
+    Interest,
+    RoleRequest,
+    WantedRole,
+)
 
 __all__ = [
     "ADDRESS_MAX",
     "BARRIERS_MAX",
+    "BRIEF_MAX",
     "CARD_DENSITIES",
+    "CLAIM_MODES",
     "COMMENT_MAX",
     "DIGESTS",
+    "INTEREST_STATES",
+    "MESSAGE_MAX",
     "NAME_MAX",
     "NAMING_CONVENTION",
     "NEXT_STEP_MAX",
     "RAG_REASON_MAX",
+    "REQUEST_STATES",
     "SHORT_NAME_MAX",
     "SUMMARY_MAX",
     "TITLE_MAX",
@@ -72,6 +87,7 @@ __all__ = [
     "Event",
     "GrandChallenge",
     "Initiative",
+    "Interest",
     "LoginSession",
     "MailPreference",
     "Notification",
@@ -79,11 +95,13 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "ReportRecipient",
+    "RoleRequest",
     "RoleType",
     "SavedView",
     "Stage",
     "UTCDateTime",
     "User",
+    "WantedRole",
     "Watch",
     "utcnow",
 ]

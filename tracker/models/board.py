@@ -73,6 +73,9 @@ class RoleType(Base):
     # report's lead column. Data, not the role's name, so an admin may rename it freely. At
     # most one role type per board leads.
     is_lead: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # "claim": first come, first served; "request": an organisation asks and the initiative's
+    # lead organisation or an envoy agrees (`tracker.board.matching`).
+    claim_mode: Mapped[str] = mapped_column(sa.String(8), default="claim", server_default="claim")
 
     board: Mapped[Board] = relationship(back_populates="role_types")
 

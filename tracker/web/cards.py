@@ -71,6 +71,8 @@ class CardFace(NamedTuple):
     # (role, organisation's short name or name, its name) of the other roles held, oldest
     # claim first.
     chips: tuple[tuple[str, str, str], ...]
+    # The roles marked wanted, by name.
+    wanted: tuple[str, ...]
     # Whether this viewer may move the card, and then the stages and Grand Challenges
     # offered: (id, name).
     editable: bool
@@ -158,6 +160,7 @@ def cards_html(
                 (claim.role, claim.organisation_label, claim.organisation)
                 for claim in card.other_claims
             ),
+            wanted=tuple(card.wanted),
             editable=editable,
             watching=card.id in watching,
             # Only a card that offers the move needs them, so a renamed stage re-renders

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from tracker import board
+from tracker import board, vocabulary
 from tracker.reports.printable import printable
 from tracker.vocabulary import RAG_LABELS, field_list
 
@@ -36,7 +37,9 @@ def _describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str
     if kind == board.INITIATIVE_EDITED:
         return f"edited the {field_list(data['changes'])}"
     if kind == board.ROLE_CLAIMED:
-        return f"claimed {data['role']} for {data['organisation']}"
+        return _claimed(data)
+    if kind in _MATCHING:
+        return _MATCHING[kind](data)
     if kind == board.ROLE_RELEASED:
         return f"released {data['organisation']}'s {data['role']} role"
     if kind == board.COMMENT_ADDED:
@@ -46,6 +49,37 @@ def _describe(envelope: dict[str, Any], names: dict[str, dict[int, str]]) -> str
     if kind == board.INITIATIVE_RESTORED:
         return "restored it from the archive"
     return kind.replace("_", " ")
+
+
+def _claimed(data: dict[str, Any]) -> str:
+    # An approved request and an accepted invitation are the claim they make.
+    if "request_id" in data:
+        return (
+            f"approved {data['organisation']}'s request: "
+            f"{data['organisation']} holds {data['role']}"
+        )
+    if "interest_id" in data:
+        return f"accepted the invitation: {data['organisation']} holds {data['role']}"
+    return f"claimed {data['role']} for {data['organisation']}"
+
+
+_MATCHING: dict[str, Callable[[dict[str, Any]], str]] = {
+    vocabulary.ROLE_WANTED: lambda d: f"marked {d['role']} wanted: {d['brief']}",
+    vocabulary.ROLE_WANTED_WITHDRAWN: lambda d: f"withdrew the call for {d['role']}",
+    vocabulary.ROLE_REQUESTED: lambda d: f"asked for {d['role']} for {d['organisation']}",
+    vocabulary.ROLE_REQUEST_DECLINED: lambda d: (
+        f"declined {d['organisation']}'s request for {d['role']}: {d['reason']}"
+    ),
+    vocabulary.ROLE_REQUEST_WITHDRAWN: lambda d: (
+        f"withdrew {d['organisation']}'s request for {d['role']}"
+    ),
+    vocabulary.INTEREST_REGISTERED: lambda d: f"registered {d['organisation']}'s interest",
+    vocabulary.INTEREST_INVITED: lambda d: f"invited {d['organisation']} to take {d['role']}",
+    vocabulary.INTEREST_DECLINED: lambda d: (
+        f"declined, for {d['organisation']}, the invitation to take {d['role']}"
+    ),
+    vocabulary.INTEREST_CLOSED: lambda d: f"closed {d['organisation']}'s interest",
+}
 
 
 def _rag(value: str) -> str:

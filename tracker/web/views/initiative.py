@@ -19,9 +19,19 @@ from flask_login import login_required
 
 from tracker import board, events, limits, mentions, notifications, policy
 from tracker.accounts import actor
+from tracker.board import matching
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.models import Board, Claim, Initiative, Organisation, User, utcnow
+from tracker.models import (
+    BRIEF_MAX,
+    MESSAGE_MAX,
+    Board,
+    Claim,
+    Initiative,
+    Organisation,
+    User,
+    utcnow,
+)
 from tracker.unit_of_work import commit
 from tracker.vocabulary import field_list
 from tracker.web import bp
@@ -85,7 +95,29 @@ def _initiative_context(initiative_id: int) -> dict[str, Any]:
     move_form = MoveForm()
     move_form.stage_id.choices = options((s.id, s.name) for s in the_board.stages)
     move_form.stage_id.data = initiative.stage_id
+    found = matching.overview(user, initiative)
+    wanted_now = {w.role_type_id for w in found.wanted}
+    mine = user.organisation_id
     return {
+        "matching": found,
+        # By-request roles the viewer's organisation has asked for (an open request).
+        "asked": {r.role_type_id for r in found.requests if r.organisation_id == mine},
+        "wantable": [
+            role
+            for role in the_board.role_types
+            if role.id not in wanted_now
+            and not (role.max_holders is not None and len(holders[role.id]) >= role.max_holders)
+        ],
+        "may_act_for_any": policy.may(user, "act_for_any_organisation"),
+        "may_request": policy.may(user, "request"),
+        # Members register their organisation's interest, once, where it holds no role.
+        "may_register": policy.may(user, "request")
+        and not policy.may(user, "act_for_any_organisation")
+        and not initiative.archived
+        and not any(i.organisation_id == mine for i in found.interests)
+        and not any(c.organisation_id == mine for c in initiative.claims),
+        "brief_max": BRIEF_MAX,
+        "message_max": MESSAGE_MAX,
         "initiative": initiative,
         "board": the_board,
         "history": history,

@@ -1,0 +1,153 @@
+"""The initiative page's matching forms, without JavaScript (issue 15): a member asks for a
+by-request role instead of claiming it; the lead organisation or an envoy approves or
+declines; roles wanted show on the page and the card; interests are seen only by those who
+decide and by the interested organisation."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import AuthActions
+from tests.factories import make_initiative, role_type
+from tracker.extensions import db
+from tracker.models import Claim, Interest, RoleRequest
+
+
+@pytest.fixture
+def card(the_board, users) -> int:
+    """Proposed by the LEP (envoy, admin, viewer): the LEP leads it until someone holds Lead."""
+    return make_initiative(the_board, users["envoy"], title="Video companionship").id
+
+
+def page_of(client: Any, card: int) -> str:
+    """The initiative page's HTML, entities read back (' rather than ')."""
+    return html.unescape(client.get(f"/initiatives/{card}").get_data(as_text=True))
+
+
+def post(client: Any, auth: AuthActions, card: int, path: str, **form: str) -> str:
+    """Send a form, follow it back; the page it lands on, entities read back."""
+    token = auth.csrf_token(f"/initiatives/{card}")
+    answer = client.post(path, data={"csrf_token": token, **form}, follow_redirects=True)
+    assert answer.status_code == 200
+    return html.unescape(answer.get_data(as_text=True))
+
+
+def test_a_member_asks_for_lead_and_an_envoy_approves_it(
+    client, auth, the_board, users, card
+) -> None:
+    lead = role_type(the_board, "Lead").id
+    auth.login(users["member"])
+    page = page_of(client, card)
+    assert "Ask for Lead…" in page and "Claim Lead" not in page
+    assert "Claim Partner" in page  # claimed, first come first served
+    done = post(
+        client,
+        auth,
+        card,
+        f"/initiatives/{card}/requests",
+        role_type_id=str(lead),
+        message="We run the pilot.",
+    )
+    assert "Police asked for Lead" in done
+    again = post(
+        client, auth, card, f"/initiatives/{card}/requests", role_type_id=str(lead), message="Again"
+    )
+    assert "Role: asked for already." in again
+    empty = post(
+        client, auth, card, f"/initiatives/{card}/requests", role_type_id=str(lead), message=" "
+    )
+    assert "Message: is required." in empty
+    assert "Approve" not in page_of(client, card)  # Police does not lead it
+    request_id = db.session.scalar(sa.select(RoleRequest.id))
+    denied = client.post(
+        f"/requests/{request_id}/approve",
+        data={"csrf_token": auth.csrf_token(f"/initiatives/{card}")},
+    )
+    assert denied.status_code == 403
+    auth.logout()
+
+    auth.login(users["envoy"])
+    page = page_of(client, card)
+    assert "We run the pilot." in page and "Approve<span" in page
+    no_reason = post(client, auth, card, f"/requests/{request_id}/decline", reason="")
+    assert "Reason: is required." in no_reason
+    approved = post(client, auth, card, f"/requests/{request_id}/approve")
+    assert "Approved: Police now holds Lead." in approved
+    held = db.session.scalar(sa.select(Claim).where(Claim.role_type_id == lead))
+    assert held is not None and held.organisation_id == users["member"].organisation_id
+    assert "approved Police's request: Police holds Lead" in page_of(client, card)
+
+
+def test_a_role_wanted_shows_on_the_page_and_the_card(client, auth, the_board, users, card) -> None:
+    funder = role_type(the_board, "Funder").id
+    auth.login(users["member"])
+    assert "Mark a role wanted…" not in page_of(client, card)
+    auth.logout()
+    auth.login(users["envoy"])
+    long = post(
+        client, auth, card, f"/initiatives/{card}/wanted", role_type_id=str(funder), brief="x" * 141
+    )
+    assert "Brief: must be at most 140 characters" in long
+    done = post(
+        client,
+        auth,
+        card,
+        f"/initiatives/{card}/wanted",
+        role_type_id=str(funder),
+        brief="£40k for a 6-month pilot",
+    )
+    assert "Funder is marked wanted." in done
+    assert "£40k for a 6-month pilot" in page_of(client, card)
+    board_page = client.get(f"/boards/{the_board.id}").get_data(as_text=True)
+    assert "<strong>Wanted:</strong> Funder" in board_page
+    post(client, auth, card, f"/initiatives/{card}/wanted/{funder}/withdraw")
+    assert "<strong>Wanted:</strong>" not in client.get(f"/boards/{the_board.id}").get_data(
+        as_text=True
+    )
+
+
+def test_interest_is_seen_by_those_who_decide_and_the_organisation(
+    client, auth, the_board, users, card
+) -> None:
+    auth.login(users["member"])
+    done = post(
+        client,
+        auth,
+        card,
+        f"/initiatives/{card}/interests",
+        message="We'd like to join the detailed discussions",
+    )
+    assert "Police's interest is registered" in done
+    assert "We'd like to join" in page_of(client, card)
+    assert "Register Police’s interest…" not in page_of(client, card)  # once
+    auth.logout()
+    auth.login(users["viewer"])  # the LEP's viewer: sees the history line, not the words
+    viewer_page = page_of(client, card)
+    assert "We'd like to join" not in viewer_page
+    assert "registered Police's interest" in viewer_page
+    auth.logout()
+    auth.login(users["envoy"])
+    assert "We'd like to join" in page_of(client, card)
+    interest = db.session.scalar(sa.select(Interest.id))
+    evaluator = role_type(the_board, "Evaluator").id
+    invited = post(client, auth, card, f"/interests/{interest}/invite", role_type_id=str(evaluator))
+    assert "Police is invited to take Evaluator." in invited
+    auth.logout()
+    auth.login(users["member"])
+    accepted = post(client, auth, card, f"/interests/{interest}/accept")
+    assert "Accepted: Police now holds Evaluator." in accepted
+
+
+def test_actions_on_missing_rows_are_not_found(client, auth, card, users) -> None:
+    auth.login(users["envoy"])
+    token = auth.csrf_token(f"/initiatives/{card}")
+    for path in (
+        "/requests/999999/approve",
+        "/interests/999999/close",
+        "/initiatives/999999/wanted",
+    ):
+        assert client.post(path, data={"csrf_token": token}).status_code == 404, path
