@@ -111,10 +111,10 @@ def test_text_rule_accepts_text_in_any_script_with_markup_and_symbols() -> None:
 
 def test_multi_line_fields_are_exactly_the_page_forms_text_areas() -> None:
     """The domain, the API and the pages agree on which fields are multi-line."""
-    from tracker.board import MULTI_LINE_FIELDS
-
     import re
     from pathlib import Path
+
+    from tracker.board import MULTI_LINE_FIELDS
 
     areas = {
         name
