@@ -251,7 +251,7 @@ def test_a_drag_in_one_browser_appears_in_the_other_within_a_second(
 # --- an exclusive claim turns the claim button off for everyone else --------------------------
 
 
-def test_a_lead_claim_turns_off_lead_for_the_other_browser_and_is_announced(
+def test_an_exclusive_claim_turns_it_off_for_the_other_browser_and_is_announced(
     two_contexts: tuple[Any, Any], propose: Any, envoy_api: Api, demo_board: DemoBoard
 ) -> None:
     envoy_context, member_context = two_contexts
@@ -269,35 +269,36 @@ def test_a_lead_claim_turns_off_lead_for_the_other_browser_and_is_announced(
         live(page)
         no_reload_marker(page)
 
-    lead_row = f'tr[data-role-type-id="{demo_board.roles["Lead"]}"]'
+    # Evaluator: exclusive, and claimed (Lead, also exclusive, is asked for).
+    lead_row = f'tr[data-role-type-id="{demo_board.roles["Evaluator"]}"]'
     envoy_lead = envoy_page.locator(lead_row)
-    expect(envoy_lead.get_by_role("button", name="Claim Lead")).to_be_enabled()
+    expect(envoy_lead.get_by_role("button", name="Claim Evaluator")).to_be_enabled()
     # Not the member's organisation's initiative yet: not theirs to move on the board.
     member_card = card(member_board, mine["id"])
     expect(member_card).to_have_attribute("data-draggable", "false")
 
-    member_page.locator(lead_row).get_by_role("button", name="Claim Lead").click()
-    expect(member_page.get_by_role("status").first).to_contain_text(f"{POLICE} now holds Lead.")
+    member_page.locator(lead_row).get_by_role("button", name="Claim Evaluator").click()
+    expect(member_page.get_by_role("status").first).to_contain_text(f"{POLICE} now holds Evaluator.")
 
-    # The envoy's initiative page: Lead is taken, at once, and said in words.
-    sentence = f"{POLICE} claimed Lead on {mine['title']}."
-    expect(envoy_lead.get_by_role("button", name="Claim Lead")).to_have_count(0, timeout=2000)
+    # The envoy's initiative page: Evaluator is taken, at once, and said in words.
+    sentence = f"{POLICE} claimed Evaluator on {mine['title']}."
+    expect(envoy_lead.get_by_role("button", name="Claim Evaluator")).to_have_count(0, timeout=2000)
     expect(envoy_lead).to_contain_text("Taken")
     expect(envoy_lead.locator(".holders")).to_contain_text(POLICE)
     expect(envoy_lead).to_contain_text("1 of 1")
     expect(announcer(envoy_page)).to_have_text(sentence)
-    expect(envoy_page.locator("#history")).to_contain_text(f"claimed Lead for {POLICE}")
-    # Their boards: the card's Lead line; and now that the member's organisation holds a role,
+    expect(envoy_page.locator("#history")).to_contain_text(f"claimed Evaluator for {POLICE}")
+    # Their boards: the card's role chip; and now that the member's organisation holds a role,
     # the member may move it (the card came back from the server with a drag handle).
     # Heard as the full name; seen as the short one, the full name on hover.
-    expect(card(envoy_board, mine["id"]).locator(".lead")).to_match_aria_snapshot(
-        f'- paragraph: "Lead: {POLICE}"'
+    expect(card(envoy_board, mine["id"]).locator(".chip")).to_match_aria_snapshot(
+        f'- listitem: "Evaluator: {POLICE}"'
     )
     expect(announcer(envoy_board)).to_have_text(sentence)
     expect(member_card).to_have_attribute("data-draggable", "true")
     expect(card(member_board, mine["id"]).locator("details.move")).to_have_count(1)
-    expect(card(member_board, mine["id"]).locator(".lead")).to_match_aria_snapshot(
-        f'- paragraph: "Lead: {POLICE}"'
+    expect(card(member_board, mine["id"]).locator(".chip")).to_match_aria_snapshot(
+        f'- listitem: "Evaluator: {POLICE}"'
     )
     # The member's own change is not read back to them.
     expect(announcer(member_board)).not_to_contain_text(sentence)

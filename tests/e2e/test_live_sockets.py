@@ -278,13 +278,13 @@ def test_a_viewer_that_missed_twenty_changes_rejoins_and_gets_them_in_order(
     assert len(viewer.events) == 21
 
 
-def test_twenty_organisations_claiming_lead_at_once_get_one_201_and_nineteen_409s(
+def test_twenty_organisations_claiming_an_exclusive_role_at_once_get_one_201_and_nineteen_409s(
     server, tokens, viewers
 ):
     envoy = Api(server, tokens["envoy"])
     card = envoy.propose("Contested lead")
     board = envoy.board()
-    lead = next(r["id"] for r in board["role_types"] if r["name"] == "Lead")
+    lead = next(r["id"] for r in board["role_types"] if r["name"] == "Evaluator")  # exclusive, claimed
     organisations = {o["name"]: o["id"] for o in envoy.call("GET", "/organisations").json()}
     watchers = [
         viewers(tokens["envoy"], board["last_seq"]),
