@@ -39,7 +39,8 @@ def test_member_claims_an_exclusive_role(
     expect(lead.locator(".holders")).to_contain_text(POLICE)
     expect(lead.locator(".holders")).to_contain_text("claimed by Morgan Member")
     expect(lead).to_contain_text("1 of 1")
-    # Evaluator is exclusive (and claimed: Lead, exclusive too, is asked for): once held, nobody is offered it.
+    # Evaluator is exclusive (and claimed: Lead, exclusive too, is asked for): once held,
+    # nobody is offered it.
     expect(lead.get_by_role("button", name="Claim Evaluator")).to_have_count(0)
     expect(lead).to_contain_text("Taken")
     # The member's own organisation's claim: they may release it.

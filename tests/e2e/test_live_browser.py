@@ -278,7 +278,9 @@ def test_an_exclusive_claim_turns_it_off_for_the_other_browser_and_is_announced(
     expect(member_card).to_have_attribute("data-draggable", "false")
 
     member_page.locator(lead_row).get_by_role("button", name="Claim Evaluator").click()
-    expect(member_page.get_by_role("status").first).to_contain_text(f"{POLICE} now holds Evaluator.")
+    expect(member_page.get_by_role("status").first).to_contain_text(
+        f"{POLICE} now holds Evaluator."
+    )
 
     # The envoy's initiative page: Evaluator is taken, at once, and said in words.
     sentence = f"{POLICE} claimed Evaluator on {mine['title']}."

@@ -284,7 +284,8 @@ def test_twenty_organisations_claiming_an_exclusive_role_at_once_get_one_201_and
     envoy = Api(server, tokens["envoy"])
     card = envoy.propose("Contested lead")
     board = envoy.board()
-    lead = next(r["id"] for r in board["role_types"] if r["name"] == "Evaluator")  # exclusive, claimed
+    # Evaluator: exclusive, and claimed (Lead is asked for).
+    lead = next(r["id"] for r in board["role_types"] if r["name"] == "Evaluator")
     organisations = {o["name"]: o["id"] for o in envoy.call("GET", "/organisations").json()}
     watchers = [
         viewers(tokens["envoy"], board["last_seq"]),
