@@ -16,6 +16,16 @@ from tests.processes import free_port
 class _Inbox:
     def __init__(self) -> None:
         self.envelopes: list[Any] = []
+        # Addresses refused at RCPT, as a real server refuses an unknown mailbox.
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(envelope)
@@ -43,6 +53,14 @@ class SmtpServer:
             message_from_bytes(e.content, policy=default_policy)  # type: ignore[misc]
             for e in self._inbox.envelopes
         ]
+
+    @property
+    def raw(self) -> list[bytes]:
+        """Each message as it came over the wire."""
+        return [bytes(e.original_content) for e in self._inbox.envelopes]
+
+    def refuse(self, address: str) -> None:
+        self._inbox.refused.add(address)
 
     @property
     def recipients(self) -> list[str]:

@@ -339,7 +339,8 @@ def _run(command: list[str]) -> None:
 def send_weekly_command(board_id: int, week: str | None, to: tuple[str, ...]) -> None:
     """Queue a board's weekly report (HTML in the body, XLSX attached) for its recipients, or
     for --to, then send what is due. A report already queued for an address for that week is
-    not queued again. Exit code 2 for a bad board, week or address."""
+    not queued again. Exit code 2 for a bad board, week or address; 1 when a message failed
+    to send (it stays in the outbox and is tried again)."""
     from tracker.mail import addresses, sender, transport
     from tracker.mail import weekly as weekly_mail
     from tracker.reports.views import current_week
@@ -364,6 +365,8 @@ def send_weekly_command(board_id: int, week: str | None, to: tuple[str, ...]) ->
         return
     done = sender.send_due()
     click.echo(f"Sent {done.sent}; {done.failed} failed and will be tried again.")
+    if done.failed:
+        raise SystemExit(1)
 
 
 @click.command("send-due")
@@ -371,7 +374,8 @@ def send_due_command() -> None:
     """Queue what the schedule says is due (Monday's weekly reports, the digests) and send the
     outbox: for
     cron or a systemd timer where servers do not send (TRACKER_MAIL_SEND_EVERY_SECONDS=0).
-    Safe beside running servers: each message is sent once."""
+    Safe beside running servers: each message is sent once. Exit code 1 when a message
+    failed to send."""
     from tracker.mail import digest, sender, transport
     from tracker.mail import weekly as weekly_mail
 
@@ -381,3 +385,5 @@ def send_due_command() -> None:
         return
     done = sender.send_due()
     click.echo(f"Queued {queued}; sent {done.sent}; {done.failed} failed.")
+    if done.failed:
+        raise SystemExit(1)  # a timer's failure shows; the messages wait for the next run

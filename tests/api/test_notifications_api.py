@@ -55,7 +55,10 @@ def test_watching_and_following_through_the_api(client, the_board, users) -> Non
     member, envoy = bearer(users["member"]), bearer(users["envoy"])
     path = f"/api/v1/initiatives/{card.id}/watch"
     assert client.put(path, json={"watching": True}, headers=member).json == {"watching": True}
-    assert client.put(path, json={"watching": "yes"}, headers=member).status_code == 422
+    for not_a_boolean in ("yes", 1, 0, 1.0, None, []):
+        refused = client.put(path, json={"watching": not_a_boolean}, headers=member)
+        assert refused.status_code == 422, not_a_boolean
+        assert "watching" in refused.json["error"]["fields"]
     assert client.put("/api/v1/initiatives/999999/watch", json={"watching": True},
                       headers=member).status_code == 404  # fmt: skip
     follows = f"/api/v1/boards/{the_board.id}/follows"

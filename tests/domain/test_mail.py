@@ -225,3 +225,27 @@ def test_fifty_mentions_while_the_server_is_down_are_each_delivered_once(
     texts = [m.get_body(("plain",)).get_content().replace("\r\n", "\n") for m in smtp.received]
     bodies = sorted(text.split("\n\n")[1] for text in texts)
     assert bodies == sorted(f"Note {n} for @{member.name}" for n in range(50))
+
+
+def test_a_refused_recipient_fails_alone_and_the_round_goes_on(app, mail_app, smtp) -> None:
+    """A 550 for one address is that message's failure, not the server's absence: the
+    messages after it in the round are sent, and it waits to be tried again. Its headers go
+    out as written (List-Unsubscribe readable, not RFC 2047 encoded words)."""
+    smtp.refuse("gone@partner.example")
+    link = "<http://127.0.0.1:5000/unsubscribe/" + "x" * 120 + ">"
+    for address in ("first@partner.example", "gone@partner.example", "last@partner.example"):
+        outbox.queue(
+            recipient=address, kind="mention", period_key="event1", subject="Mentioned",
+            body_text="You were mentioned.", headers={"List-Unsubscribe": link},
+        )  # fmt: skip
+    db.session.commit()
+    with mail_app.app_context():
+        done = sender.send_due()
+    assert (done.sent, done.failed) == (2, 1)
+    assert smtp.recipients == ["first@partner.example", "last@partner.example"]
+    refused = db.session.scalar(
+        sa.select(OutboxMessage).where(OutboxMessage.recipient == "gone@partner.example")
+    )
+    db.session.refresh(refused)
+    assert refused.sent_at is None and "550" in (refused.last_error or "")
+    assert f"List-Unsubscribe: {link}\r\n".encode() in smtp.raw[0]

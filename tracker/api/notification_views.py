@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 from tracker import events, mentions, notifications
 from tracker.accounts import actor
 from tracker.api import bp
-from tracker.api.schemas import TextRule
+from tracker.api.schemas import StrictBoolean, TextRule
 from tracker.api.views import ERRORS, _check_id, _documented_errors
 from tracker.limits import MAX_ID
 from tracker.models import BoardFollow
@@ -74,10 +74,8 @@ class MarkedSchema(ma.Schema):
 
 
 class WatchSchema(ma.Schema):
-    # JSON true or false only (marshmallow would also take "yes", 1 …).
-    watching = fields.Boolean(
-        required=True, truthy={True}, falsy={False}, metadata={"description": "follow it, or not"}
-    )
+    # JSON true or false only (marshmallow would also take "yes", 1 …; and `1 in {True}`).
+    watching = StrictBoolean(required=True, metadata={"description": "follow it, or not"})
 
 
 class FollowCreateSchema(ma.Schema):

@@ -6,6 +6,7 @@ sends nothing and everything waits.
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,9 +21,20 @@ from tracker.mail import outbox, transport
 from tracker.models import OutboxMessage, utcnow
 from tracker.reports import service
 
-# Failures that say the server is away, not that this message is wrong: the rest of this
-# round would fail the same way, so the round ends and the messages wait untouched.
-SERVER_AWAY = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+# Lines up to RFC 5322's 998 characters: with the default 78, Python writes a long header
+# that has no space to fold at (List-Unsubscribe's signed link) as RFC 2047 encoded words,
+# which mail programs do not read there, so they would offer no one-click unsubscribe.
+POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
+def server_away(error: Exception) -> bool:
+    """Whether a failure says the server is away (refused, dropped, timed out, no such host),
+    not that this one message is wrong: the rest of the round would fail the same way, so it
+    ends and the messages wait. `smtplib`'s errors are OSErrors too: a refused recipient or a
+    missing capability is this message's own."""
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ def build(config: Any, message: OutboxMessage) -> EmailMessage:
     attachment it names, rebuilt now (a finished week's report never changes). Its Message-ID
     is the row's, so that a message sent again after a sender died mid-send is recognisably
     the same one."""
-    email = EmailMessage()
+    email = EmailMessage(policy=POLICY)
     sender = transport.sender(config)
     email["From"] = sender
     email["To"] = message.recipient
@@ -82,7 +94,7 @@ def send_due(limit: int | None = None) -> Round:
         except (smtplib.SMTPException, OSError, DomainError, ValueError) as error:
             outbox.mark_failed(message, utcnow(), f"{type(error).__name__}: {error}", retry_max)
             failed += 1
-            if isinstance(error, SERVER_AWAY):
+            if server_away(error):
                 break
             continue
         outbox.mark_sent(message, utcnow())
