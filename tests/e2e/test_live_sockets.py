@@ -426,6 +426,39 @@ def test_a_tracker_comment_from_another_process_reaches_viewers_within_two_secon
         assert latency < 2.0
 
 
+def test_a_mention_written_by_another_process_reaches_the_persons_socket_within_two_seconds(
+    server, tokens
+):
+    """No board open, only the person's socket: a note written by `tracker comment` (another
+    process) that names them still updates their unread count live."""
+    api = Api(server, tokens["envoy"])
+    card = api.propose("Named from a script")
+    me = Api(server, tokens["racer8"])
+    (found,) = me.call("GET", "/mentionable?q=racer8").json()
+    before = me.call("GET", "/notifications").json()["unread"]
+    arrived: list[tuple[float, int]] = []
+    client = socketio.Client()
+    client.on("notifications", lambda data: arrived.append((time.monotonic(), data["unread"])))
+    client.connect(
+        server.url, auth={"token": tokens["racer8"]}, transports=["websocket"], wait_timeout=10
+    )
+    try:
+        time.sleep(1.5)  # the poller's first round notes where the notifications stand
+        run_cli(server.env, "comment", str(card["id"]), f"Over to {found['mention']}",
+                "--as", DEMO_ENVOY)  # fmt: skip
+        written = time.monotonic()
+        deadline = written + 5
+        while not arrived and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert arrived, "no notifications event"
+        at, unread = arrived[0]
+        assert unread == before + 1
+        print(f"notification by another process → socket: {at - written:.3f} s")
+        assert at - written < 2.0
+    finally:
+        client.disconnect()
+
+
 def test_restoring_a_backup_while_boards_are_open_makes_them_reload(
     server, tokens, viewers, tmp_path
 ):

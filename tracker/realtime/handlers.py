@@ -76,6 +76,8 @@ def on_connect(auth: Any = None) -> None:
     # The person's own notifications reach this socket, and no one else's: the room is
     # chosen here from who signed in, never asked for by the client.
     join_room(user_room(user.id))
+    # Notifications written by other processes reach this socket through the poller.
+    ensure_poller(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @socketio.on("disconnect")

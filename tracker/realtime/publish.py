@@ -9,11 +9,13 @@ client's catch-up and the live stream meet exactly. With the message queue unrea
 commit stands and a background retry pushes later.
 
 Events committed elsewhere (`tracker comment`, another worker without a message queue, a
-restore) reach open boards too: each process runs one poller (started at its first join, ended
-when nobody watches) that about once a second reads `boards.last_seq` for the boards its
+restore) reach open boards too: each process runs one poller (started at its first socket,
+ended when no socket is left) that about once a second reads `boards.last_seq` for the boards its
 viewers watch, in one query, and sends what was not sent through the same path. When the log
 no longer continues what was sent (a restore: `last_seq` went down, or the event last sent is
-not there any more), viewers get `resync` instead of events that would not fit.
+not there any more), viewers get `resync` instead of events that would not fit. The same
+poller sends the people connected here their unread counts when notifications written
+elsewhere reach them.
 
 Server → client events sent from here (to room `board:<id>`):
   `board_event` — `{seq, board_id, type, initiative_id, actor: {user, organisation}, at, data}`
@@ -30,9 +32,10 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from tracker import events as event_log
+from tracker import notifications
 from tracker.events import EventRecord
 from tracker.extensions import db, socketio
-from tracker.models import Board, Event
+from tracker.models import Board, Event, Notification
 from tracker.realtime.presence import drop_revoked_viewers
 from tracker.realtime.state import REGISTRY, SOCKET_GATE, Registry, current_registry, room
 from tracker.serving import cooperate
@@ -193,8 +196,8 @@ def board_last_seq(board_id: int) -> int | None:
 
 def ensure_poller(app: Flask) -> None:
     """Start this process's poller unless it runs. Called when there is something to watch
-    (a join, or a socket not signed in yet), so a process that serves no sockets (the CLI, a
-    forking master) starts none."""
+    (a signed-in socket, a join, or a socket not signed in yet), so a process that serves no
+    sockets (the CLI, a forking master) starts none."""
     registry: Registry = app.extensions[REGISTRY]
     with registry.lock:
         if registry.poller is not None:
@@ -215,15 +218,22 @@ def _poll(app: Flask, registry: Registry, server: Any) -> None:
         socketio.sleep(interval)
         with registry.lock:
             boards = registry.watched_boards()
-            if (not boards and not gate.has_pending()) or socketio.server is not server:
+            people = registry.connected_users()
+            if (
+                not boards and not people and not gate.has_pending()
+            ) or socketio.server is not server:
                 registry.poller = None
+                registry.notified_upto = None
                 return
         gate.reap()
-        if not boards:
+        if not boards and not people:
             continue
         with app.app_context():
             try:
-                _send_what_others_committed(registry, boards, server)
+                if boards:
+                    _send_what_others_committed(registry, boards, server)
+                if people:
+                    _push_what_others_notified(registry, people)
                 failing = ""
             except Exception as error:  # the database or queue is away: try again next time
                 if str(error) != failing:
@@ -231,6 +241,26 @@ def _poll(app: Flask, registry: Registry, server: Any) -> None:
                 failing = str(error)
             finally:
                 db.session.remove()
+
+
+def _push_what_others_notified(registry: Registry, people: set[int]) -> None:
+    """Notifications written by another process (`tracker comment`, a node without a message
+    queue) for people with a socket here: their unread counts, as `notifications.push` sends
+    after a commit here. One query a round while nothing is new. A count this process already
+    pushed is pushed again: the same number, which the pages take as nothing new."""
+    newest = db.session.scalar(sa.select(sa.func.max(Notification.id))) or 0
+    upto, registry.notified_upto = registry.notified_upto, newest
+    if upto is None or newest <= upto:
+        return
+    reached = set(
+        db.session.scalars(
+            sa.select(Notification.user_id)
+            .where(Notification.id > upto, Notification.id <= newest)
+            .where(Notification.user_id.in_(people))
+            .distinct()
+        )
+    )
+    notifications.push(reached)
 
 
 def _send_what_others_committed(registry: Registry, boards: set[int], server: Any) -> None:

@@ -158,6 +158,14 @@ class Registry:
         self.poller: Any = None
         self.roster = roster or LocalRoster()
         self.presence = PresenceState()
+        # The newest notification id the poller has looked at (None: not started), so that
+        # notifications written by other processes reach this process's sockets too.
+        self.notified_upto: int | None = None
+
+    def connected_users(self) -> set[int]:
+        """The people with a socket in this process."""
+        with self.lock:
+            return {conn.user_id for conn in self.connections.values()}
 
     def watched_boards(self) -> set[int]:
         """The boards some socket of this process has joined."""
