@@ -731,6 +731,9 @@ dialog.addEventListener("submit", async (event) => {
   if (id !== detailsId) return;
   if (response && response.ok && new URL(response.url).pathname === detailsUrl(id)) {
     showDetails(await response.text());
+    // What the card shows for this viewer alone (Watch / Stop watching) comes with no event:
+    // fetch it again, so the card behind the dialog agrees with it.
+    if (cardById(id)) refreshCard(id);
     const said = dialogBody.querySelector(".flashes");
     if (said) {
       said.tabIndex = -1;

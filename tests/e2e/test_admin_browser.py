@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     DEMO,
     Api,
     BrowserErrors,
+    DemoBoard,
     ServedApp,
     new_context,
     sign_in,
@@ -399,3 +400,33 @@ def test_a_stage_renamed_in_the_browser_reaches_an_open_board(
     assert event["data"]["change"] == "stage_changed"
     assert event["data"]["stage"]["name"] == "Deep dive"
     assert event["data"]["from"] == {"name": "Detailed discussions"}
+
+
+def test_a_long_recipient_address_wraps_and_the_board_name_is_labelled(
+    page: Page, demo_board: DemoBoard
+) -> None:
+    """A valid address of 90 characters with no place to break widened the page to 1,606 px
+    between 600 and 1,280 px; and the board's Name field lost its label to a section that
+    had its id."""
+    sign_in(page, "admin")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"/admin/boards/{demo_board.id}")
+    name = page.locator("#board-name")
+    assert name.evaluate("input => input.labels.length") == 1
+    assert page.locator("[id='board-name']").count() == 1
+    long = "programme.office.weekly.status.reports@hertfordshirelocalenterprisepartnership.example"
+    page.get_by_label("E-mail address").fill(long)
+    page.get_by_role("button", name="Add address").click()
+    row = page.locator("table.admin-table tr", has_text=long)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("An address only")
+    try:
+        for width in (1280, 1024, 768, 600):
+            page.set_viewport_size({"width": width, "height": 800})
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+            remove = row.get_by_role("button", name=re.compile("^Remove"))
+            box = remove.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= width, width
+    finally:
+        row.get_by_role("button", name=re.compile("^Remove")).click()
+    expect(page.locator("table.admin-table tr", has_text=long)).to_have_count(0)

@@ -128,6 +128,17 @@ def test_watch_on_a_card_by_keyboard_then_its_changes_reach_the_header(
     page.wait_for_timeout(1000)  # what would have come by now
     expect(count).to_have_attribute("data-unread", str(before + 1))
 
+    # Watching from the card's dialog: the card behind it agrees once it closes.
+    page.locator(f"li.card#initiative-{theirs['id']} .card-title a").focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name=theirs["title"])
+    in_dialog = dialog.get_by_role("button", name=f"Watch {theirs['title']}")
+    in_dialog.focus()
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name=f"Stop watching {theirs['title']}")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(again).to_have_text(f"Stop watching “{theirs['title']}”")
+
 
 def _member_id(page: Any) -> int:
     found = page.evaluate(
