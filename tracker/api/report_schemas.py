@@ -71,6 +71,18 @@ class ReportStaleSchema(ma.Schema):
     days_without_update = fields.Float(required=True)
 
 
+class ReportRoleWantedSchema(ma.Schema):
+    initiative_id = fields.Integer(required=True)
+    initiative = fields.String(required=True)
+    role = fields.String(required=True)
+    brief = fields.String(required=True)
+    since = fields.String(required=True, metadata={"format": "date-time"})
+    days_wanted = fields.Float(required=True)
+    long_wanted = fields.Boolean(
+        required=True, metadata={"description": "wanted for more than 6 weeks"}
+    )
+
+
 class ReportNextStepSchema(ma.Schema):
     initiative_id = fields.Integer(required=True)
     initiative = fields.String(required=True)
@@ -189,6 +201,11 @@ class WeeklyReportSchema(ma.Schema):
         fields.Nested(ReportNextStepSchema),
         required=True,
         metadata={"description": "next steps overdue or due within 14 days of `week.as_of_day`"},
+    )
+    roles_wanted = fields.List(
+        fields.Nested(ReportRoleWantedSchema),
+        required=True,
+        metadata={"description": "roles marked wanted on live initiatives, longest first"},
     )
     time_in_stage = fields.List(fields.Nested(ReportInStageSchema), required=True)
     cumulative_flow = fields.List(fields.Nested(ReportFlowSchema), required=True)

@@ -31,6 +31,7 @@ Table = Literal[
     "changes",
     "stale",
     "next_steps",
+    "roles_wanted",
     "time_in_stage",
     "stage_durations",
 ]
@@ -96,6 +97,19 @@ SECTIONS: list[tuple[Table, str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "roles_wanted",
+        "Roles wanted",
+        [
+            ("initiative_id", "Initiative id"),
+            ("initiative", "Initiative"),
+            ("role", "Role"),
+            ("brief", "Brief"),
+            ("since", "Wanted since"),
+            ("days_wanted", "Days wanted"),
+            ("long_wanted", "Wanted for more than 6 weeks"),
+        ],
+    ),
+    (
         "time_in_stage",
         "Time in stage",
         [
@@ -150,6 +164,8 @@ def readable(report: WeeklyReport, key: Table, row: Mapping[str, Any]) -> dict[s
     elif key == "next_steps":
         running = report["week"]["running"]
         shown["status"] = sentence(due_in_words(shown["days_until_due"], running=running))
+    elif key == "roles_wanted":
+        shown["long_wanted"] = "Yes" if shown["long_wanted"] else "No"
     return shown
 
 

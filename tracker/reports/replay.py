@@ -32,6 +32,28 @@ class ClaimState:
 
 
 @dataclass
+class WantedState:
+    """A role marked wanted (issue 15), with its brief and since when."""
+
+    role_type_id: int
+    role: str
+    brief: str
+    since: datetime
+
+
+@dataclass
+class RequestState:
+    """An open request for a by-request role (issue 15)."""
+
+    request_id: int
+    role_type_id: int
+    role: str
+    organisation_id: int
+    organisation: str
+    since: datetime
+
+
+@dataclass
 class InitiativeState:
     id: int
     title: str
@@ -53,6 +75,9 @@ class InitiativeState:
     # Any event on the initiative counts as activity (a claim, a note, an edit …).
     last_activity: datetime | None = None
     claims: dict[int, ClaimState] = field(default_factory=dict)
+    # By role type id: the roles wanted; by request id: the requests still open.
+    wanted: dict[int, WantedState] = field(default_factory=dict)
+    requests: dict[int, RequestState] = field(default_factory=dict)
     comments: int = 0
     # (stage_id, entered, left or None): every stint in a stage, for time-in-stage.
     stints: list[tuple[int, datetime, datetime | None]] = field(default_factory=list)
@@ -226,6 +251,33 @@ class BoardReplay:
             organisation=data["organisation"],
             claimed_at=event.at,
         )
+        # A claim fills the role if it was wanted, and decides the request it approves.
+        if "wanted" in data:
+            card.wanted.pop(data["role_type_id"], None)
+        card.requests.pop(data.get("request_id", 0), None)
+
+    def _wanted(self, card: InitiativeState, event: LoggedEvent) -> None:
+        data = event.data
+        card.wanted[data["role_type_id"]] = WantedState(
+            data["role_type_id"], data["role"], data["brief"], event.at
+        )
+
+    def _no_longer_wanted(self, card: InitiativeState, event: LoggedEvent) -> None:
+        card.wanted.pop(event.data["role_type_id"], None)
+
+    def _requested(self, card: InitiativeState, event: LoggedEvent) -> None:
+        data = event.data
+        card.requests[data["request_id"]] = RequestState(
+            data["request_id"],
+            data["role_type_id"],
+            data["role"],
+            data["organisation_id"],
+            data["organisation"],
+            event.at,
+        )
+
+    def _request_closed(self, card: InitiativeState, event: LoggedEvent) -> None:
+        card.requests.pop(event.data["request_id"], None)
 
     def _released(self, card: InitiativeState, event: LoggedEvent) -> None:
         card.claims.pop(event.data["claim_id"], None)
@@ -250,6 +302,11 @@ class BoardReplay:
         vocabulary.ROLE_CLAIMED: _claimed,
         vocabulary.ROLE_RELEASED: _released,
         vocabulary.COMMENT_ADDED: _commented,
+        vocabulary.ROLE_WANTED: _wanted,
+        vocabulary.ROLE_WANTED_WITHDRAWN: _no_longer_wanted,
+        vocabulary.ROLE_REQUESTED: _requested,
+        vocabulary.ROLE_REQUEST_DECLINED: _request_closed,
+        vocabulary.ROLE_REQUEST_WITHDRAWN: _request_closed,
     }
 
     @staticmethod
@@ -277,7 +334,7 @@ def board_at(board_id: int, moment: datetime) -> BoardReplay:
     replay = BoardReplay().apply_all(load_events(board_id, before=moment))
     replay.number_positions()
     for card in replay.initiatives.values():
-        for item in (card, *card.claims.values()):
+        for item in (card, *card.claims.values(), *card.wanted.values(), *card.requests.values()):
             for name, value in vars(item).items():
                 if isinstance(value, str):
                     setattr(item, name, printable(value))

@@ -104,6 +104,18 @@ class NextStep(TypedDict):
     days_until_due: int  # from the report's day; negative when overdue
 
 
+class RoleWanted(TypedDict):
+    """A role marked wanted on a live initiative at the report's instant (issue 15)."""
+
+    initiative_id: int
+    initiative: str
+    role: str
+    brief: str
+    since: datetime  # when it was marked wanted
+    days_wanted: float  # to the report's instant
+    long_wanted: bool  # wanted for more than `weekly.LONG_WANTED_WEEKS` weeks
+
+
 class TimeInStage(TypedDict):
     """A live initiative, in board order, with how long it has been in its stage."""
 
@@ -152,6 +164,7 @@ class WeeklyReport(TypedDict):
     changes: list[Change]  # in event order
     stale: list[StaleInitiative]  # longest without update first
     next_steps: list[NextStep]  # soonest due first
+    roles_wanted: list[RoleWanted]  # wanted longest first
     time_in_stage: list[TimeInStage]  # board order
     cumulative_flow: list[FlowWeek]  # `weekly.FLOW_WEEKS` weeks, oldest first
     stage_durations: list[StageDuration]  # board order

@@ -25,6 +25,7 @@ from tracker.reports.shapes import (
     RagCount,
     ReportFilter,
     ReportWeek,
+    RoleWanted,
     StageCount,
     StageDuration,
     StaleInitiative,
@@ -37,6 +38,9 @@ from tracker.vocabulary import RAG_VALUES
 STALE_AFTER_DAYS = 14
 DUE_WITHIN_DAYS = 14
 FLOW_WEEKS = 12
+# A role wanted for longer than this is named as such (issue 15: "wanted for more than 6
+# weeks").
+LONG_WANTED_WEEKS = 6
 
 # Which initiatives a narrowed report covers: given the board's initiatives as they stood at
 # the report's instant (archived ones too), the London day due dates count from and that
@@ -80,6 +84,7 @@ def weekly_report(
         "changes": [c for c in log.changes if kept is None or c["initiative_id"] in kept],
         "stale": stale(live, stage_names, instant),
         "next_steps": next_steps(live, instant),
+        "roles_wanted": roles_wanted(live, instant),
         "time_in_stage": time_in_stage(
             live, board, instant, stage_names, grand_challenge_names, organisation_names
         ),
@@ -262,6 +267,26 @@ def next_steps(live: list[InitiativeState], instant: Instant) -> list[NextStep]:
             }
         )
     rows.sort(key=lambda r: (r["due"], r["initiative_id"]))
+    return rows
+
+
+def roles_wanted(live: list[InitiativeState], instant: Instant) -> list[RoleWanted]:
+    """The roles marked wanted on live initiatives at the report's instant, wanted longest
+    first; those wanted for more than `LONG_WANTED_WEEKS` weeks say so (issue 15)."""
+    rows: list[RoleWanted] = [
+        {
+            "initiative_id": c.id,
+            "initiative": c.title,
+            "role": wanted.role,
+            "brief": wanted.brief,
+            "since": london(wanted.since),
+            "days_wanted": in_days(instant.at - wanted.since),
+            "long_wanted": instant.at - wanted.since > timedelta(weeks=LONG_WANTED_WEEKS),
+        }
+        for c in live
+        for wanted in c.wanted.values()
+    ]
+    rows.sort(key=lambda r: (r["since"], r["initiative_id"], r["role"]))
     return rows
 
 
