@@ -50,6 +50,7 @@ def describe(item: Stage | GrandChallenge | RoleType) -> dict[str, Any]:
     if isinstance(item, RoleType):
         out["max_holders"] = item.max_holders
         out["is_lead"] = item.is_lead
+        out["claim_mode"] = item.claim_mode
     return out
 
 
@@ -134,7 +135,8 @@ def _limits_sentence(item: Any) -> str:
     if isinstance(item, Stage):
         return f", WIP limit {item.wip_limit}" if item.wip_limit is not None else ""
     if isinstance(item, RoleType):
-        return f", at most {item.max_holders} holder(s)" if item.max_holders else ", any number"
+        holders = f", at most {item.max_holders} holder(s)" if item.max_holders else ", any number"
+        return holders + (", by request" if item.claim_mode == "request" else "")
     return ""
 
 
@@ -157,6 +159,8 @@ def change(kind: Kind, actor: User, item: Any, values: dict[str, Any]) -> Change
             parts.append(f"renamed “{old}” to “{new}”")
         elif name == "is_lead":
             parts.append("now leads initiatives" if new else "no longer leads initiatives")
+        elif name == "claim_mode":
+            parts.append("asked for and agreed" if new == "request" else "claimed by anyone")
         else:
             label = {"wip_limit": "WIP limit", "max_holders": "maximum holders"}[name]
             parts.append(f"{label} {_limit(old)} → {_limit(new)}")

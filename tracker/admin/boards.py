@@ -41,6 +41,7 @@ from tracker.admin.common import (
 from tracker.errors import Conflict, Invalid
 from tracker.extensions import db
 from tracker.models import (
+    CLAIM_MODES,
     NAME_MAX,
     Board,
     Claim,
@@ -245,22 +246,44 @@ def _lead_flag(value: object) -> bool | None:
     raise Invalid({"is_lead": "must be true or false"})
 
 
+def _claim_mode(value: object) -> str | None:
+    if value is None or value in CLAIM_MODES:
+        return value  # type: ignore[return-value]
+    raise Invalid({"claim_mode": "must be “claim” or “request”"})
+
+
 def add_role_type(
-    actor: User, board_id: int, name: object, max_holders: object = None, is_lead: object = False
+    actor: User,
+    board_id: int,
+    name: object,
+    max_holders: object = None,
+    is_lead: object = False,
+    claim_mode: object = "claim",
 ) -> Change[RoleType]:
     """Add a role type (max_holders None: any number; 1: exclusive; is_lead: its holder leads
-    the initiative, taking that over from the board's current lead role). Audit
-    `role_type.added`."""
+    the initiative, taking that over from the board's current lead role; claim_mode "claim",
+    first come first served, or "request", asked for and agreed: `tracker.board.matching`).
+    Audit `role_type.added`."""
     limit = optional_count(max_holders, "max_holders")
     lead = bool(_lead_flag(is_lead))
-    return board_items.add(ROLE, actor, board_id, name, max_holders=limit, is_lead=lead)
+    mode = _claim_mode(claim_mode) or "claim"
+    return board_items.add(
+        ROLE, actor, board_id, name, max_holders=limit, is_lead=lead, claim_mode=mode
+    )
 
 
 def change_role_type(
-    actor: User, role_type_id: int, name: object, max_holders: object, is_lead: object = None
+    actor: User,
+    role_type_id: int,
+    name: object,
+    max_holders: object,
+    is_lead: object = None,
+    claim_mode: object = None,
 ) -> Change[RoleType]:
-    """Rename a role type and/or change its maximum holders and whether it leads (None: leave
-    as it is; true: this role leads, and the board's previous lead role no longer does).
+    """Rename a role type and/or change its maximum holders, whether it leads (None: leave
+    as it is; true: this role leads, and the board's previous lead role no longer does) and
+    whether it is claimed or asked for (`claim_mode`, None: leave it; requests already open
+    stay open and can still be decided).
     Lowering the maximum below the organisations holding it on any initiative is refused with
     a conflict naming them.
 
@@ -304,6 +327,9 @@ def change_role_type(
         values["is_lead"] = lead
         if lead and not role.is_lead:
             hand_over_lead(role.board_id, role.id)
+    mode = _claim_mode(claim_mode)
+    if mode is not None:
+        values["claim_mode"] = mode
     return board_items.change(ROLE, actor, role, values)
 
 

@@ -76,6 +76,7 @@ class RoleTypeForm(Form):
         "Maximum holders", validators=[Optional(), NumberRange(min=1, max=COUNT_MAX)]
     )
     is_lead = BooleanField("Leads the initiative")
+    by_request = BooleanField("Asked for and agreed")
 
 
 class InviteForm(Form):

@@ -266,6 +266,13 @@ class RoleTypeSchema(ma.Schema):
         required=True,
         metadata={"description": "its holder leads the initiative (at most one per board)"},
     )
+    claim_mode = fields.String(
+        required=True,
+        metadata={
+            "description": "`claim`: first come, first served; `request`: asked for with "
+            "`POST /initiatives/{id}/requests` and approved by the lead organisation or an envoy"
+        },
+    )
 
 
 class ClaimSchema(ma.Schema):

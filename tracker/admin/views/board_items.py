@@ -128,7 +128,12 @@ def add_role_type(board_id: int) -> ResponseReturnValue:
         board_id,
         form,
         lambda: boards.add_role_type(
-            actor(), board_id, form.name.data, form.max_holders.data, bool(form.is_lead.data)
+            actor(),
+            board_id,
+            form.name.data,
+            form.max_holders.data,
+            bool(form.is_lead.data),
+            "request" if form.by_request.data else "claim",
         ),
         lambda d: f"Added role type “{d.value.name}”.",
         "roles",
@@ -137,14 +142,20 @@ def add_role_type(board_id: int) -> ResponseReturnValue:
 
 @bp.route("/role-types/<int:role_type_id>", methods=["POST"])
 def change_role_type(role_type_id: int) -> ResponseReturnValue:
-    """Rename a role type, change its maximum holders or whether it leads."""
+    """Rename a role type, change its maximum holders, whether it leads and whether it is
+    asked for."""
     board_id = _board_of(RoleType, role_type_id)
     form = RoleTypeForm(prefix=f"role-{role_type_id}")
     return shape_change(
         board_id,
         form,
         lambda: boards.change_role_type(
-            actor(), role_type_id, form.name.data, form.max_holders.data, bool(form.is_lead.data)
+            actor(),
+            role_type_id,
+            form.name.data,
+            form.max_holders.data,
+            bool(form.is_lead.data),
+            "request" if form.by_request.data else "claim",
         ),
         lambda d: f"Saved role type “{d.value.name}”.",
         f"role-{role_type_id}",

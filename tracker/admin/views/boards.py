@@ -84,6 +84,7 @@ def _shape_forms(board: Board) -> dict[str, FlaskForm]:
             name=r.name,
             max_holders=r.max_holders,
             is_lead=r.is_lead,
+            by_request=r.claim_mode == "request",
         )
     return forms
 
