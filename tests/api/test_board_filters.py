@@ -260,18 +260,33 @@ def test_the_pages_own_filter_urls_work_on_the_api_too(
     assert listed(client, token, the_board.id, query) == ["Café companions"]
 
 
-def test_wanted_any_on_a_board_without_exclusive_roles_is_refused(
+def test_wanted_keeps_roles_marked_wanted_as_well_as_exclusive_roles_nobody_holds(
     client: FlaskClient, the_board: Board, users: dict[str, User], cards: dict[str, int]
 ) -> None:
+    """With no exclusive role on the board, `wanted` keeps what is marked wanted (issue 15),
+    in the API, on the page, and on the board's as-of view."""
+    from tracker import unit_of_work
+    from tracker.board import matching
+
+    partner = role_type(the_board, "Partner").id
+    unit_of_work.commit_change(
+        matching.want_role(users["envoy"], cards["cafe"], partner, "A partner with homes")
+    )
     for role in the_board.role_types:
         role.max_holders = None
     db.session.commit()
     token = make_token(users["viewer"])
-    response = client.get(
-        f"/api/v1/boards/{the_board.id}?wanted=any",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert "wanted" in assert_error_shape(response, 422)["fields"]
+    assert listed(client, token, the_board.id, "wanted=any") == ["Café companions"]
+    assert listed(client, token, the_board.id, f"wanted={partner}") == ["Café companions"]
+    lead = role_type(the_board, "Lead").id
+    assert listed(client, token, the_board.id, f"wanted={lead}") == []
+    AuthActions(client).login(users["viewer"])
+    page = client.get(f"/boards/{the_board.id}?wanted=any").get_data(as_text=True)
+    assert page.count('class="card ') == 1 and "Café companions" in page
+    from tracker.board import filter_words, filters
+
+    rule = filters.parse(the_board, {"wanted": ["any"]})
+    assert filter_words.describe(rule, the_board, {}) == ["Role wanted: any"]
 
 
 def test_stage_totals_count_every_initiative_of_a_stage_whatever_the_filter(

@@ -49,8 +49,11 @@ def describe(
     elif role:
         said.append(f"Role held: {role}")
     if rule.wanted:
-        wanted = [name for rid, name in roles.items() if rid in rule.wanted]
-        said.append(f"Role wanted: {_either(wanted)}")
+        if ("wanted", "any") in rule.args:
+            said.append("Role wanted: any")
+        else:
+            wanted = [name for rid, name in roles.items() if rid in rule.wanted]
+            said.append(f"Role wanted: {_either(wanted)}")
     if rule.due:
         said.append(
             "Next step: overdue"
@@ -66,11 +69,11 @@ def describe(
 
 def choices(the_board: Board) -> dict[str, Any]:
     """What the filter form offers besides the board's own stages and Grand Challenges:
-    `organisations` as (id, name) rows by name, and the board's `exclusive_roles`."""
+    `organisations` as (id, name) rows by name, and the board's `roles`."""
     organisations = db.session.execute(
         sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
     ).all()
     return {
         "organisations": organisations,
-        "exclusive_roles": [role for role in the_board.role_types if role.exclusive],
+        "roles": list(the_board.role_types),
     }

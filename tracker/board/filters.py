@@ -12,7 +12,8 @@ with AND (a repeated parameter is any of its values):
 - `organisation_id`: an organisation involved, as `involvement` says: `any` (the default:
   proposed it or holds a role), `proposed`, or `holds`; with `role_type_id`, holds that role.
 - `role_type_id` without an organisation: someone holds that role.
-- `wanted`: a role type id, or `any`: an exclusive role (at most one holder) nobody holds.
+- `wanted`: a role type id, or `any`: a role marked wanted (issue 15), or an exclusive role
+  (at most one holder) nobody holds.
 - `due`: `overdue` (the next step's due date has passed) or `soon` (overdue, or due within
   `DUE_WITHIN_DAYS` days), counted in London days as the weekly report counts them.
 - `stale`: `1`: no change of any kind for `STALE_AFTER_DAYS` days (the report's rule).
@@ -34,7 +35,7 @@ import sqlalchemy as sa
 from tracker import limits, text
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.models import Board, Event, Initiative, Organisation, utcnow
+from tracker.models import Board, Event, Initiative, Organisation, WantedRole, utcnow
 from tracker.reports.week import london
 from tracker.reports.weekly import STALE_AFTER_DAYS, due_status
 from tracker.vocabulary import RAG_VALUES
@@ -101,7 +102,9 @@ class CardFilter:
     organisation_id: int | None = None
     involvement: str = "any"
     role_type_id: int | None = None
-    wanted: frozenset[int] = frozenset()  # the role types asked for (`any`: every exclusive)
+    wanted: frozenset[int] = frozenset()  # the role types asked for (`any`: every one)
+    # The board's exclusive roles: one of them asked for and held by nobody counts as wanted.
+    exclusive: frozenset[int] = field(default=frozenset(), compare=False)
     due: str | None = None
     stale: bool = False
     archived: bool = False
@@ -215,19 +218,15 @@ def parse(
     if len(role_type) > 1:
         raise Invalid({"role_type_id": "must be given once"})
     wanted_text = _one(args, "wanted")
-    exclusive = {rid for rid, role in role_types.items() if role.exclusive}
     if wanted_text == "any":
-        if not exclusive:
-            raise Invalid({"wanted": "this board has no exclusive role (at most one holder)"})
-        wanted = exclusive
+        wanted = set(role_types)
     elif wanted_text:
-        if not _is_id(wanted_text) or int(wanted_text) not in exclusive:
-            raise Invalid(
-                {"wanted": "must be any, or the id of one of this board's exclusive roles"}
-            )
+        if not _is_id(wanted_text) or int(wanted_text) not in role_types:
+            raise Invalid({"wanted": "must be any, or the id of one of this board's roles"})
         wanted = {int(wanted_text)}
     else:
         wanted = set()
+    exclusive = {rid for rid, role in role_types.items() if role.exclusive}
     due = _one(args, "due") or None
     if due is not None and due not in DUE:
         raise Invalid({"due": f"must be one of {', '.join(DUE)}"})
@@ -254,6 +253,7 @@ def parse(
         involvement=involvement,
         role_type_id=next(iter(role_type), None),
         wanted=frozenset(wanted),
+        exclusive=frozenset(exclusive),
         due=due,
         stale=_flag(args, "stale"),
         archived=_flag(args, "archived"),
@@ -309,6 +309,8 @@ class Matcher:
     activity: dict[int, datetime] = field(default_factory=dict)
     texts: dict[int, str] = field(default_factory=dict)
     needle: str = ""
+    # By initiative id: the role types marked wanted on it (`tracker.board.matching`).
+    marked: dict[int, set[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         rule = self.rule
@@ -354,7 +356,11 @@ class Matcher:
         return proposed if rule.involvement == "proposed" else proposed or bool(held)
 
     def _wanted(self, card: Filterable) -> bool:
-        return bool(self.rule.wanted - {c.role_type_id for c in card.claims})
+        """A role asked for is marked wanted on the card, or is exclusive and nobody holds it."""
+        rule = self.rule
+        if rule.wanted & self.marked.get(card.id, set()):
+            return True
+        return bool((rule.wanted & rule.exclusive) - {c.role_type_id for c in card.claims})
 
     def _due(self, card: Filterable) -> bool:
         state = due_state(card.next_step_due, self.today)
@@ -369,8 +375,8 @@ class Matcher:
 
 
 def matcher(board_id: int, rule: CardFilter, *, today: date, now: datetime) -> Matcher:
-    """A `Matcher` with what `rule` needs read (at most two more queries: the last activity
-    for `stale`, the texts for `q`)."""
+    """A `Matcher` with what `rule` needs read (at most three more queries: the last activity
+    for `stale`, the texts for `q`, the roles marked wanted for `wanted`)."""
     return Matcher(
         rule=rule,
         today=today,
@@ -378,7 +384,21 @@ def matcher(board_id: int, rule: CardFilter, *, today: date, now: datetime) -> M
         activity=last_activity(board_id) if rule.stale else {},
         texts=search_texts(board_id, rule.archived) if rule.q else {},
         needle=text.folded(rule.q),
+        marked=marked_wanted(board_id) if rule.wanted else {},
     )
+
+
+def marked_wanted(board_id: int) -> dict[int, set[int]]:
+    """By initiative id, the role types marked wanted on a board's initiatives: one query."""
+    found: dict[int, set[int]] = {}
+    rows = db.session.execute(
+        sa.select(WantedRole.initiative_id, WantedRole.role_type_id)
+        .join(Initiative, Initiative.id == WantedRole.initiative_id)
+        .where(Initiative.board_id == board_id)
+    )
+    for initiative_id, role_type_id in rows:
+        found.setdefault(initiative_id, set()).add(role_type_id)
+    return found
 
 
 class _Replayed(NamedTuple):
@@ -416,6 +436,7 @@ def narrowed_replayed(
         if rule.q
         else {},
         needle=text.folded(rule.q),
+        marked={card.id: set(card.wanted) for card in cards},
     )
     return [
         card
