@@ -151,3 +151,27 @@ def test_actions_on_missing_rows_are_not_found(client, auth, card, users) -> Non
         "/initiatives/999999/wanted",
     ):
         assert client.post(path, data={"csrf_token": token}).status_code == 404, path
+
+
+def test_our_organisation_lists_where_it_could_help(client, auth, the_board, users, card) -> None:
+    """Police has held Partner (on another initiative): Partner wanted here is for it; Funder
+    wanted is not (it never held one); a role it already holds there is not listed."""
+    from tracker import board, unit_of_work
+    from tracker.board import matching
+
+    envoy, police = users["envoy"], users["member"].organisation_id
+    other = make_initiative(the_board, envoy, title="Night buses").id
+    partner, funder = role_type(the_board, "Partner").id, role_type(the_board, "Funder").id
+    unit_of_work.commit_change(board.claim(envoy, other, partner, police))
+    for role, brief in ((partner, "A partner with care homes"), (funder, "£40k")):
+        unit_of_work.commit_change(matching.want_role(envoy, card, role, brief))
+    unit_of_work.commit_change(matching.want_role(envoy, other, partner, "Another partner"))
+    auth.login(users["member"])
+    page = html.unescape(client.get("/organisation", follow_redirects=True).get_data(as_text=True))
+    section = page[
+        page.index('id="openings"') : page.index("</section>", page.index('id="openings"'))
+    ]
+    assert "Where you could help" in section
+    assert "Video companionship" in section and "A partner with care homes" in section
+    assert "£40k" not in section  # Police never held Funder
+    assert "Night buses" not in section  # Police holds Partner there already

@@ -1,6 +1,7 @@
 """`/organisation`: one organisation's work across every board — the initiatives it proposed
-or holds roles on, its roles, its next steps due or overdue, and its initiatives with no update
-for 14 days. Everyone sees their own organisation's; envoys and admins any organisation's
+or holds roles on, its roles, its next steps due or overdue, its initiatives with no update
+for 14 days, and where it could help (roles wanted of a kind it has held). Everyone sees
+their own organisation's; envoys and admins any organisation's
 (`policy.may_see_organisation`)."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from flask_login import login_required
 
 from tracker import board, policy
 from tracker.accounts import actor
-from tracker.board import filters
+from tracker.board import filters, matching
 from tracker.board.listing import ListedInitiative
 from tracker.errors import Forbidden
 from tracker.extensions import db
@@ -85,6 +86,8 @@ def organisation_page(organisation_id: int) -> ResponseReturnValue:
     return render_template(
         "web/organisation.html",
         organisation=organisation,
+        openings=matching.openings_for(organisation_id),
+        board_names={b.id: b.name for b in boards},
         own=organisation_id == user.organisation_id,
         work=[_work_on(b, organisation_id) for b in boards],
         today=london(utcnow()).date(),
