@@ -1,0 +1,105 @@
+"""Issue 15 in a real browser: a member of one organisation asks for Lead by keyboard; a
+member of the initiative's lead organisation, with its page open, sees the request arrive live
+and approves it by keyboard; the first member's board shows the claim within a second;
+axe-core finds nothing on the pages and states involved."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import (
+    BrowserErrors,
+    DemoBoard,
+    ServedApp,
+    assert_no_axe_violation,
+    new_context,
+    sign_in,
+)
+
+pytestmark = pytest.mark.e2e
+
+POLICE = "Hertfordshire Constabulary"
+UNIVERSITY = "University of Hertfordshire"
+PASSWORD = "a-long-test-password-2026"
+
+
+def sign_in_as(page: Page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/boards/*")
+
+
+def test_a_request_for_lead_is_approved_live_by_the_lead_organisation_by_keyboard(
+    browser: Any,
+    served_app: ServedApp,
+    browser_errors: BrowserErrors,
+    propose: Any,
+    demo_board: DemoBoard,
+) -> None:
+    # Proposed by the Constabulary and nobody holds Lead: the Constabulary leads it.
+    theirs = propose("Exploring", "Clean Growth", organisation=POLICE)
+    email = f"uma-{uuid.uuid4().hex[:6]}@demo.herts.ac.example"
+    served_app.cli("create-user", email, "--org", UNIVERSITY, "--role", "member",
+                   "--name", "Uma University", "--password", PASSWORD)  # fmt: skip
+    asking_context = new_context(browser, served_app, browser_errors)
+    deciding_context = new_context(browser, served_app, browser_errors)
+    try:
+        board = asking_context.new_page()
+        sign_in_as(board, email)
+        board.goto(f"/boards/{demo_board.id}")
+        expect(board.locator("#connection-state")).to_have_text("Live")
+        asking = asking_context.new_page()
+        asking.goto(f"/initiatives/{theirs['id']}")
+
+        deciding = deciding_context.new_page()
+        sign_in(deciding, "member")
+        deciding.goto(f"/initiatives/{theirs['id']}")
+        expect(deciding.locator("#connection-state")).to_have_text("Live")
+        expect(deciding.locator("#matching")).to_contain_text("No open requests.")
+
+        # Ask for Lead, by keyboard: the summary opens the form, the message, then send.
+        ask = asking.get_by_text("Ask for Lead…")
+        ask.focus()
+        asking.keyboard.press("Enter")
+        message = asking.get_by_label(f"Why {UNIVERSITY} should take Lead")
+        expect(message).to_be_visible()
+        assert_no_axe_violation(asking)
+        message.focus()
+        asking.keyboard.type("Our lab can run the pilot.")
+        asking.keyboard.press("Tab")
+        expect(asking.get_by_role("button", name="Ask for Lead")).to_be_focused()
+        asking.keyboard.press("Enter")
+        expect(asking.get_by_role("status").first).to_contain_text(f"{UNIVERSITY} asked for Lead")
+        expect(asking.locator("#matching")).to_contain_text("Our lab can run the pilot.")
+        assert_no_axe_violation(asking)
+
+        # The lead organisation's member sees it arrive, without a reload, and approves.
+        approve = deciding.get_by_role("button", name=f"Approve {UNIVERSITY} for Lead")
+        expect(approve).to_be_visible(timeout=3000)
+        expect(deciding.locator("#matching")).to_contain_text("Our lab can run the pilot.")
+        assert_no_axe_violation(deciding)
+        approve.focus()
+        sent = time.monotonic()
+        deciding.keyboard.press("Enter")
+        expect(deciding.get_by_role("status").first).to_contain_text(
+            f"Approved: {UNIVERSITY} now holds Lead."
+        )
+
+        # The asking member's board shows the claim on the card's Lead line within a second.
+        lead_line = board.locator(f"li.card#initiative-{theirs['id']} .lead")
+        expect(lead_line).to_contain_text(UNIVERSITY, timeout=3000)
+        arrived = time.monotonic() - sent
+        assert arrived < 1.0, f"the claim reached the board after {arrived:.2f} s"
+        expect(deciding.locator("#matching")).to_contain_text("No open requests.")
+        assert_no_axe_violation(board)
+        assert_no_axe_violation(deciding)
+    finally:
+        asking_context.close()
+        deciding_context.close()
