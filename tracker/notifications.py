@@ -42,8 +42,34 @@ from tracker.models import (
     utcnow,
 )
 from tracker.operations import Change
-from tracker.vocabulary import ROLE_CLAIMED, ROLE_RELEASED
+from tracker.vocabulary import (
+    INTEREST_CLOSED,
+    INTEREST_DECLINED,
+    INTEREST_INVITED,
+    INTEREST_REGISTERED,
+    ROLE_CLAIMED,
+    ROLE_RELEASED,
+    ROLE_REQUEST_DECLINED,
+    ROLE_REQUEST_WITHDRAWN,
+    ROLE_REQUESTED,
+)
 
+# Events addressed to an organisation (`data["organisation_id"]`): its active members hear of
+# them whether or not they follow the initiative (a role given or taken back, a request or an
+# interest of theirs decided).
+ADDRESSED = frozenset(
+    {
+        ROLE_CLAIMED,
+        ROLE_RELEASED,
+        ROLE_REQUESTED,
+        ROLE_REQUEST_DECLINED,
+        ROLE_REQUEST_WITHDRAWN,
+        INTEREST_REGISTERED,
+        INTEREST_INVITED,
+        INTEREST_DECLINED,
+        INTEREST_CLOSED,
+    }
+)
 FOLLOWING = "following"
 MENTION = "mention"
 PAGE_SIZE = 50
@@ -94,7 +120,7 @@ def fan_out(events: Sequence[Event]) -> FanOut:
         )
         holders = sa.select(Claim.organisation_id).where(Claim.initiative_id == event.initiative_id)
         organisations = [u.organisation_id == proposer, u.organisation_id.in_(holders)]
-        if event.type in (ROLE_CLAIMED, ROLE_RELEASED) and event.data.get("organisation_id"):
+        if event.type in ADDRESSED and event.data.get("organisation_id"):
             organisations.append(u.organisation_id == int(event.data["organisation_id"]))
         mine = sa.and_(w.user_id == u.id, w.initiative_id == event.initiative_id)
         chosen = sa.or_(

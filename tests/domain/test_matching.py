@@ -400,3 +400,30 @@ def test_an_invitation_to_a_role_filled_meanwhile_is_refused_and_stays(world, us
     commit(board.claim(users["member"], world["card"], world["evaluator"], world["police"]))
     refused(world, lambda: matching.accept_invitation(nurse, interest), Conflict, "role_type_id")
     assert db.session.get(Interest, interest).status == "invited"
+
+
+def test_the_organisation_a_step_is_about_hears_of_it(world, users) -> None:
+    """A declined request reaches the requesting organisation's members; an invitation, the
+    invited organisation's; the lead organisation hears of a request (it follows its own
+    initiative)."""
+    from tracker.models import Notification, User
+
+    def heard(kind: str) -> set[str]:
+        rows = db.session.execute(
+            sa.select(User.email)
+            .join(Notification, Notification.user_id == User.id)
+            .join(Event, Event.id == Notification.event_id)
+            .where(Event.type == kind)
+        )
+        return {email for (email,) in rows}
+
+    asked = commit(matching.request_role(world["nurse"], world["card"], world["funder"],
+                                         world["nhs"], "£10k"))  # fmt: skip
+    assert users["admin"].email in heard("role_requested")  # the LEP leads it
+    commit(matching.decline_request(users["envoy"], asked.value.id, "Funded already"))
+    assert heard("role_request_declined") >= {world["nurse"].email}
+    interest = commit(matching.register_interest(users["member"], world["card"], world["police"],
+                                                 "Interested"))  # fmt: skip
+    commit(matching.invite(users["envoy"], interest.value.id, world["evaluator"]))
+    assert users["member"].email not in heard("interest_registered")  # their own step
+    assert users["member"].email in heard("interest_invited")
