@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tracker import accounts, board, defaults
+from tracker.board import matching
 from tracker.extensions import db
 from tracker.models import Board, Organisation, User
 
@@ -147,4 +148,7 @@ def seed() -> Board:
     board.add_comment(
         envoy, data.id, "CTOs agreed at the workshop to explore a shared data platform."
     )
+    # Matching (issue 15): a role the data-sharing work is looking for, so that "Where you
+    # could help" and the weekly report's Roles wanted have something to show.
+    matching.want_role(envoy, data.id, role["Funder"], "Funder wanted: £40k for a 6-month pilot")
     return demo
