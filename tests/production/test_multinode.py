@@ -1,6 +1,7 @@
 """Two gunicorn servers behind nginx, sharing PostgreSQL and Redis: a change made through one
 server reaches viewers on the other, a change made by the `tracker` command line reaches
-viewers on both, and a Lead race split across the servers leaves exactly one holder."""
+viewers on both, and a race for an exclusive role split across the servers leaves exactly one
+holder."""
 
 from __future__ import annotations
 
@@ -130,12 +131,13 @@ def test_a_tracker_cli_comment_reaches_viewers_on_both_nodes(cluster, api, viewe
     ]
 
 
-def test_twenty_lead_claims_split_across_both_nodes_leave_one_holder(cluster, api, viewers):
+def test_twenty_exclusive_claims_split_across_both_nodes_leave_one_holder(cluster, api, viewers):
     node1, node2 = cluster.nodes
     envoy = api(node1)
     card = envoy.propose("Contested across servers")
     board = envoy.board()
-    lead = next(r["id"] for r in board["role_types"] if r["name"] == "Lead")
+    # Evaluator: exclusive, and claimed (Lead, exclusive too, is asked for on a new board).
+    lead = next(r["id"] for r in board["role_types"] if r["name"] == "Evaluator")
     organisations = {o["name"]: o["id"] for o in envoy.ok("GET", "/organisations")}
     watching = [
         viewers(node1, "racer8", board["last_seq"]),
