@@ -175,3 +175,93 @@ def test_our_organisation_lists_where_it_could_help(client, auth, the_board, use
     assert "Video companionship" in section and "A partner with care homes" in section
     assert "£40k" not in section  # Police never held Funder
     assert "Night buses" not in section  # Police holds Partner there already
+
+
+@pytest.fixture
+def setting(the_board, users) -> dict[str, int]:
+    """A card the LEP proposed (LEP leads it) and one Police proposed (Police leads it), each
+    with an open request for Executive sponsor by a council, and an open interest of the
+    council in the LEP's card."""
+    from tests.factories import make_organisation, make_user
+    from tracker import unit_of_work
+    from tracker.board import matching
+
+    council = make_organisation("Council")
+    clerk = make_user("member", council)
+    db.session.commit()
+    lep = make_initiative(the_board, users["envoy"], title="LEP card").id
+    own = make_initiative(the_board, users["member"], title="Police card").id
+    sponsor = role_type(the_board, "Executive sponsor").id
+
+    def done(change: Any) -> int:
+        unit_of_work.commit_change(change)
+        return int(change.value.id)
+
+    asked = {
+        card: done(matching.request_role(clerk, card, sponsor, council.id, "We can sponsor it"))
+        for card in (lep, own)
+    }
+    interest = done(matching.register_interest(clerk, lep, council.id, "Interested"))
+    return {
+        "lep": lep,
+        "own": own,
+        "other": council.id,
+        "request_lep": asked[lep],
+        "request_own": asked[own],
+        "interest": interest,
+    }
+
+
+# (role, action, expected status, whether the board changes): all four account roles, and a
+# member of the lead organisation (Police, on "own") against another (on "lep").
+MATRIX = [
+    (role, action, 403 if not allowed else 302, allowed)
+    for action, who in {
+        "want_own": ("admin", "envoy", "member"),
+        "want_lep": ("admin", "envoy"),
+        "request_lead": ("admin", "envoy", "member"),
+        "request_lead_for_other": ("admin", "envoy"),
+        "approve_own": ("admin", "envoy", "member"),
+        "approve_lep": ("admin", "envoy"),
+        "decline_own": ("admin", "envoy", "member"),
+        "register_interest": ("admin", "envoy", "member"),
+        "invite": ("admin", "envoy"),
+        "close": ("admin", "envoy"),
+    }.items()
+    for role in ("admin", "envoy", "member", "viewer")
+    for allowed in [role in who]
+]
+
+
+@pytest.mark.parametrize(("role", "action", "status", "changes"), MATRIX)
+def test_page_action_permissions(
+    client, auth, the_board, users, setting, role, action, status, changes
+) -> None:
+    from tests.conftest import last_seq
+
+    auth.login(users[role])
+    token = auth.csrf_token("/")
+    lead = role_type(the_board, "Lead").id
+    funder = role_type(the_board, "Funder").id
+    evaluator = role_type(the_board, "Evaluator").id
+    lep, own = setting["lep"], setting["own"]
+    forms = {
+        "want_own": (f"/initiatives/{own}/wanted", {"role_type_id": funder, "brief": "£5k"}),
+        "want_lep": (f"/initiatives/{lep}/wanted", {"role_type_id": funder, "brief": "£5k"}),
+        "request_lead": (f"/initiatives/{own}/requests", {"role_type_id": lead, "message": "Us"}),
+        "request_lead_for_other": (
+            f"/initiatives/{lep}/requests",
+            {"role_type_id": lead, "organisation_id": setting["other"], "message": "Them"},
+        ),
+        "approve_own": (f"/requests/{setting['request_own']}/approve", {}),
+        "approve_lep": (f"/requests/{setting['request_lep']}/approve", {}),
+        "decline_own": (f"/requests/{setting['request_own']}/decline", {"reason": "No"}),
+        "register_interest": (f"/initiatives/{lep}/interests", {"message": "Count us in"}),
+        "invite": (f"/interests/{setting['interest']}/invite", {"role_type_id": evaluator}),
+        "close": (f"/interests/{setting['interest']}/close", {}),
+    }
+    path, data = forms[action]
+    before = last_seq(the_board.id)
+    response = client.post(path, data={**data, "csrf_token": token})
+    assert response.status_code == status, html.unescape(response.get_data(as_text=True))[-800:]
+    assert (last_seq(the_board.id) > before) is changes
