@@ -233,13 +233,14 @@ def test_a_refused_recipient_fails_alone_and_the_round_goes_on(app, mail_app, sm
     out as written (List-Unsubscribe readable, not RFC 2047 encoded words)."""
     smtp.refuse("gone@partner.example")
     link = "<http://127.0.0.1:5000/unsubscribe/" + "x" * 120 + ">"
-    for address in ("first@partner.example", "gone@partner.example", "last@partner.example"):
-        outbox.queue(
-            recipient=address, kind="mention", period_key="event1", subject="Mentioned",
-            body_text="You were mentioned.", headers={"List-Unsubscribe": link},
-        )  # fmt: skip
-    db.session.commit()
-    with mail_app.app_context():
+    with at("2026-12-01T08:59:00"):  # queued, and tried below, at instants of its own
+        for address in ("first@partner.example", "gone@partner.example", "last@partner.example"):
+            outbox.queue(
+                recipient=address, kind="mention", period_key="event1", subject="Mentioned",
+                body_text="You were mentioned.", headers={"List-Unsubscribe": link},
+            )  # fmt: skip
+        db.session.commit()
+    with at("2026-12-01T09:00:00"), mail_app.app_context():
         done = sender.send_due()
     assert (done.sent, done.failed) == (2, 1)
     assert smtp.recipients == ["first@partner.example", "last@partner.example"]
@@ -249,3 +250,16 @@ def test_a_refused_recipient_fails_alone_and_the_round_goes_on(app, mail_app, sm
     db.session.refresh(refused)
     assert refused.sent_at is None and "550" in (refused.last_error or "")
     assert f"List-Unsubscribe: {link}\r\n".encode() in smtp.raw[0]
+
+    # Refused for good three times, it is given up: not tried again, and the admin page's
+    # status counts it apart from what is still to be sent.
+    for minute in (5, 10, 20, 40):
+        with at(f"2026-12-01T09:{minute:02d}:00"), mail_app.app_context():
+            sender.send_due()
+    db.session.refresh(refused)
+    assert refused.attempts == sender.GIVE_UP_AFTER and refused.gave_up_at is not None
+    assert smtp.recipients == ["first@partner.example", "last@partner.example"]
+    with at("2026-12-01T10:00:00"):
+        status = outbox.status(datetime(2026, 12, 1, 10, tzinfo=UTC))
+    assert (status.waiting, status.failing, status.given_up) == (0, 0, 1)
+    assert "550" in (status.given_up_error or "")

@@ -82,7 +82,7 @@ def claim(now: datetime) -> OutboxMessage | None:
     while True:
         candidate = db.session.scalar(
             sa.select(table.id)
-            .where(table.sent_at.is_(None), table.send_after <= now)
+            .where(table.sent_at.is_(None), table.gave_up_at.is_(None), table.send_after <= now)
             .order_by(table.send_after, table.id)
             .limit(1)
         )
@@ -110,12 +110,16 @@ def mark_sent(message: OutboxMessage, now: datetime) -> None:
     db.session.commit()
 
 
-def mark_failed(message: OutboxMessage, now: datetime, error: str, retry_max: timedelta) -> None:
+def mark_failed(
+    message: OutboxMessage, now: datetime, error: str, retry_max: timedelta, *, give_up: bool
+) -> None:
     """Keep the message for later: 1, 2, 4 … minutes after this attempt, at most
-    `retry_max`."""
+    `retry_max`; or, `give_up`, stop sending it (it stays, with its error)."""
     wait = min(timedelta(minutes=2 ** max(message.attempts - 1, 0)), retry_max)
     message.send_after = now + wait
     message.last_error = error[:ERROR_MAX]
+    if give_up:
+        message.gave_up_at = now
     db.session.commit()
 
 
@@ -127,21 +131,31 @@ class Status:
     failing: int  # not sent, and the last try failed
     sent_last_week: int
     last_error: str | None  # of the most recent failure still waiting
+    given_up: int = 0  # refused for good (in the last 30 days)
+    given_up_error: str | None = None  # the most recent such refusal
 
 
 def status(now: datetime) -> Status:
     table = OutboxMessage.__table__.c
-    waiting, failing, sent = db.session.execute(
+    pending = sa.and_(table.sent_at.is_(None), table.gave_up_at.is_(None))
+    waiting, failing, sent, given_up = db.session.execute(
         sa.select(
-            sa.func.count().filter(table.sent_at.is_(None)),
-            sa.func.count().filter(table.sent_at.is_(None), table.last_error.is_not(None)),
+            sa.func.count().filter(pending),
+            sa.func.count().filter(pending, table.last_error.is_not(None)),
             sa.func.count().filter(table.sent_at >= now - timedelta(days=7)),
+            sa.func.count().filter(table.gave_up_at >= now - timedelta(days=30)),
         )
     ).one()
     last_error = db.session.scalar(
         sa.select(table.last_error)
-        .where(table.sent_at.is_(None), table.last_error.is_not(None))
+        .where(pending, table.last_error.is_not(None))
         .order_by(table.send_after.desc())
         .limit(1)
     )
-    return Status(waiting, failing, sent, last_error)
+    given_up_error = db.session.scalar(
+        sa.select(table.last_error)
+        .where(table.gave_up_at >= now - timedelta(days=30))
+        .order_by(table.gave_up_at.desc())
+        .limit(1)
+    )
+    return Status(waiting, failing, sent, last_error, given_up, given_up_error)

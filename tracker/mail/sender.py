@@ -1,7 +1,8 @@
 """Sending what the outbox holds: `send_due` takes each due message (`outbox.claim`), builds
 it, hands it to the SMTP server and marks it sent; a failure keeps it, to be tried again
-1, 2, 4 … minutes later (at most `MAIL_RETRY_MAX_MINUTES`). With no mail server configured it
-sends nothing and everything waits.
+1, 2, 4 … minutes later (at most `MAIL_RETRY_MAX_MINUTES`), except one the server refuses for
+good `GIVE_UP_AFTER` times, which is given up (kept, and counted on the admin page). With no
+mail server configured it sends nothing and everything waits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,20 @@ from tracker.reports import service
 # that has no space to fold at (List-Unsubscribe's signed link) as RFC 2047 encoded words,
 # which mail programs do not read there, so they would offer no one-click unsubscribe.
 POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
+# A message the server refuses for good (a 5xx reply: an unknown mailbox, an address it will
+# not take) this many times is given up, rather than tried every hour for ever.
+GIVE_UP_AFTER = 3
+
+
+def refused_for_good(error: Exception) -> bool:
+    """A 5xx reply (RFC 5321's permanent failures), or a capability the server lacks."""
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
 def server_away(error: Exception) -> bool:
@@ -92,7 +107,13 @@ def send_due(limit: int | None = None) -> Round:
         try:
             transport.deliver(config, build(config, message))
         except (smtplib.SMTPException, OSError, DomainError, ValueError) as error:
-            outbox.mark_failed(message, utcnow(), f"{type(error).__name__}: {error}", retry_max)
+            outbox.mark_failed(
+                message,
+                utcnow(),
+                f"{type(error).__name__}: {error}",
+                retry_max,
+                give_up=refused_for_good(error) and message.attempts >= GIVE_UP_AFTER,
+            )
             failed += 1
             if server_away(error):
                 break

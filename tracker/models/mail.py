@@ -44,6 +44,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    # When sending stopped for good: the server refused this message permanently (a 5xx reply,
+    # such as an unknown mailbox) `sender.GIVE_UP_AFTER` times. It is kept, and shown.
+    gave_up_at: Mapped[datetime | None] = mapped_column()
     # Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058).
     headers: Mapped[dict[str, Any] | None] = mapped_column()
 
