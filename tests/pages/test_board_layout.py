@@ -286,9 +286,7 @@ def test_a_grand_challenge_of_another_board_cannot_be_collapsed_here(
         {"collapsed": "1"},
         follow_redirects=True,
     )
-    assert "Grand challenge id: no such Grand Challenge on this board." in done.get_data(
-        as_text=True
-    )
+    assert "Grand Challenge: no such Grand Challenge on this board." in done.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CollapsedSwimlane)) == 0
     assert form_post(client, auth, "/boards/999/swimlanes/1", {"collapsed": "1"}).status_code == 404
     huge = form_post(client, auth, f"/boards/{the_board.id}/swimlanes/99999999999", {})
@@ -343,8 +341,8 @@ def test_saving_a_view_under_its_name_again_replaces_it(client, auth, the_board,
         ({"name": "x" * 81, "rag": "red"}, "Name: must be at most 80 characters"),
         ({"name": "Tab\tbad\x01", "rag": "red"}, "Name: "),
         ({"name": "Everything"}, "Filter: choose at least one filter to save as a view."),
-        ({"name": "Bad", "rag": "purple"}, "Rag: must be one of"),
-        ({"name": "Huge", "organisation_id": "2147483648"}, "Organisation id: must be the id"),
+        ({"name": "Bad", "rag": "purple"}, "RAG status: must be one of"),
+        ({"name": "Huge", "organisation_id": "2147483648"}, "Organisation: must be the id"),
     ],
 )
 def test_a_view_that_cannot_be_saved_is_refused_naming_the_field(

@@ -56,7 +56,7 @@ def test_a_member_asks_for_lead_and_an_envoy_approves_it(
     again = post(
         client, auth, card, f"/initiatives/{card}/requests", role_type_id=str(lead), message="Again"
     )
-    assert "Role: asked for already." in again
+    assert "Police has asked for Lead already." in again
     empty = post(
         client, auth, card, f"/initiatives/{card}/requests", role_type_id=str(lead), message=" "
     )

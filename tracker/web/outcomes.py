@@ -17,6 +17,7 @@ from tracker.errors import DomainError, Invalid
 from tracker.extensions import db
 from tracker.models import Board
 from tracker.operations import Change
+from tracker.vocabulary import FIELD_LABELS
 
 T = TypeVar("T")
 
@@ -26,6 +27,43 @@ CONFIRM_ON_CARD = "confirm_on_card"
 
 # What a page says after an operation: fixed, or made from what the operation did.
 Saying: TypeAlias = str | Callable[[Change[T]], str]
+
+# What the pages call the fields that operations name in a refusal, beyond the initiative's
+# own (`vocabulary.FIELD_LABELS`).
+FIELD_NAMES = {
+    "body": "progress note",
+    "role_type_id": "role",
+    "organisation_id": "organisation",
+    "initiative_id": "initiative",
+    "request_id": "request",
+    "interest_id": "interest",
+    "claim_id": "claim",
+    "watching": "watching",
+    "brief": "brief",
+    "message": "message",
+    "reason": "reason",
+    "version": "version",
+    "name": "name",
+}
+
+
+def field_name(field: str) -> str:
+    """A field as people read it, capitalised: "Progress note", "Next step"."""
+    label = FIELD_NAMES.get(field) or FIELD_LABELS.get(field) or field.replace("_", " ")
+    return label[:1].upper() + label[1:]
+
+
+def in_words(error: DomainError) -> str:
+    """A refusal as a page says it: each field by the name people read ("Progress note: is
+    required."), where the operation gave only its reasons; its own message otherwise."""
+    fields = error.fields
+    if (
+        isinstance(error, Invalid)
+        and fields
+        and error.message == "; ".join(f"{name}: {reason}" for name, reason in fields.items())
+    ):
+        return " ".join(f"{field_name(name)}: {reason}." for name, reason in fields.items())
+    return error.message
 
 
 def carry_out(
@@ -54,7 +92,7 @@ def carry_out(
         db.session.rollback()
         placed = form is not None and place_reasons(form, error)
         if not placed and flash_unplaced:
-            flash(error.message, "error")
+            flash(in_words(error), "error")
         return refused(error)
     said = None
     if message is not None:

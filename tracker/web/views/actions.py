@@ -38,7 +38,7 @@ from tracker.web.forms import (
     options,
     refusal,
 )
-from tracker.web.outcomes import Saying, carry_out, confirm_on_card
+from tracker.web.outcomes import Saying, carry_out, confirm_on_card, in_words
 from tracker.web.views.signin import safe_next
 
 
@@ -150,7 +150,7 @@ def _friendly(error: DomainError) -> str:
             "Someone else changed this initiative a moment ago, so nothing was changed. "
             "The board now shows the current state; please try again."
         )
-    return error.message
+    return in_words(error)
 
 
 @bp.route("/initiatives/<int:initiative_id>/claims", methods=["POST"])

@@ -44,7 +44,7 @@ from tracker.web.forms import (
     options,
 )
 from tracker.web.history import describe
-from tracker.web.outcomes import place_reasons
+from tracker.web.outcomes import in_words, place_reasons
 from tracker.web.views.board import names_on
 
 
@@ -160,7 +160,7 @@ def _field_errors(form: InitiativeForm, error: DomainError) -> None:
     """The reasons on their fields, and the message above the form (always: the page's
     error summary reads from it)."""
     place_reasons(form, error)
-    flash(error.message, "error")
+    flash(in_words(error), "error")
 
 
 @bp.route("/boards/<int:board_id>/initiatives/new", methods=["GET", "POST"])

@@ -20,7 +20,7 @@ from tracker.errors import DomainError, error_body
 from tracker.operations import Change
 from tracker.web import bp
 from tracker.web.forms import FORM_EXPIRED, ActionForm
-from tracker.web.outcomes import Saying, carry_out
+from tracker.web.outcomes import Saying, carry_out, in_words
 from tracker.web.views.signin import safe_next
 
 
@@ -53,10 +53,7 @@ def _do(
             return jsonify(error_body(error.code, error.message, error.fields)), error.status
         if error.status in (403, 404):
             raise error
-        for name, reason in error.fields.items():
-            flash(f"{name.replace('_', ' ').capitalize()}: {reason}.", "error")
-        if not error.fields:
-            flash(error.message, "error")
+        flash(in_words(error), "error")
         return redirect(back)
 
     def answer(done: Change[Any]) -> ResponseReturnValue:

@@ -23,7 +23,7 @@ from tracker.models import Interest, RoleRequest
 from tracker.operations import Change
 from tracker.web import bp
 from tracker.web.forms import FORM_EXPIRED, ActionForm
-from tracker.web.outcomes import Saying, carry_out
+from tracker.web.outcomes import Saying, carry_out, in_words
 from tracker.web.views.signin import safe_next
 
 
@@ -48,10 +48,7 @@ def _do(
     def refused(error: DomainError) -> ResponseReturnValue:
         if error.status in (403, 404):
             raise error
-        for name, reason in error.fields.items():
-            flash(f"{_FIELD_NAMES.get(name, name.capitalize())}: {reason}.", "error")
-        if not error.fields:
-            flash(error.message, "error")
+        flash(in_words(error), "error")
         return redirect(back)
 
     return carry_out(
@@ -61,16 +58,6 @@ def _do(
         message=message,
         flash_unplaced=False,
     )
-
-
-# What the forms call the fields the operations name.
-_FIELD_NAMES = {
-    "role_type_id": "Role",
-    "organisation_id": "Organisation",
-    "initiative_id": "Initiative",
-    "request_id": "Request",
-    "interest_id": "Interest",
-}
 
 
 def _said(done: Change[Any], name: str) -> Any:
