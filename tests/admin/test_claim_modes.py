@@ -70,3 +70,41 @@ def test_the_admin_page_sets_and_shows_it(client, the_board, users) -> None:
     )
     db.session.expire_all()
     assert role_type(the_board, "Mentor").claim_mode == "request"
+
+
+def test_a_role_type_waited_on_cannot_be_deleted_and_one_only_asked_for_before_can(
+    client, the_board, users
+) -> None:
+    """Deleting a role type that a wanted role, an open request or an unanswered invitation
+    names is refused naming them (it was a 500); once those are settled it goes, decided
+    requests with it (their events keep the story)."""
+    from tests.conftest import last_seq
+    from tests.factories import make_initiative
+    from tracker.board import matching
+    from tracker.errors import Conflict
+    from tracker.models import RoleRequest, RoleType
+
+    envoy, member = users["envoy"], users["member"]
+    card = make_initiative(the_board, envoy, title="Video companionship").id
+    funder = role_type(the_board, "Funder").id
+    unit_of_work.commit_change(matching.want_role(envoy, card, funder, "£40k"))
+    asked = matching.request_role(member, card, funder, member.organisation_id, "We fund it")
+    unit_of_work.commit_change(asked)
+    before = last_seq(the_board.id)
+    with pytest.raises(Conflict) as refused:
+        boards.delete_role_type(users["admin"], funder)
+    db.session.rollback()
+    assert refused.value.message == (
+        "Role type “Funder” cannot be deleted: it is wanted on 1 initiative, asked for in "
+        "1 open request; withdraw or decide those first."
+    )
+    assert last_seq(the_board.id) == before
+    auth = AuthActions(client)
+    auth.login(users["admin"])
+    page = post(client, auth, f"/admin/role-types/{funder}/delete")
+    assert page.status_code in (200, 302)
+    unit_of_work.commit_change(matching.withdraw_wanted(envoy, card, funder))
+    unit_of_work.commit_change(matching.withdraw_request(member, asked.value.id))
+    unit_of_work.commit_change(boards.delete_role_type(users["admin"], funder))
+    assert db.session.get(RoleType, funder) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RoleRequest)) == 0

@@ -47,9 +47,12 @@ from tracker.models import (
     Claim,
     GrandChallenge,
     Initiative,
+    Interest,
+    RoleRequest,
     RoleType,
     Stage,
     User,
+    WantedRole,
 )
 from tracker.operations import Change, optional_count, text_field
 
@@ -387,4 +390,37 @@ def delete_role_type(actor: User, role_type_id: int) -> Change[None]:
         raise Conflict(
             f"Role type “{role.name}” cannot be deleted: it {reason}.", {"role_type": reason}
         )
+    pending = _matching_on(role.id)
+    if pending:
+        reason = f"is {pending}; withdraw or decide those first"
+        raise Conflict(
+            f"Role type “{role.name}” cannot be deleted: it {reason}.", {"role_type": reason}
+        )
+    # Requests decided and interests closed keep their story in the events; their rows go.
+    db.session.execute(sa.delete(RoleRequest).where(RoleRequest.role_type_id == role.id))
+    db.session.execute(sa.delete(Interest).where(Interest.role_type_id == role.id))
     return board_items.delete(ROLE, actor, role)
+
+
+def _matching_on(role_type_id: int) -> str:
+    """What of matching still waits on a role type (issue 15), in words ("" for nothing):
+    marked wanted, asked for in open requests, invitations not yet answered."""
+    wanted, asked, invited = db.session.execute(
+        sa.select(
+            sa.select(sa.func.count(WantedRole.id))
+            .where(WantedRole.role_type_id == role_type_id)
+            .scalar_subquery(),
+            sa.select(sa.func.count(RoleRequest.id))
+            .where(RoleRequest.role_type_id == role_type_id, RoleRequest.status == "open")
+            .scalar_subquery(),
+            sa.select(sa.func.count(Interest.id))
+            .where(Interest.role_type_id == role_type_id, Interest.status == "invited")
+            .scalar_subquery(),
+        )
+    ).one()
+    parts = [
+        f"wanted on {_count(wanted, 'initiative')}" if wanted else "",
+        f"asked for in {_count(asked, 'open request')}" if asked else "",
+        f"offered in {_count(invited, 'invitation')} not yet answered" if invited else "",
+    ]
+    return ", ".join(part for part in parts if part)
