@@ -309,7 +309,7 @@ REQUESTS: dict[str, Callable[[World], Request]] = {
     ),
     "register_interest_for_own_organisation": lambda w: (
         "POST",
-        f"/api/v1/initiatives/{w.involved}/interests",
+        f"/api/v1/initiatives/{w.proposed}/interests",
         {"message": "Interested."},
     ),
     "invite_polices_interest": lambda w: (
@@ -432,6 +432,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "approve_a_request_where_police_leads":   (201,  201,  201,   403,   401),
     "decline_a_request_where_police_leads":   (200,  200,  200,   403,   401),
     "withdraw_polices_request":               (200,  200,  200,   403,   401),
+    # Police proposed it, so leads it: it has no interest to register.
     "register_interest_for_own_organisation": (201,  201,  409,   403,   401),
     "invite_polices_interest":                (200,  200,  403,   403,   401),
     "close_polices_interest":                 (200,  200,  403,   403,   401),

@@ -427,3 +427,39 @@ def test_the_organisation_a_step_is_about_hears_of_it(world, users) -> None:
     commit(matching.invite(users["envoy"], interest.value.id, world["evaluator"]))
     assert users["member"].email not in heard("interest_registered")  # their own step
     assert users["member"].email in heard("interest_invited")
+
+
+def test_a_lead_organisation_does_not_decide_its_own_request_nor_register_interest(
+    the_board, world, users
+) -> None:
+    """Police proposed this one, so leads it: its request for Lead goes to an envoy, and it has
+    no interest of its own to register."""
+    member = users["member"]
+    own = make_initiative(the_board, member, title="Police card").id
+    asked = commit(matching.request_role(member, own, world["lead"], world["police"], "Us"))
+    error = refused(world, lambda: matching.approve_request(member, asked.value.id), Forbidden)
+    assert error.message == "Your organisation's own request is decided by an envoy."
+    refused(world, lambda: matching.register_interest(member, own, world["police"], "Hi"),
+            Conflict, "organisation_id")  # fmt: skip
+    one_event(world, lambda: matching.approve_request(users["envoy"], asked.value.id),
+              "role_claimed")  # fmt: skip
+
+
+def test_placing_an_organisation_in_a_role_answers_its_open_request(world, users) -> None:
+    asked = commit(matching.request_role(users["member"], world["card"], world["funder"],
+                                         world["police"], "£10k"))  # fmt: skip
+    placed = one_event(world, lambda: board.claim(users["envoy"], world["card"], world["funder"],
+                                                  world["police"]), "role_claimed")  # fmt: skip
+    assert placed.event.data["request_id"] == asked.value.id
+    assert db.session.get(RoleRequest, asked.value.id).status == "approved"
+
+
+def test_an_interest_refused_in_its_state_says_where_it_stands(world, users) -> None:
+    nurse = world["nurse"]
+    interest = commit(matching.register_interest(nurse, world["card"], world["nhs"], "Hi"))
+    error = refused(world, lambda: matching.accept_invitation(nurse, interest.value.id), Conflict)
+    assert error.message == "This interest has not been invited to a role."
+    commit(matching.invite(users["envoy"], interest.value.id, world["partner"]))
+    error = refused(world, lambda: matching.invite(users["envoy"], interest.value.id,
+                                                    world["partner"]), Conflict)  # fmt: skip
+    assert error.message == "This interest has been invited to a role already."

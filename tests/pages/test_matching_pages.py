@@ -180,8 +180,8 @@ def test_our_organisation_lists_where_it_could_help(client, auth, the_board, use
 @pytest.fixture
 def setting(the_board, users) -> dict[str, int]:
     """A card the LEP proposed (LEP leads it) and one Police proposed (Police leads it), each
-    with an open request for Executive sponsor by a council, and an open interest of the
-    council in the LEP's card."""
+    with an open request for Executive sponsor by a council, an open interest of the council
+    in the LEP's card, and a card the council proposed (others may register interest)."""
     from tests.factories import make_organisation, make_user
     from tracker import unit_of_work
     from tracker.board import matching
@@ -202,6 +202,7 @@ def setting(the_board, users) -> dict[str, int]:
         for card in (lep, own)
     }
     interest = done(matching.register_interest(clerk, lep, council.id, "Interested"))
+    third = make_initiative(the_board, clerk, title="Council card").id
     return {
         "lep": lep,
         "own": own,
@@ -209,6 +210,7 @@ def setting(the_board, users) -> dict[str, int]:
         "request_lep": asked[lep],
         "request_own": asked[own],
         "interest": interest,
+        "third": third,
     }
 
 
@@ -256,7 +258,10 @@ def test_page_action_permissions(
         "approve_own": (f"/requests/{setting['request_own']}/approve", {}),
         "approve_lep": (f"/requests/{setting['request_lep']}/approve", {}),
         "decline_own": (f"/requests/{setting['request_own']}/decline", {"reason": "No"}),
-        "register_interest": (f"/initiatives/{lep}/interests", {"message": "Count us in"}),
+        "register_interest": (
+            f"/initiatives/{setting['third']}/interests",
+            {"message": "Count us in"},
+        ),
         "invite": (f"/interests/{setting['interest']}/invite", {"role_type_id": evaluator}),
         "close": (f"/interests/{setting['interest']}/close", {}),
     }

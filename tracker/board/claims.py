@@ -22,6 +22,7 @@ from tracker.models import (
     Event,
     Initiative,
     Organisation,
+    RoleRequest,
     RoleType,
     User,
     WantedRole,
@@ -40,7 +41,8 @@ def claim(
 ) -> Change[Claim]:
     """Claim a role on an initiative for an organisation. Event `role_claimed`, data:
     `{"claim_id", "role_type_id", "role", "organisation_id", "organisation", "exclusive"}`,
-    and `"wanted": brief` when it fills a role marked wanted (which stops being wanted).
+    `"wanted": brief` when it fills a role marked wanted (which stops being wanted), and
+    `"request_id"` when it answers the organisation's open request for the role.
 
     A role whose maximum is reached (an exclusive role already held) is refused with a
     conflict; so is a second claim of the same role by the same organisation. A role agreed
@@ -116,6 +118,19 @@ def place_claim(
             {"role_type_id": f"{role_type.name} is full"},
         ) from error
     data = _claim_data(new_claim, role_type, organisation) | extra
+    if "request_id" not in data:
+        # The organisation's open request for the role is answered by the claim: it holds it.
+        asked = db.session.scalar(
+            sa.select(RoleRequest).where(
+                RoleRequest.initiative_id == initiative.id,
+                RoleRequest.role_type_id == role_type.id,
+                RoleRequest.organisation_id == organisation.id,
+                RoleRequest.status == "open",
+            )
+        )
+        if asked is not None:
+            asked.status, asked.decided_by_id, asked.decided_at = "approved", actor.id, utcnow()
+            data["request_id"] = asked.id
     wanted = db.session.scalar(
         sa.select(WantedRole).where(
             WantedRole.initiative_id == initiative.id, WantedRole.role_type_id == role_type.id

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracker import events
-from tracker.errors import Conflict, Invalid
+from tracker.errors import Conflict, Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import (
     Event,
@@ -29,11 +29,16 @@ def lead_organisation_id(initiative: Initiative) -> int:
     return initiative.proposing_organisation_id
 
 
-def role_type_on(initiative: Initiative, role_type_id: Any) -> RoleType:
+def role_type_on(initiative: Initiative, role_type_id: Any, *, in_path: bool = False) -> RoleType:
+    """The initiative's board's role type: 422 naming `role_type_id` when there is none, or
+    404 when the id names the resource (`in_path`, as `/wanted/{role_type_id}`)."""
     role_type_id = int_field(role_type_id, "role_type_id")
     role_type = db.session.get(RoleType, role_type_id)
     if role_type is None or role_type.board_id != initiative.board_id:
-        raise Invalid({"role_type_id": "no such role type on this board"})
+        fields = {"role_type_id": "no such role type on this board"}
+        if in_path:
+            raise NotFound(f"Role type {role_type_id} is not on this board.", fields)
+        raise Invalid(fields)
     return role_type
 
 

@@ -79,6 +79,11 @@ def register_interest(
             f"{organisation.name} has registered interest already.",
             {"organisation_id": "registered interest already"},
         )
+    if lead_organisation_id(initiative) == organisation.id:
+        raise Conflict(
+            f"{organisation.name} leads this initiative: it has no interest to register.",
+            {"organisation_id": "leads this initiative"},
+        )
     if any(c.organisation_id == organisation.id for c in initiative.claims):
         raise Conflict(
             f"{organisation.name} holds a role on this initiative already.",
@@ -124,11 +129,14 @@ def _locked_interest(interest_id: int) -> tuple[Interest, Initiative]:
 
 
 def _status(interest: Interest, *allowed: str) -> None:
-    if interest.status not in allowed:
-        raise Conflict(
-            f"This interest was {interest.status} already.",
-            {"interest_id": interest.status},
-        )
+    """Refuse (409) a step the interest's state does not allow, saying where it stands."""
+    if interest.status in allowed:
+        return
+    said = {
+        "open": "has not been invited to a role",
+        "invited": "has been invited to a role already",
+    }.get(interest.status, f"was {interest.status} already")
+    raise Conflict(f"This interest {said}.", {"interest_id": said})
 
 
 def invite(actor: User, interest_id: int, role_type_id: Any) -> Change[Interest]:

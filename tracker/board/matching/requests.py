@@ -122,12 +122,21 @@ def _still_open(request: RoleRequest) -> None:
         )
 
 
+def _may_decide(actor: User, request: RoleRequest, initiative: Initiative) -> None:
+    policy.require(policy.may_decide(actor, lead_organisation_id(initiative)), DECIDERS)
+    # A member of the lead organisation does not decide their own organisation's request.
+    policy.require(
+        policy.may(actor, "edit_any") or actor.organisation_id != request.organisation_id,
+        "Your organisation's own request is decided by an envoy.",
+    )
+
+
 def approve_request(actor: User, request_id: int) -> Change[Claim]:
     """Approve a request: the organisation holds the role, in the same step. Event
     `role_claimed` with `"request_id"`. 409 when the request is no longer open, or the role
     is full (the request stays open)."""
     request, initiative = _locked_request(request_id)
-    policy.require(policy.may_decide(actor, lead_organisation_id(initiative)), DECIDERS)
+    _may_decide(actor, request, initiative)
     _still_open(request)
     organisation = organisation_field(request.organisation_id)
     new_claim, event = place_claim(
@@ -144,7 +153,7 @@ def decline_request(actor: User, request_id: int, reason: Any) -> Change[RoleReq
     """Decline a request with a reason. Event `role_request_declined`, data as
     `role_requested` with `"reason"` for `"message"`."""
     request, initiative = _locked_request(request_id)
-    policy.require(policy.may_decide(actor, lead_organisation_id(initiative)), DECIDERS)
+    _may_decide(actor, request, initiative)
     text = text_field(reason, "reason", max_len=MESSAGE_MAX, required=True)
     _still_open(request)
     request.status = "declined"

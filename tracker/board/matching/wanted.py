@@ -38,7 +38,7 @@ def want_role(actor: User, initiative_id: int, role_type_id: Any, brief: Any) ->
     "role_type_id", "role", "brief"}`. 409 when it is wanted already or (exclusive) held."""
     initiative = locked_initiative(initiative_id)
     policy.require(policy.may_decide(actor, lead_organisation_id(initiative)), DECIDERS)
-    role_type = role_type_on(initiative, role_type_id)
+    role_type = role_type_on(initiative, role_type_id, in_path=True)
     text = text_field(brief, "brief", max_len=BRIEF_MAX, required=True, tidy=True)
     refuse_archived(initiative, "roles cannot be wanted")
     if _wanted(initiative.id, role_type.id) is not None:
@@ -74,7 +74,7 @@ def withdraw_wanted(actor: User, initiative_id: int, role_type_id: Any) -> Chang
     """The role is no longer wanted. Event `role_wanted_withdrawn`, data as `role_wanted`."""
     initiative = locked_initiative(initiative_id)
     policy.require(policy.may_decide(actor, lead_organisation_id(initiative)), DECIDERS)
-    role_type = role_type_on(initiative, role_type_id)
+    role_type = role_type_on(initiative, role_type_id, in_path=True)
     wanted = _wanted(initiative.id, role_type.id)
     if wanted is None:
         raise Conflict(f"{role_type.name} is not wanted.", {"role_type_id": "is not wanted"})
