@@ -150,5 +150,5 @@ def seed() -> Board:
     )
     # Matching (issue 15): a role the data-sharing work is looking for, so that "Where you
     # could help" and the weekly report's Roles wanted have something to show.
-    matching.want_role(envoy, data.id, role["Funder"], "Funder wanted: £40k for a 6-month pilot")
+    matching.want_role(envoy, data.id, role["Funder"], "£40k for a 6-month pilot")
     return demo

@@ -270,3 +270,38 @@ def test_page_action_permissions(
     response = client.post(path, data={**data, "csrf_token": token})
     assert response.status_code == status, html.unescape(response.get_data(as_text=True))[-800:]
     assert (last_seq(the_board.id) > before) is changes
+
+
+def test_the_forms_offer_only_what_can_succeed(client, auth, the_board, users, card) -> None:
+    """No "Ask for" a role the organisation holds; an invitation only to roles the interested
+    organisation could take; an id beyond any, or a missing request, said as such."""
+    from tests.factories import make_organisation, make_user
+    from tracker import board, unit_of_work
+    from tracker.board import matching
+
+    envoy, member = users["envoy"], users["member"]
+    funder, evaluator = role_type(the_board, "Funder").id, role_type(the_board, "Evaluator").id
+    unit_of_work.commit_change(board.claim(envoy, card, funder, member.organisation_id))
+    auth.login(member)
+    page = page_of(client, card)
+    assert "Ask for Funder…" not in page and "Ask for Lead…" in page
+    huge = post(client, auth, card, f"/initiatives/{card}/requests",
+                role_type_id="2147483648", message="Us")  # fmt: skip
+    assert "Role: no such role type on this board." in huge
+    missing = client.post("/requests/999999/approve", data={"csrf_token": auth.csrf_token()})
+    assert missing.status_code == 404 and "Request 999999 does not exist." in html.unescape(
+        missing.get_data(as_text=True)
+    )
+    auth.logout()
+
+    nhs = make_organisation("NHS Trust")
+    nurse = make_user("member", nhs)
+    db.session.commit()
+    unit_of_work.commit_change(board.claim(envoy, card, evaluator, users["envoy"].organisation_id))
+    unit_of_work.commit_change(matching.register_interest(nurse, card, nhs.id, "Count us in"))
+    auth.login(envoy)
+    page = page_of(client, card)
+    invite = page[page.index("Invite NHS Trust to") :]
+    invite = invite[: invite.index("</select>")]
+    assert ">Partner<" in invite and ">Funder<" in invite  # any number may hold them
+    assert ">Evaluator<" not in invite  # exclusive, and held

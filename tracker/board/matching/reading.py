@@ -90,7 +90,8 @@ class Opening:
 def openings_for(organisation_id: int) -> list[Opening]:
     """ "Where you could help": the roles marked wanted on live initiatives, on every board,
     whose name is one the organisation holds or has held (its `role_claimed` events), and
-    which it does not hold there already; wanted longest first. Two queries."""
+    which it does not hold there already, on initiatives it did not propose; wanted longest
+    first. Two queries."""
     e = Event.__table__.c
     held_before = set(
         db.session.scalars(
@@ -125,6 +126,8 @@ def openings_for(organisation_id: int) -> list[Opening]:
         .join(Initiative, Initiative.id == WantedRole.initiative_id)
         .join(RoleType, RoleType.id == WantedRole.role_type_id)
         .where(Initiative.archived.is_(False), RoleType.name.in_(held_before), ~holds_it)
+        # What it proposed, it asks others to help with.
+        .where(Initiative.proposing_organisation_id != organisation_id)
         .order_by(WantedRole.wanted_at, WantedRole.id)
     )
     return [Opening(*row) for row in rows]

@@ -10,14 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from tracker import limits
 from tracker.accounts import actor
 from tracker.board import matching
-from tracker.errors import DomainError
+from tracker.errors import DomainError, NotFound
 from tracker.extensions import db
 from tracker.models import Interest, RoleRequest
 from tracker.operations import Change
@@ -28,10 +28,13 @@ from tracker.web.views.signin import safe_next
 
 
 def _number(name: str) -> Any:
-    """A whole number from the form, as the operations take it (anything else is passed on
-    as typed, for the operation to refuse naming the field)."""
+    """A whole number from the form, as the operations take it. Digits beyond any id are 0,
+    which names nothing (the operation says so); anything else is passed on as typed, for
+    the operation to refuse naming the field."""
     raw = request.form.get(name, "")
     number = limits.number_arg(raw)
+    if number is None and raw.strip().lstrip("-").isdigit():
+        return 0
     return raw if number is None else number
 
 
@@ -67,7 +70,8 @@ def _said(done: Change[Any], name: str) -> Any:
 def _initiative_of(model: type[RoleRequest] | type[Interest], row_id: int) -> int:
     found = db.session.scalar(sa.select(model.initiative_id).where(model.id == row_id))
     if found is None:
-        abort(404)
+        what = "Request" if model is RoleRequest else "Interest"
+        raise NotFound(f"{what} {row_id} does not exist.", {f"{what.lower()}_id": "no such"})
     return found
 
 
