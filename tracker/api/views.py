@@ -35,7 +35,7 @@ from tracker.api.schemas import (
     OrganisationSchema,
     RestoreSchema,
 )
-from tracker.board import filters
+from tracker.board import filters, narrowing
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Board, Claim, Comment, Initiative, Organisation
@@ -104,7 +104,7 @@ def get_board(board_id: int, **_filters: Any) -> Any:
     # flask.request, not an imported name: walks over this module's views (tests) must not
     # meet the proxy outside a request.
     rule = filters.parse(the_board, flask.request.args.to_dict(flat=False))
-    initiatives = filters.narrowed(
+    initiatives = narrowing.narrowed(
         board_id, rule, board.listed_initiatives(board_id, archived=rule.archived)
     )
     # Already JSON-ready (see board_json), so handed over as a response that flask-smorest

@@ -24,7 +24,7 @@ from flask import current_app, render_template
 
 from tracker import events as event_log
 from tracker import notifications, policy
-from tracker.board import filters
+from tracker.board import narrowing
 from tracker.board.listing import listed_initiatives
 from tracker.extensions import db
 from tracker.mail import outbox, preferences
@@ -250,7 +250,7 @@ def exceptions(period: Period) -> Exceptions:
         assert the_board is not None
         exclusive = {r.id: r.name for r in the_board.role_types if r.exclusive}
         live = listed_initiatives(board_id)
-        activity = filters.last_activity(board_id)
+        activity = narrowing.last_activity(board_id)
         for card in live:
             if card.id in new_red and card.rag == "red":
                 found.new_red.append((card.id, card.title))

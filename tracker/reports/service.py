@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from flask import current_app, render_template
 
-from tracker.board import filter_words, filters, load_board
+from tracker.board import filter_words, filters, load_board, narrowing
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import Board, Event, Organisation, utcnow
@@ -83,7 +83,7 @@ def selector(rule: filters.CardFilter) -> Selector:
 
     def select(cards: Sequence[InitiativeState], day: date, moment: datetime) -> set[int]:
         pool = [c for c in cards if c.archived] if rule.archived else list(cards)
-        return {c.id for c in filters.narrowed_replayed(rule, pool, day=day, moment=moment)}
+        return {c.id for c in narrowing.narrowed_replayed(rule, pool, day=day, moment=moment)}
 
     return select
 

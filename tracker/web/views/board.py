@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from tracker import board, events, limits, notifications, policy, text, unit_of_work, visits
 from tracker.accounts import actor
-from tracker.board import filter_words, filters, layout
+from tracker.board import filter_words, filters, layout, narrowing
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import VIEW_NAME_MAX, Board, Initiative, utcnow
@@ -64,7 +64,7 @@ def board_page(board_id: int) -> ResponseReturnValue:
     the_board = board.load_board(board_id)
     rule = filter_in_url(the_board, WHOLE_BOARD)
     cards = board.board_cards(board_id, archived=rule.archived)
-    shown = filters.narrowed(board_id, rule, cards)
+    shown = narrowing.narrowed(board_id, rule, cards)
     now = utcnow()
     user = actor()
     find = request.args.get("find", "")
@@ -205,7 +205,7 @@ def _board_as_of(board_id: int, text: str) -> ResponseReturnValue:
         (c for c in replay.initiatives.values() if c.archived == rule.archived),
         key=lambda c: (c.stage_id, c.grand_challenge_id, c.position, c.id),
     )
-    shown = filters.narrowed_replayed(rule, cards, day=day, moment=min(moment, utcnow()))
+    shown = narrowing.narrowed_replayed(rule, cards, day=day, moment=min(moment, utcnow()))
     cells: dict[tuple[int, int], list[Any]] = defaultdict(list)
     per_stage: dict[int, int] = defaultdict(int)
     total_per_stage: dict[int, int] = defaultdict(int)
@@ -244,7 +244,7 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
     rule = filters.parse(the_board, request.args.to_dict(flat=False))
     back = url_for("web.board_page", board_id=card.board_id, **rule.as_query())
     if rule.active and (
-        card.archived != rule.archived or not filters.narrowed(card.board_id, rule, [card])
+        card.archived != rule.archived or not narrowing.narrowed(card.board_id, rule, [card])
     ):
         return "", 204
     user = actor()

@@ -15,7 +15,7 @@ from flask_login import login_required
 
 from tracker import board, policy
 from tracker.accounts import actor
-from tracker.board import filters, matching
+from tracker.board import filters, matching, narrowing
 from tracker.board.listing import ListedInitiative
 from tracker.errors import Forbidden
 from tracker.extensions import db
@@ -40,7 +40,7 @@ class BoardWork:
 def _work_on(the_board: Board, organisation_id: int) -> BoardWork:
     listed = board.listed_initiatives(the_board.id)
     involved = filters.CardFilter(organisation_id=organisation_id)
-    mine = filters.narrowed(the_board.id, involved, listed)
+    mine = narrowing.narrowed(the_board.id, involved, listed)
     work = BoardWork(the_board, mine)
     for initiative in mine:
         how = ["Proposed it"] if initiative.proposing_organisation_id == organisation_id else []
@@ -48,11 +48,11 @@ def _work_on(the_board: Board, organisation_id: int) -> BoardWork:
         work.involvement[initiative.id] = how
     due = filters.CardFilter(organisation_id=organisation_id, due="soon")
     work.due = sorted(
-        filters.narrowed(the_board.id, due, mine),
+        narrowing.narrowed(the_board.id, due, mine),
         key=lambda i: (i.next_step_due, i.id),
     )
     stale = filters.CardFilter(organisation_id=organisation_id, stale=True)
-    work.stale = filters.narrowed(the_board.id, stale, mine)
+    work.stale = narrowing.narrowed(the_board.id, stale, mine)
     return work
 
 
