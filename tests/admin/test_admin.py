@@ -19,7 +19,7 @@ from tests.factories import (
     stage,
 )
 from tracker import accounts, api_tokens, board, events
-from tracker.admin import audit, boards, links, organisations, people, tokens
+from tracker.admin import audit, boards, links, organisations, people, role_types, tokens
 from tracker.errors import Conflict, Forbidden, Invalid
 from tracker.extensions import db
 from tracker.models import (
@@ -78,10 +78,10 @@ def _operations(the_board, users):
         ("rename lane", lambda a: boards.rename_grand_challenge(a, lane.id, "Older people")),
         ("move lane", lambda a: boards.move_grand_challenge(a, lane.id, 2)),
         ("delete lane", lambda a: boards.delete_grand_challenge(a, lane.id)),
-        ("add role type", lambda a: boards.add_role_type(a, the_board.id, "Mentor", 2)),
-        ("change role type", lambda a: boards.change_role_type(a, role.id, "Leader", 2)),
-        ("move role type", lambda a: boards.move_role_type(a, role.id, 3)),
-        ("delete role type", lambda a: boards.delete_role_type(a, role.id)),
+        ("add role type", lambda a: role_types.add_role_type(a, the_board.id, "Mentor", 2)),
+        ("change role type", lambda a: role_types.change_role_type(a, role.id, "Leader", 2)),
+        ("move role type", lambda a: role_types.move_role_type(a, role.id, 3)),
+        ("delete role type", lambda a: role_types.delete_role_type(a, role.id)),
         ("everyone's tokens", lambda a: tokens.everyone(a)),
         ("revoke someone else's token", lambda a: tokens.revoke(a, token_id)),
     ]
@@ -471,7 +471,7 @@ def test_lowering_a_maximum_below_current_holders_is_refused(the_board, users):
     db.session.commit()
     partner = role_type(the_board, "Partner")
     with pytest.raises(Conflict) as refused:
-        boards.change_role_type(users["admin"], partner.id, "Partner", 2)
+        role_types.change_role_type(users["admin"], partner.id, "Partner", 2)
     assert refused.value.message == (
         "The maximum of Partner cannot be lowered to 2: 1 initiative has more than 2 holders "
         "of Partner (“Cross-agency data sharing” has 3); release claims first."
@@ -489,7 +489,7 @@ def test_a_new_maximum_is_enforced_on_later_claims(the_board, users):
     _claim(the_board, users, initiative, "Partner", b)
     db.session.commit()
     partner = role_type(the_board, "Partner")
-    done = boards.change_role_type(users["admin"], partner.id, "Partner", 2)
+    done = role_types.change_role_type(users["admin"], partner.id, "Partner", 2)
     db.session.commit()
     assert done.event.data["from"] == {"max_holders": None}
     slots = db.session.scalars(sa.select(Claim.slot).where(Claim.role_type_id == partner.id))
@@ -498,7 +498,7 @@ def test_a_new_maximum_is_enforced_on_later_claims(the_board, users):
         _claim(the_board, users, initiative, "Partner", c)
     db.session.rollback()
     # Raised again to any number: the third organisation may claim.
-    boards.change_role_type(users["admin"], partner.id, "Partner", None)
+    role_types.change_role_type(users["admin"], partner.id, "Partner", None)
     db.session.commit()
     _claim(the_board, users, initiative, "Partner", c)
     db.session.commit()
@@ -510,16 +510,16 @@ def test_role_type_held_on_initiatives_cannot_be_deleted(the_board, users):
     db.session.commit()
     lead = role_type(the_board, "Lead")
     with pytest.raises(Conflict) as refused:
-        boards.delete_role_type(users["admin"], lead.id)
+        role_types.delete_role_type(users["admin"], lead.id)
     assert refused.value.message == (
         "Role type “Lead” cannot be deleted: it is held 1 time on 1 initiative: "
         "“Smart health monitoring”; release those claims first."
     )
     db.session.rollback()
-    added = boards.add_role_type(users["admin"], the_board.id, "Mentor", 1).value
+    added = role_types.add_role_type(users["admin"], the_board.id, "Mentor", 1).value
     db.session.commit()
     assert added.exclusive
-    boards.delete_role_type(users["admin"], added.id)
+    role_types.delete_role_type(users["admin"], added.id)
     db.session.commit()
     assert db.session.get(RoleType, added.id) is None
 

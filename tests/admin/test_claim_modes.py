@@ -13,7 +13,7 @@ from tests.admin.test_admin_pages import post
 from tests.conftest import AuthActions
 from tests.factories import role_type
 from tracker import unit_of_work
-from tracker.admin import boards
+from tracker.admin import role_types
 from tracker.errors import Forbidden, Invalid
 from tracker.extensions import db
 from tracker.models import AuditEntry, Event
@@ -34,7 +34,7 @@ def test_a_new_board_asks_for_lead_executive_sponsor_and_funder(the_board) -> No
 
 def test_switching_a_role_to_by_request_is_audited_and_an_event(the_board, users) -> None:
     partner = role_type(the_board, "Partner")
-    done = boards.change_role_type(users["admin"], partner.id, "Partner", None, None, "request")
+    done = role_types.change_role_type(users["admin"], partner.id, "Partner", None, None, "request")
     unit_of_work.commit_change(done)
     assert db.session.get(type(partner), partner.id).claim_mode == "request"
     summary = db.session.scalar(
@@ -45,10 +45,10 @@ def test_switching_a_role_to_by_request_is_audited_and_an_event(the_board, users
     assert event.type == "board_changed"
     assert event.data["role_type"]["claim_mode"] == "request"
     with pytest.raises(Invalid) as bad:
-        boards.change_role_type(users["admin"], partner.id, "Partner", None, None, "auction")
+        role_types.change_role_type(users["admin"], partner.id, "Partner", None, None, "auction")
     assert "claim_mode" in bad.value.fields
     with pytest.raises(Forbidden):
-        boards.change_role_type(users["envoy"], partner.id, "Partner", None, None, "claim")
+        role_types.change_role_type(users["envoy"], partner.id, "Partner", None, None, "claim")
 
 
 def test_the_admin_page_sets_and_shows_it(client, the_board, users) -> None:
@@ -92,7 +92,7 @@ def test_a_role_type_waited_on_cannot_be_deleted_and_one_only_asked_for_before_c
     unit_of_work.commit_change(asked)
     before = last_seq(the_board.id)
     with pytest.raises(Conflict) as refused:
-        boards.delete_role_type(users["admin"], funder)
+        role_types.delete_role_type(users["admin"], funder)
     db.session.rollback()
     assert refused.value.message == (
         "Role type “Funder” cannot be deleted: it is wanted on 1 initiative, asked for in "
@@ -105,6 +105,6 @@ def test_a_role_type_waited_on_cannot_be_deleted_and_one_only_asked_for_before_c
     assert page.status_code in (200, 302)
     unit_of_work.commit_change(matching.withdraw_wanted(envoy, card, funder))
     unit_of_work.commit_change(matching.withdraw_request(member, asked.value.id))
-    unit_of_work.commit_change(boards.delete_role_type(users["admin"], funder))
+    unit_of_work.commit_change(role_types.delete_role_type(users["admin"], funder))
     assert db.session.get(RoleType, funder) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RoleRequest)) == 0

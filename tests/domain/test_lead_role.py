@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from tests.factories import make_initiative, role_type
 from tracker import board
-from tracker.admin import boards
+from tracker.admin import role_types
 from tracker.extensions import db
 from tracker.models import RoleType
 from tracker.reports import render
@@ -40,7 +40,7 @@ def led(request, the_board, users):
         lambda: board.claim(
             users["envoy"], initiative.id, lead.id, users["member"].organisation_id
         ),
-        lambda: boards.change_role_type(users["admin"], lead.id, "Lead partner", 1),
+        lambda: role_types.change_role_type(users["admin"], lead.id, "Lead partner", 1),
     ]
     if request.param == "claimed after the rename":
         steps.reverse()
@@ -100,7 +100,7 @@ def test_api_says_which_role_type_leads(client, the_board, users, led):
 
 def test_one_role_type_leads_per_board_and_an_admin_hands_it_over(app, the_board, users, led):
     sponsor = role_type(the_board, "Executive sponsor")
-    done = boards.change_role_type(users["admin"], sponsor.id, sponsor.name, 1, True)
+    done = role_types.change_role_type(users["admin"], sponsor.id, sponsor.name, 1, True)
     db.session.commit()
     assert done.event is not None and done.event.data["role_type"]["is_lead"] is True
     leading = db.session.scalars(
@@ -108,7 +108,7 @@ def test_one_role_type_leads_per_board_and_an_admin_hands_it_over(app, the_board
     ).all()
     assert leading == ["Executive sponsor"]
     # A new role type that leads takes it over too.
-    boards.add_role_type(users["admin"], the_board.id, "Convenor", 1, True)
+    role_types.add_role_type(users["admin"], the_board.id, "Convenor", 1, True)
     db.session.commit()
     leading = db.session.scalars(
         sa.select(RoleType.name).where(RoleType.board_id == the_board.id, RoleType.is_lead)

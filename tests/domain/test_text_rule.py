@@ -34,7 +34,7 @@ from tests import factories
 from tests.api.test_permissions import World, assert_error_shape, make_world, table_rows
 from tests.conftest import AuthActions, last_seq
 from tracker import text
-from tracker.admin import boards, organisations, people, tokens
+from tracker.admin import boards, organisations, people, role_types, tokens
 from tracker.admin import forms as admin_forms
 from tracker.api import notification_views
 from tracker.api import views as api_views
@@ -166,8 +166,8 @@ DOMAIN_TEXT: list[Any] = [
         "lane-new"),
     _op("name", lambda w, v: boards.rename_grand_challenge(w.users["admin"], w.challenge, v),
         "lane-rename"),
-    _op("name", lambda w, v: boards.add_role_type(w.users["admin"], w.board.id, v), "role-new"),
-    _op("name", lambda w, v: boards.change_role_type(w.users["admin"], w.lead, v, None),
+    _op("name", lambda w, v: role_types.add_role_type(w.users["admin"], w.board.id, v), "role-new"),
+    _op("name", lambda w, v: role_types.change_role_type(w.users["admin"], w.lead, v, None),
         "role-change"),
     _op("email", lambda w, v: people.invite(w.users["admin"], v + "@example.org", "Jo", w.lep,
                                             "member"), "invite-email"),

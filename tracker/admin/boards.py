@@ -1,6 +1,6 @@
 """Administrative operations on the shape of boards: create and rename boards; add, rename,
-reorder and delete stages (with WIP limits), Grand Challenge swimlanes and role types (with
-their maximum holders).
+reorder and delete stages (with WIP limits) and Grand Challenge swimlanes; role types are in
+`tracker.admin.role_types`.
 
 Every change to an existing board takes the board's write lock (as card changes do), appends
 one `board_changed` event and one audit entry in the caller's transaction, and returns the
@@ -23,11 +23,9 @@ from tracker import defaults
 from tracker.admin import audit, board_items
 from tracker.admin.board_items import (
     GRAND_CHALLENGE,
-    ROLE,
     STAGE,
     board_changed,
     describe,
-    hand_over_lead,
     locked_board,
     locked_item,
     siblings,
@@ -35,24 +33,19 @@ from tracker.admin.board_items import (
 )
 from tracker.admin.common import (
     LABEL_MAX,
-    quoted_list,
+    counted,
     require_admin,
+    titles,
 )
 from tracker.errors import Conflict, Invalid
 from tracker.extensions import db
 from tracker.models import (
-    CLAIM_MODES,
     NAME_MAX,
     Board,
-    Claim,
     GrandChallenge,
     Initiative,
-    Interest,
-    RoleRequest,
-    RoleType,
     Stage,
     User,
-    WantedRole,
 )
 from tracker.operations import Change, optional_count, text_field
 
@@ -136,14 +129,6 @@ def _holding_initiatives(column: Any, item_id: int) -> list[Initiative]:
     )
 
 
-def _titles(initiatives: list[Initiative]) -> str:
-    return quoted_list(i.title + (" (archived)" if i.archived else "") for i in initiatives)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 # --- stages -------------------------------------------------------------------------------
 
 
@@ -177,7 +162,7 @@ def delete_stage(actor: User, stage_id: int) -> Change[None]:
     holding = _holding_initiatives(Initiative.stage_id, stage.id)
     if holding:
         reason = (
-            f"holds {_count(len(holding), 'initiative')}: {_titles(holding)}; "
+            f"holds {counted(len(holding), 'initiative')}: {titles(holding)}; "
             "move them to another stage first"
         )
         raise Conflict(f"Stage “{stage.name}” cannot be deleted: it {reason}.", {"stage": reason})
@@ -224,7 +209,7 @@ def delete_grand_challenge(actor: User, grand_challenge_id: int) -> Change[None]
     holding = _holding_initiatives(Initiative.grand_challenge_id, grand_challenge.id)
     if holding:
         reason = (
-            f"holds {_count(len(holding), 'initiative')}: {_titles(holding)}; "
+            f"holds {counted(len(holding), 'initiative')}: {titles(holding)}; "
             "move them to another Grand Challenge first"
         )
         raise Conflict(
@@ -238,189 +223,3 @@ def delete_grand_challenge(actor: User, grand_challenge_id: int) -> Change[None]
             {"grand_challenge": "a board needs at least one Grand Challenge"},
         )
     return board_items.delete(GRAND_CHALLENGE, actor, grand_challenge)
-
-
-# --- role types ---------------------------------------------------------------------------
-
-
-def _lead_flag(value: object) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise Invalid({"is_lead": "must be true or false"})
-
-
-def _claim_mode(value: object) -> str | None:
-    if value is None or value in CLAIM_MODES:
-        return value  # type: ignore[return-value]
-    raise Invalid({"claim_mode": "must be “claim” or “request”"})
-
-
-def add_role_type(
-    actor: User,
-    board_id: int,
-    name: object,
-    max_holders: object = None,
-    is_lead: object = False,
-    claim_mode: object = "claim",
-) -> Change[RoleType]:
-    """Add a role type (max_holders None: any number; 1: exclusive; is_lead: its holder leads
-    the initiative, taking that over from the board's current lead role; claim_mode "claim",
-    first come first served, or "request", asked for and agreed: `tracker.board.matching`).
-    Audit `role_type.added`."""
-    limit = optional_count(max_holders, "max_holders")
-    lead = bool(_lead_flag(is_lead))
-    mode = _claim_mode(claim_mode) or "claim"
-    return board_items.add(
-        ROLE, actor, board_id, name, max_holders=limit, is_lead=lead, claim_mode=mode
-    )
-
-
-def change_role_type(
-    actor: User,
-    role_type_id: int,
-    name: object,
-    max_holders: object,
-    is_lead: object = None,
-    claim_mode: object = None,
-) -> Change[RoleType]:
-    """Rename a role type and/or change its maximum holders, whether it leads (None: leave
-    as it is; true: this role leads, and the board's previous lead role no longer does) and
-    whether it is claimed or asked for (`claim_mode`, None: leave it; requests already open
-    stay open and can still be decided).
-    Lowering the maximum below the organisations holding it on any initiative is refused with
-    a conflict naming them.
-
-    Holders of a role with a maximum occupy numbered slots (the database's guard against a
-    race for the last place); they are renumbered 0, 1, … here so that the new maximum is
-    exactly the number of free slots. Audit `role_type.changed`.
-    """
-    require_admin(actor)
-    role = locked_item(ROLE, role_type_id)
-    clean = text_field(name, "name", max_len=LABEL_MAX, required=True, tidy=True)
-    limit = optional_count(max_holders, "max_holders")
-    unique_label(ROLE, role.board_id, clean, except_id=role.id)
-    if limit is not None:
-        over = db.session.execute(
-            sa.select(Initiative.title, Initiative.archived, sa.func.count(Claim.id))
-            .join(Claim, Claim.initiative_id == Initiative.id)
-            .where(Claim.role_type_id == role.id)
-            .group_by(Initiative.id, Initiative.title, Initiative.archived)
-            .having(sa.func.count(Claim.id) > limit)
-            .order_by(Initiative.title)
-        ).all()
-        if over:
-            listed = ", ".join(
-                f"“{title}”{' (archived)' if archived else ''} has {n}"
-                for title, archived, n in over[:5]
-            ) + (f" and {len(over) - 5} more" if len(over) > 5 else "")
-            reason = (
-                f"{_count(len(over), 'initiative')} {'has' if len(over) == 1 else 'have'} more "
-                f"than {limit} holder{'s' if limit != 1 else ''} of {role.name} ({listed}); "
-                "release claims first"
-            )
-            raise Conflict(
-                f"The maximum of {role.name} cannot be lowered to {limit}: {reason}.",
-                {"max_holders": reason},
-            )
-    if limit != role.max_holders:
-        _renumber_slots(role.id, limit)
-    values: dict[str, Any] = {"name": clean, "max_holders": limit}
-    lead = _lead_flag(is_lead)
-    if lead is not None:
-        values["is_lead"] = lead
-        if lead and not role.is_lead:
-            hand_over_lead(role.board_id, role.id)
-    mode = _claim_mode(claim_mode)
-    if mode is not None:
-        values["claim_mode"] = mode
-    return board_items.change(ROLE, actor, role, values)
-
-
-def _renumber_slots(role_type_id: int, limit: int | None) -> None:
-    """Slots 0..n-1 per initiative in claim order (NULL for a role with no maximum). All are
-    cleared first, so the unique (initiative, role, slot) constraint never sees a clash."""
-    db.session.execute(
-        sa.update(Claim).where(Claim.role_type_id == role_type_id).values(slot=None),
-        execution_options={"synchronize_session": False},
-    )
-    if limit is None:
-        return
-    claims = db.session.execute(
-        sa.select(Claim.id, Claim.initiative_id)
-        .where(Claim.role_type_id == role_type_id)
-        .order_by(Claim.initiative_id, Claim.claimed_at, Claim.id)
-    ).all()
-    next_slot: dict[int, int] = {}
-    for claim_id, initiative_id in claims:
-        slot = next_slot.get(initiative_id, 0)
-        next_slot[initiative_id] = slot + 1
-        db.session.execute(
-            sa.update(Claim).where(Claim.id == claim_id).values(slot=slot),
-            execution_options={"synchronize_session": False},
-        )
-    db.session.expire_all()
-
-
-def move_role_type(actor: User, role_type_id: int, position: object) -> Change[RoleType]:
-    """Put a role type at `position` (0-based). Audit `role_type.moved`."""
-    return board_items.move(ROLE, actor, role_type_id, position)
-
-
-def delete_role_type(actor: User, role_type_id: int) -> Change[None]:
-    """Delete a role type no organisation holds on any initiative; refused naming how many
-    claims and on which initiatives. Audit `role_type.deleted`."""
-    require_admin(actor)
-    role = locked_item(ROLE, role_type_id)
-    holding = list(
-        db.session.scalars(
-            sa.select(Initiative)
-            .join(Claim, Claim.initiative_id == Initiative.id)
-            .where(Claim.role_type_id == role.id)
-            .order_by(Initiative.title)
-        ).unique()
-    )
-    if holding:
-        claims = db.session.scalar(
-            sa.select(sa.func.count(Claim.id)).where(Claim.role_type_id == role.id)
-        )
-        reason = (
-            f"is held {_count(claims or 0, 'time')} on {_count(len(holding), 'initiative')}: "
-            f"{_titles(holding)}; release those claims first"
-        )
-        raise Conflict(
-            f"Role type “{role.name}” cannot be deleted: it {reason}.", {"role_type": reason}
-        )
-    pending = _matching_on(role.id)
-    if pending:
-        reason = f"is {pending}; withdraw or decide those first"
-        raise Conflict(
-            f"Role type “{role.name}” cannot be deleted: it {reason}.", {"role_type": reason}
-        )
-    # Requests decided and interests closed keep their story in the events; their rows go.
-    db.session.execute(sa.delete(RoleRequest).where(RoleRequest.role_type_id == role.id))
-    db.session.execute(sa.delete(Interest).where(Interest.role_type_id == role.id))
-    return board_items.delete(ROLE, actor, role)
-
-
-def _matching_on(role_type_id: int) -> str:
-    """What of matching still waits on a role type (issue 15), in words ("" for nothing):
-    marked wanted, asked for in open requests, invitations not yet answered."""
-    wanted, asked, invited = db.session.execute(
-        sa.select(
-            sa.select(sa.func.count(WantedRole.id))
-            .where(WantedRole.role_type_id == role_type_id)
-            .scalar_subquery(),
-            sa.select(sa.func.count(RoleRequest.id))
-            .where(RoleRequest.role_type_id == role_type_id, RoleRequest.status == "open")
-            .scalar_subquery(),
-            sa.select(sa.func.count(Interest.id))
-            .where(Interest.role_type_id == role_type_id, Interest.status == "invited")
-            .scalar_subquery(),
-        )
-    ).one()
-    parts = [
-        f"wanted on {_count(wanted, 'initiative')}" if wanted else "",
-        f"asked for in {_count(asked, 'open request')}" if asked else "",
-        f"offered in {_count(invited, 'invitation')} not yet answered" if invited else "",
-    ]
-    return ", ".join(part for part in parts if part)

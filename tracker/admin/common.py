@@ -1,5 +1,5 @@
 """What every administrative operation shares besides `tracker.operations`: the
-administrators-only check, label lengths and quoted lists in messages."""
+administrators-only check, label lengths and quoted lists and counts in messages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from tracker import policy
-from tracker.models import User
+from tracker.models import Initiative, User
 
 T = TypeVar("T")
 
@@ -28,3 +28,13 @@ def quoted_list(names: Iterable[str], limit: int = 5) -> str:
     if len(shown) > 1:
         return ", ".join(shown[:-1]) + " and " + shown[-1]
     return shown[0] if shown else ""
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 initiative", "3 initiatives"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def titles(initiatives: Iterable[Initiative]) -> str:
+    """The initiatives' titles as a quoted list, an archived one marked so."""
+    return quoted_list(i.title + (" (archived)" if i.archived else "") for i in initiatives)

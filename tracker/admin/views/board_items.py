@@ -10,7 +10,7 @@ from flask import abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from tracker.accounts import actor
-from tracker.admin import boards
+from tracker.admin import boards, role_types
 from tracker.admin.forms import LabelForm, RoleTypeForm, StageForm
 from tracker.admin.views import bp, form_expired
 from tracker.admin.views.boards import shape_change
@@ -127,7 +127,7 @@ def add_role_type(board_id: int) -> ResponseReturnValue:
     return shape_change(
         board_id,
         form,
-        lambda: boards.add_role_type(
+        lambda: role_types.add_role_type(
             actor(),
             board_id,
             form.name.data,
@@ -149,7 +149,7 @@ def change_role_type(role_type_id: int) -> ResponseReturnValue:
     return shape_change(
         board_id,
         form,
-        lambda: boards.change_role_type(
+        lambda: role_types.change_role_type(
             actor(),
             role_type_id,
             form.name.data,
@@ -166,14 +166,14 @@ def change_role_type(role_type_id: int) -> ResponseReturnValue:
 def move_role_type(role_type_id: int) -> ResponseReturnValue:
     """Move a role type one place up or down."""
     return _direction_move(
-        RoleType, role_type_id, boards.move_role_type, f"role-{role_type_id}", "role type"
+        RoleType, role_type_id, role_types.move_role_type, f"role-{role_type_id}", "role type"
     )
 
 
 @bp.route("/role-types/<int:role_type_id>/delete", methods=["POST"])
 def delete_role_type(role_type_id: int) -> ResponseReturnValue:
     """Delete a role type no organisation holds."""
-    return _delete(RoleType, role_type_id, boards.delete_role_type, "role", "role type")
+    return _delete(RoleType, role_type_id, role_types.delete_role_type, "role", "role type")
 
 
 def _direction_move(
