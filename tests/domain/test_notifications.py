@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.conftest import AuthActions
 from tests.factories import make_initiative, make_organisation, make_user, role_type, stage
-from tracker import board, notifications, unit_of_work
+from tracker import board, following, notifications, unit_of_work
 from tracker.errors import Forbidden, NotFound
 from tracker.extensions import db, socketio
 from tracker.models import Notification
@@ -64,8 +64,8 @@ def test_watching_and_not_watching_override_the_organisations_part(
 ) -> None:
     outsider = make_user("member", make_organisation("University"))
     other = make_initiative(the_board, users["envoy"], title="Bus shelters")
-    commit(notifications.set_watching(users["member"], shared, False))
-    commit(notifications.set_watching(outsider, other.id, True))
+    commit(following.set_watching(users["member"], shared, False))
+    commit(following.set_watching(outsider, other.id, True))
     db.session.execute(sa.delete(Notification))
     db.session.commit()
     commit(board.move(users["envoy"], shared, 1, stage(the_board, "Exploring"), 0))
@@ -73,8 +73,8 @@ def test_watching_and_not_watching_override_the_organisations_part(
     who = notified()
     assert users["member"].email not in who
     assert who[outsider.email] == ["initiative_moved"]
-    assert notifications.watching(outsider, other.id) is True
-    assert notifications.watching(users["member"], shared) is False
+    assert following.watching(outsider, other.id) is True
+    assert following.watching(users["member"], shared) is False
 
 
 def test_disabled_people_and_organisations_hear_nothing(shared, the_board, users) -> None:
@@ -87,14 +87,14 @@ def test_disabled_people_and_organisations_hear_nothing(shared, the_board, users
 def test_an_envoy_following_a_grand_challenge_hears_of_everything_in_it(the_board, users) -> None:
     envoy2 = make_user("envoy", users["envoy"].organisation)
     ageing = next(g.id for g in the_board.grand_challenges if g.name == "Ageing Society")
-    commit(notifications.follow_board(envoy2, the_board.id, ageing))
+    commit(following.follow_board(envoy2, the_board.id, ageing))
     police = users["member"]
     mobility = next(g.id for g in the_board.grand_challenges if g.name == "Future of Mobility")
     for title, lane in (("Care robots", ageing), ("Bus lanes", mobility)):
         commit(board.propose(police, the_board.id, {"title": title, "grand_challenge_id": lane}))
     assert notified().get(envoy2.email) == ["initiative_created"]  # Care robots only
     with pytest.raises(Forbidden):  # a member may not follow a whole board
-        notifications.follow_board(police, the_board.id, None)
+        following.follow_board(police, the_board.id, None)
 
 
 def test_the_list_and_marking_read_are_ones_own(client, shared, the_board, users) -> None:
@@ -227,7 +227,7 @@ def test_each_card_of_the_board_says_whether_its_viewer_follows_it(
     other = make_initiative(
         the_board, users["envoy"], title="Night buses", grand_challenge_id=lane.id
     )
-    commit(notifications.follow_board(users["admin"], the_board.id, lane.id))
+    commit(following.follow_board(users["admin"], the_board.id, lane.id))
     auth = AuthActions(client)
     # The same cards for three viewers: the cache of rendered cards keeps them apart.
     seen = {}
@@ -267,17 +267,17 @@ def test_the_boards_answer_agrees_with_watching_one_initiative_at_a_time(
         for n in range(6)
     ]
     ids = [shared] + [card.id for card in cards]
-    commit(notifications.set_watching(users["member"], shared, False))
-    commit(notifications.set_watching(users["member"], cards[0].id, True))
-    commit(notifications.set_watching(users["admin"], cards[1].id, False))
-    commit(notifications.follow_board(users["envoy"], the_board.id, lanes[1].id))
-    commit(notifications.set_watching(users["envoy"], cards[1].id, False))
+    commit(following.set_watching(users["member"], shared, False))
+    commit(following.set_watching(users["member"], cards[0].id, True))
+    commit(following.set_watching(users["admin"], cards[1].id, False))
+    commit(following.follow_board(users["envoy"], the_board.id, lanes[1].id))
+    commit(following.set_watching(users["envoy"], cards[1].id, False))
     listed = [card for card in board.board_cards(the_board.id) if card.id in ids]
     for who in ("member", "admin", "envoy", "viewer"):
         user = users[who]
-        follows = notifications.board_follows(user.id, the_board.id)
-        expected = {i for i in ids if notifications.watching(user, i)}
-        assert notifications.watched_among(user, the_board.id, listed, follows) == expected, who
+        follows = following.board_follows(user.id, the_board.id)
+        expected = {i for i in ids if following.watching(user, i)}
+        assert following.watched_among(user, the_board.id, listed, follows) == expected, who
     # Not a vacuous agreement: each viewer follows some and not others.
-    member = notifications.watched_among(users["member"], the_board.id, listed, [])
+    member = following.watched_among(users["member"], the_board.id, listed, [])
     assert member == {cards[0].id}

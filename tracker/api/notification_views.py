@@ -10,7 +10,7 @@ import marshmallow as ma
 from flask.typing import ResponseReturnValue
 from marshmallow import fields, validate
 
-from tracker import events, mentions, notifications
+from tracker import events, following, mentions, notifications
 from tracker.accounts import actor
 from tracker.api import bp
 from tracker.api.schemas import StrictBoolean, TextRule
@@ -163,7 +163,7 @@ def mark_all_notifications_read() -> Any:
 def set_watching(body: dict[str, Any], initiative_id: int) -> Any:
     """Watch an initiative (its changes come to the caller's notifications) or stop."""
     _check_id(initiative_id, "Initiative")
-    change = notifications.set_watching(actor(), initiative_id, body["watching"])
+    change = following.set_watching(actor(), initiative_id, body["watching"])
     commit()
     return {"watching": change.value}
 
@@ -174,7 +174,7 @@ def set_watching(body: dict[str, Any], initiative_id: int) -> Any:
 def list_follows(board_id: int) -> Any:
     """What of this board the caller follows as a whole (the board, Grand Challenges)."""
     _check_id(board_id, "Board")
-    return notifications.board_follows(actor().id, board_id)
+    return following.board_follows(actor().id, board_id)
 
 
 @bp.route("/boards/<int:board_id>/follows", methods=["POST"])
@@ -184,7 +184,7 @@ def list_follows(board_id: int) -> Any:
 def follow_board(body: dict[str, Any], board_id: int) -> Any:
     """Follow the whole board, or one Grand Challenge of it (envoys and admins)."""
     _check_id(board_id, "Board")
-    change = notifications.follow_board(actor(), board_id, body["grand_challenge_id"])
+    change = following.follow_board(actor(), board_id, body["grand_challenge_id"])
     follow: BoardFollow = change.value
     commit()
     return follow
@@ -196,6 +196,6 @@ def follow_board(body: dict[str, Any], board_id: int) -> Any:
 def unfollow_board(follow_id: int) -> ResponseReturnValue:
     """Stop following a board or Grand Challenge (one's own only)."""
     _check_id(follow_id, "Follow")
-    notifications.unfollow_board(actor(), follow_id)
+    following.unfollow_board(actor(), follow_id)
     commit()
     return "", 204

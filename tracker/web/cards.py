@@ -128,7 +128,7 @@ def cards_html(
     """Each card's `<li>` as this viewer sees it on the board, by initiative id. `confirm`,
     `(initiative id, sentence)`: the card a move or a find has just reached, rendered afresh
     with the focus and the sentence (see `_card.html`). `watching`: the ids of the cards this
-    viewer follows (`notifications.watched_among`). `back`: the board view (a path
+    viewer follows (`following.watched_among`). `back`: the board view (a path
     with its query) a Move… form returns to."""
     render = _renderer()
     lead_role = next((role.name for role in the_board.role_types if role.is_lead), None)

@@ -23,7 +23,16 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from markupsafe import Markup
 
-from tracker import board, events, limits, notifications, policy, text, unit_of_work, visits
+from tracker import (
+    board,
+    events,
+    following,
+    limits,
+    policy,
+    text,
+    unit_of_work,
+    visits,
+)
 from tracker.accounts import actor
 from tracker.board import filter_words, filters, layout, narrowing
 from tracker.errors import Invalid
@@ -74,8 +83,8 @@ def board_page(board_id: int) -> ResponseReturnValue:
     back = url_for("web.board_page", board_id=board_id, **rule.as_query())
     # Envoys and admins may follow the whole board or a Grand Challenge (None: not offered).
     # What the notifications follow, whoever holds them now (an envoy may have become a member).
-    follows = notifications.board_follows(user.id, board_id)
-    watching = notifications.watched_among(user, board_id, shown, follows)
+    follows = following.board_follows(user.id, board_id)
+    watching = following.watched_among(user, board_id, shown, follows)
     html = cards_html(
         the_board,
         shown,
@@ -249,8 +258,8 @@ def card_fragment(initiative_id: int) -> ResponseReturnValue:
         return "", 204
     user = actor()
     may_edit = (lambda _card: False) if card.archived else policy.edit_rule(user)
-    follows = notifications.board_follows(user.id, card.board_id)
-    watching = notifications.watched_among(user, card.board_id, [card], follows)
+    follows = following.board_follows(user.id, card.board_id)
+    watching = following.watched_among(user, card.board_id, [card], follows)
     html = cards_html(
         the_board, [card], now=utcnow(), may_edit=may_edit, watching=watching, back=back
     )

@@ -17,7 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from tracker import board, events, limits, mentions, notifications, policy
+from tracker import board, events, following, limits, mentions, policy
 from tracker.accounts import actor
 from tracker.board import matching
 from tracker.errors import DomainError
@@ -130,7 +130,7 @@ def _initiative_context(initiative_id: int) -> dict[str, Any]:
         "may_claim": policy.may(user, "claim"),
         "may_comment": policy.may(user, "comment"),
         "may_archive": policy.may(user, "archive"),
-        "watched": notifications.watching(user, initiative.id),
+        "watched": following.watching(user, initiative.id),
         "mention_names": mentions.names_in([c.body for c in initiative.comments]),
         "now": utcnow(),
     }

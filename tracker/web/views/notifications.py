@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from tracker import events, limits, notifications
+from tracker import events, following, limits, notifications
 from tracker.accounts import actor
 from tracker.web import bp
 from tracker.web.forms import FORM_EXPIRED, ActionForm
@@ -86,7 +86,7 @@ def watch_action(initiative_id: int) -> ResponseReturnValue:
         return redirect(back)
     value = {"1": True, "0": False}.get(request.form.get("watching", ""))
     return carry_out(
-        lambda: notifications.set_watching(actor(), initiative_id, value),
+        lambda: following.set_watching(actor(), initiative_id, value),
         message=lambda done: (
             "You are watching it: its changes come to your notifications."
             if done.value
@@ -112,7 +112,7 @@ def follow_action(board_id: int) -> ResponseReturnValue:
         flash("Grand Challenge: choose one of this board's Grand Challenges.", "error")
         return redirect(back)
     return carry_out(
-        lambda: notifications.follow_board(actor(), board_id, lane),
+        lambda: following.follow_board(actor(), board_id, lane),
         message="You follow it: its changes come to your notifications.",
         unchanged="You follow it already.",
         answer=lambda _done: redirect(back),
@@ -128,7 +128,7 @@ def unfollow_action(follow_id: int) -> ResponseReturnValue:
         flash(FORM_EXPIRED, "error")
         return redirect(back)
     return carry_out(
-        lambda: notifications.unfollow_board(actor(), follow_id),
+        lambda: following.unfollow_board(actor(), follow_id),
         message="You no longer follow it.",
         answer=lambda _done: redirect(back),
         refused=lambda error: abort(404),
