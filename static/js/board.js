@@ -743,7 +743,28 @@ dialog.addEventListener("submit", async (event) => {
     }
     return;
   }
-  // Refused with an error page (not allowed, gone) or no answer: the page itself says why.
+  // Refused as not allowed (the reader's organisation no longer leads it, say): the error
+  // page's words in the dialog, above what the reader wrote, which stays for them to copy.
+  if (response && response.status === 403) {
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const words = page.querySelector("main p");
+    if (words) {
+      if (submitter) submitter.disabled = false;
+      const said = document.createElement("div");
+      said.className = "flashes";
+      said.setAttribute("role", "alert");
+      const line = document.createElement("p");
+      line.className = "flash flash-error";
+      line.textContent = `Not allowed: ${words.textContent.trim()}`;
+      said.append(line);
+      dialogBody.querySelector(".flashes")?.remove();
+      dialogBody.prepend(said);
+      said.tabIndex = -1;
+      said.focus();
+      return;
+    }
+  }
+  // Gone, signed out, or no answer: the initiative's own page says why.
   window.location.assign(`/initiatives/${id}`);
 });
 

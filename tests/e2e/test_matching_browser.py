@@ -103,3 +103,39 @@ def test_a_request_for_lead_is_approved_live_by_the_lead_organisation_by_keyboar
     finally:
         asking_context.close()
         deciding_context.close()
+
+
+def test_a_decision_refused_in_the_dialog_says_why_and_keeps_the_reason_typed(
+    page: Page,
+    served_app: ServedApp,
+    browser_errors: BrowserErrors,
+    envoy_api: Any,
+    propose: Any,
+    demo_board: DemoBoard,
+) -> None:
+    """The Constabulary leads its card until an envoy gives Lead to someone else; its member,
+    deciding in the card's dialog meanwhile, is told why the decline is refused, there."""
+    theirs = propose("Exploring", "Clean Growth", organisation=POLICE)
+    university = demo_board.organisations[UNIVERSITY]
+    envoy_api.post(
+        f"/initiatives/{theirs['id']}/requests",
+        {"role_type_id": demo_board.roles["Funder"], "organisation_id": university,
+         "message": "We can fund the pilot."},
+    )  # fmt: skip
+    sign_in(page, "member")
+    page.goto(f"/boards/{demo_board.id}")
+    page.locator(f"li.card#initiative-{theirs['id']} .card-title a").click()
+    dialog = page.get_by_role("dialog", name=theirs["title"])
+    dialog.get_by_text(f"Decline {UNIVERSITY} for Funder…").click()
+    reason = dialog.get_by_label(f"Reason, for {UNIVERSITY}")
+    reason.fill("We have a funder already.")
+    lead = demo_board.roles["Lead"]
+    envoy_api.post(f"/initiatives/{theirs['id']}/claims",
+                   {"role_type_id": lead, "organisation_id": university})  # fmt: skip
+    browser_errors.expect(r"status of 403 \(FORBIDDEN\)")  # the refusal, said in the dialog
+    dialog.get_by_role("button", name="Decline the request").click()
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_contain_text("Not allowed: Only the initiative's lead organisation")
+    expect(alert).to_be_focused()
+    expect(reason).to_have_value("We have a funder already.")
+    assert_no_axe_violation(page)
