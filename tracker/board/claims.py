@@ -69,6 +69,26 @@ def claim(
     return Change(new_claim, event)
 
 
+def can_hold(
+    initiative: Initiative, role_type: RoleType, organisation: Organisation
+) -> list[Claim]:
+    """The role's holders on the initiative, after refusing (409) a role the organisation
+    holds already, or one whose maximum is reached."""
+    holders = [c for c in initiative.claims if c.role_type_id == role_type.id]
+    if any(c.organisation_id == organisation.id for c in holders):
+        raise Conflict(
+            f"{organisation.name} already holds {role_type.name} on this initiative.",
+            {"organisation_id": "already holds this role"},
+        )
+    if role_type.max_holders is not None and len(holders) >= role_type.max_holders:
+        names = ", ".join(c.organisation.name for c in holders)
+        raise Conflict(
+            f"{role_type.name} is already held by {names}.",
+            {"role_type_id": f"{role_type.name} is full"},
+        )
+    return holders
+
+
 def place_claim(
     actor: User,
     initiative: Initiative,
@@ -82,23 +102,11 @@ def place_claim(
     full (the database's constraint has the last word in a race)."""
     if initiative.archived:
         raise Invalid({"initiative_id": "roles cannot be claimed on an archived initiative"})
-    holders = [c for c in initiative.claims if c.role_type_id == role_type.id]
-    if any(c.organisation_id == organisation.id for c in holders):
-        raise Conflict(
-            f"{organisation.name} already holds {role_type.name} on this initiative.",
-            {"organisation_id": "already holds this role"},
-        )
+    holders = can_hold(initiative, role_type, organisation)
     slot: int | None = None
     if role_type.max_holders is not None:
         taken = {c.slot for c in holders}
-        free = [s for s in range(role_type.max_holders) if s not in taken]
-        if not free:
-            names = ", ".join(c.organisation.name for c in holders)
-            raise Conflict(
-                f"{role_type.name} is already held by {names}.",
-                {"role_type_id": f"{role_type.name} is full"},
-            )
-        slot = free[0]
+        slot = next(s for s in range(role_type.max_holders) if s not in taken)
 
     new_claim = Claim(
         initiative_id=initiative.id,

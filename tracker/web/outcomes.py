@@ -47,6 +47,12 @@ FIELD_NAMES = {
 }
 
 
+def recorded(done: Change[Any], name: str) -> Any:
+    """A value of the event an operation recorded (a role's or organisation's name), for the
+    sentence a page says."""
+    return (done.event.data if done.event else {}).get(name)
+
+
 def field_name(field: str) -> str:
     """A field as people read it, capitalised: "Progress note", "Next step"."""
     label = FIELD_NAMES.get(field) or FIELD_LABELS.get(field) or field.replace("_", " ")

@@ -9,17 +9,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from tracker import policy
-from tracker.board.claims import place_claim
+from tracker.board.claims import can_hold, place_claim
 from tracker.board.fields import organisation_field
 from tracker.board.matching.common import (
     append,
-    can_hold,
     lead_organisation_id,
+    locked_row,
     refuse_archived,
     role_type_on,
 )
 from tracker.board.reading import locked_initiative
-from tracker.errors import Conflict, NotFound
+from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.models import (
     MESSAGE_MAX,
@@ -29,7 +29,7 @@ from tracker.models import (
     User,
     utcnow,
 )
-from tracker.operations import Change, int_field, text_field
+from tracker.operations import Change, text_field
 from tracker.vocabulary import (
     INTEREST_CLOSED,
     INTEREST_DECLINED,
@@ -113,21 +113,6 @@ def _live_interest(initiative_id: int, organisation_id: int) -> Interest | None:
     )
 
 
-def _locked_interest(interest_id: int) -> tuple[Interest, Initiative]:
-    interest_id = int_field(interest_id, "interest_id")
-    initiative_id = db.session.scalar(
-        sa.select(Interest.initiative_id).where(Interest.id == interest_id)
-    )
-    if initiative_id is None:
-        raise NotFound(
-            f"Interest {interest_id} does not exist.", {"interest_id": "no such interest"}
-        )
-    initiative = locked_initiative(initiative_id)
-    interest = db.session.get(Interest, interest_id, populate_existing=True)
-    assert interest is not None
-    return interest, initiative
-
-
 def _status(interest: Interest, *allowed: str) -> None:
     """Refuse (409) a step the interest's state does not allow, saying where it stands."""
     if interest.status in allowed:
@@ -143,7 +128,7 @@ def invite(actor: User, interest_id: int, role_type_id: Any) -> Change[Interest]
     """An envoy turns an open interest into an invitation to a named role. Event
     `interest_invited`, data with `"role_type_id"` and `"role"`."""
     policy.require(policy.may(actor, "invite"), "Only envoys and admins invite to a role.")
-    interest, initiative = _locked_interest(interest_id)
+    interest, initiative = locked_row(Interest, interest_id, "Interest")
     role_type = role_type_on(initiative, role_type_id)
     _status(interest, "open")
     refuse_archived(initiative, "no one can be invited")
@@ -160,7 +145,7 @@ def invite(actor: User, interest_id: int, role_type_id: Any) -> Change[Interest]
 def accept_invitation(actor: User, interest_id: int) -> Change[Claim]:
     """The invited organisation accepts: it holds the role, in the same step. Event
     `role_claimed` with `"interest_id"`. 409 when the role has filled up meanwhile."""
-    interest, initiative = _locked_interest(interest_id)
+    interest, initiative = locked_row(Interest, interest_id, "Interest")
     policy.require(
         policy.may(actor, "request") and policy.may_act_for(actor, interest.organisation_id),
         "Only the invited organisation can accept.",
@@ -179,7 +164,7 @@ def accept_invitation(actor: User, interest_id: int) -> Change[Claim]:
 
 def decline_invitation(actor: User, interest_id: int, reason: Any = "") -> Change[Interest]:
     """The invited organisation declines. Event `interest_declined`."""
-    interest, initiative = _locked_interest(interest_id)
+    interest, initiative = locked_row(Interest, interest_id, "Interest")
     policy.require(
         policy.may(actor, "request") and policy.may_act_for(actor, interest.organisation_id),
         "Only the invited organisation can decline.",
@@ -196,7 +181,7 @@ def decline_invitation(actor: User, interest_id: int, reason: Any = "") -> Chang
 def close_interest(actor: User, interest_id: int, reason: Any = "") -> Change[Interest]:
     """An envoy closes an open or invited interest. Event `interest_closed`."""
     policy.require(policy.may(actor, "invite"), "Only envoys and admins close an interest.")
-    interest, initiative = _locked_interest(interest_id)
+    interest, initiative = locked_row(Interest, interest_id, "Interest")
     text = text_field(reason, "reason", max_len=MESSAGE_MAX)
     _status(interest, "open", "invited")
     interest.status = "closed"

@@ -12,7 +12,6 @@ from tracker import policy
 from tracker.board.matching.common import (
     lead_organisation_id,
 )
-from tracker.board.matching.interests import may_see_interests
 from tracker.extensions import db
 from tracker.models import (
     Claim,
@@ -46,8 +45,9 @@ class Matching:
 
 def overview(actor: User, initiative: Initiative) -> Matching:
     """Three queries. Requests are open ones; interests open or invited, all of them for
-    those who decide (`may_see_interests`), else only the viewer's own organisation's."""
-    deciding = may_see_interests(actor, initiative)
+    those who decide (`interests.may_see_interests`), else only the viewer's own organisation's."""
+    lead = lead_organisation_id(initiative)
+    deciding = policy.may_decide(actor, lead)
     wanted = db.session.scalars(
         sa.select(WantedRole)
         .where(WantedRole.initiative_id == initiative.id)
@@ -65,7 +65,7 @@ def overview(actor: User, initiative: Initiative) -> Matching:
         seen = seen.where(Interest.organisation_id == actor.organisation_id)
     interests = db.session.scalars(seen.order_by(Interest.created_at, Interest.id)).all()
     return Matching(
-        lead_organisation_id(initiative),
+        lead,
         list(wanted),
         list(requests),
         list(interests),

@@ -8,18 +8,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from tracker import policy
-from tracker.board.claims import place_claim
+from tracker.board.claims import can_hold, place_claim
 from tracker.board.fields import organisation_field
 from tracker.board.matching.common import (
     DECIDERS,
     append,
-    can_hold,
     lead_organisation_id,
+    locked_row,
     refuse_archived,
     role_type_on,
 )
 from tracker.board.reading import locked_initiative
-from tracker.errors import Conflict, Invalid, NotFound
+from tracker.errors import Conflict, Invalid
 from tracker.extensions import db
 from tracker.models import (
     MESSAGE_MAX,
@@ -29,7 +29,7 @@ from tracker.models import (
     User,
     utcnow,
 )
-from tracker.operations import Change, int_field, text_field
+from tracker.operations import Change, text_field
 from tracker.vocabulary import (
     ROLE_REQUEST_DECLINED,
     ROLE_REQUEST_WITHDRAWN,
@@ -101,20 +101,6 @@ def _open_request(
     )
 
 
-def _locked_request(request_id: int) -> tuple[RoleRequest, Initiative]:
-    request_id = int_field(request_id, "request_id")
-    initiative_id = db.session.scalar(
-        sa.select(RoleRequest.initiative_id).where(RoleRequest.id == request_id)
-    )
-    if initiative_id is None:
-        raise NotFound(f"Request {request_id} does not exist.", {"request_id": "no such request"})
-    initiative = locked_initiative(initiative_id)
-    # As committed now: another decision may have come first.
-    request = db.session.get(RoleRequest, request_id, populate_existing=True)
-    assert request is not None
-    return request, initiative
-
-
 def _still_open(request: RoleRequest) -> None:
     if request.status != "open":
         raise Conflict(
@@ -135,7 +121,7 @@ def approve_request(actor: User, request_id: int) -> Change[Claim]:
     """Approve a request: the organisation holds the role, in the same step. Event
     `role_claimed` with `"request_id"`. 409 when the request is no longer open, or the role
     is full (the request stays open)."""
-    request, initiative = _locked_request(request_id)
+    request, initiative = locked_row(RoleRequest, request_id, "Request")
     _may_decide(actor, request, initiative)
     _still_open(request)
     organisation = organisation_field(request.organisation_id)
@@ -152,7 +138,7 @@ def approve_request(actor: User, request_id: int) -> Change[Claim]:
 def decline_request(actor: User, request_id: int, reason: Any) -> Change[RoleRequest]:
     """Decline a request with a reason. Event `role_request_declined`, data as
     `role_requested` with `"reason"` for `"message"`."""
-    request, initiative = _locked_request(request_id)
+    request, initiative = locked_row(RoleRequest, request_id, "Request")
     _may_decide(actor, request, initiative)
     text = text_field(reason, "reason", max_len=MESSAGE_MAX, required=True)
     _still_open(request)
@@ -168,7 +154,7 @@ def decline_request(actor: User, request_id: int, reason: Any) -> Change[RoleReq
 def withdraw_request(actor: User, request_id: int) -> Change[RoleRequest]:
     """The requesting organisation withdraws its open request. Event
     `role_request_withdrawn`, data as `role_requested` without the message."""
-    request, initiative = _locked_request(request_id)
+    request, initiative = locked_row(RoleRequest, request_id, "Request")
     policy.require(
         policy.may(actor, "request") and policy.may_act_for(actor, request.organisation_id),
         "Only the organisation that asked can withdraw its request.",

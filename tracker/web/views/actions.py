@@ -38,7 +38,7 @@ from tracker.web.forms import (
     options,
     refusal,
 )
-from tracker.web.outcomes import Saying, carry_out, confirm_on_card, in_words
+from tracker.web.outcomes import Saying, carry_out, confirm_on_card, in_words, recorded
 from tracker.web.views.signin import safe_next
 
 
@@ -111,7 +111,7 @@ def move_action(initiative_id: int) -> ResponseReturnValue:
 
     def moved(done: Change[Any]) -> str:
         # Where the operation put it (a position past the end is last), not what was typed.
-        to = _said(done, "to") or {}
+        to = recorded(done, "to") or {}
         where = stages.get(to.get("stage_id"), "")
         if to.get("grand_challenge_id") != was_lane:
             where += f" in {lanes.get(to.get('grand_challenge_id'), '')}"
@@ -137,11 +137,6 @@ def move_action(initiative_id: int) -> ResponseReturnValue:
         if on_board
         else flash,
     )
-
-
-def _said(done: Change[Any], name: str) -> Any:
-    """A value of the event an action recorded (a role's or organisation's name)."""
-    return (done.event.data if done.event else {}).get(name)
 
 
 def _friendly(error: DomainError) -> str:
@@ -171,7 +166,7 @@ def claim_action(initiative_id: int) -> ResponseReturnValue:
     return _act(
         lambda: board.claim(user, initiative_id, form.role_type_id.data, form.organisation_id.data),
         back,
-        lambda done: f"{_said(done, 'organisation')} now holds {_said(done, 'role')}.",
+        lambda done: f"{recorded(done, 'organisation')} now holds {recorded(done, 'role')}.",
     )
 
 
@@ -190,7 +185,7 @@ def release_action(claim_id: int) -> ResponseReturnValue:
     return _act(
         lambda: board.release(actor(), claim_id),
         back,
-        lambda done: f"{_said(done, 'organisation')} released {_said(done, 'role')}.",
+        lambda done: f"{recorded(done, 'organisation')} released {recorded(done, 'role')}.",
         error_pages=(403, 404),
     )
 

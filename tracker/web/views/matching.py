@@ -63,8 +63,9 @@ def _do(
     )
 
 
-def _said(done: Change[Any], name: str) -> Any:
-    return (done.event.data if done.event else {}).get(name)
+def _sentence(template: str) -> Callable[[Change[Any]], str]:
+    """What a page says when done: `template` filled from the event's data ("{role}")."""
+    return lambda done: template.format_map(done.event.data if done.event else {})
 
 
 def _initiative_of(model: type[RoleRequest] | type[Interest], row_id: int) -> int:
@@ -83,7 +84,7 @@ def want_role_action(initiative_id: int) -> ResponseReturnValue:
         lambda: matching.want_role(
             actor(), initiative_id, _number("role_type_id"), request.form.get("brief", "")
         ),
-        lambda done: f"{_said(done, 'role')} is marked wanted.",
+        _sentence("{role} is marked wanted."),
     )
 
 
@@ -93,7 +94,7 @@ def withdraw_wanted_action(initiative_id: int, role_type_id: int) -> ResponseRet
     return _do(
         initiative_id,
         lambda: matching.withdraw_wanted(actor(), initiative_id, role_type_id),
-        lambda done: f"{_said(done, 'role')} is no longer wanted.",
+        _sentence("{role} is no longer wanted."),
     )
 
 
@@ -110,9 +111,9 @@ def request_role_action(initiative_id: int) -> ResponseReturnValue:
             _number("organisation_id") if "organisation_id" in request.form else me.organisation_id,
             request.form.get("message", ""),
         ),
-        lambda done: (
-            f"{_said(done, 'organisation')} asked for {_said(done, 'role')}: the initiative's "
-            "lead organisation or an envoy will decide."
+        _sentence(
+            "{organisation} asked for {role}: the initiative's lead organisation or an envoy "
+            "will decide."
         ),
     )
 
@@ -123,7 +124,7 @@ def approve_request_action(request_id: int) -> ResponseReturnValue:
     return _do(
         _initiative_of(RoleRequest, request_id),
         lambda: matching.approve_request(actor(), request_id),
-        lambda done: f"Approved: {_said(done, 'organisation')} now holds {_said(done, 'role')}.",
+        _sentence("Approved: {organisation} now holds {role}."),
     )
 
 
@@ -133,7 +134,7 @@ def decline_request_action(request_id: int) -> ResponseReturnValue:
     return _do(
         _initiative_of(RoleRequest, request_id),
         lambda: matching.decline_request(actor(), request_id, request.form.get("reason", "")),
-        lambda done: f"Declined {_said(done, 'organisation')}'s request for {_said(done, 'role')}.",
+        _sentence("Declined {organisation}'s request for {role}."),
     )
 
 
@@ -143,7 +144,7 @@ def withdraw_request_action(request_id: int) -> ResponseReturnValue:
     return _do(
         _initiative_of(RoleRequest, request_id),
         lambda: matching.withdraw_request(actor(), request_id),
-        lambda done: f"The request for {_said(done, 'role')} is withdrawn.",
+        _sentence("The request for {role} is withdrawn."),
     )
 
 
@@ -159,9 +160,9 @@ def register_interest_action(initiative_id: int) -> ResponseReturnValue:
             _number("organisation_id") if "organisation_id" in request.form else me.organisation_id,
             request.form.get("message", ""),
         ),
-        lambda done: (
-            f"{_said(done, 'organisation')}'s interest is registered: the initiative's lead "
-            "organisation and the envoys see it."
+        _sentence(
+            "{organisation}'s interest is registered: the initiative's lead organisation and "
+            "the envoys see it."
         ),
     )
 
@@ -172,7 +173,7 @@ def invite_action(interest_id: int) -> ResponseReturnValue:
     return _do(
         _initiative_of(Interest, interest_id),
         lambda: matching.invite(actor(), interest_id, _number("role_type_id")),
-        lambda done: f"{_said(done, 'organisation')} is invited to take {_said(done, 'role')}.",
+        _sentence("{organisation} is invited to take {role}."),
     )
 
 
@@ -182,7 +183,7 @@ def accept_invitation_action(interest_id: int) -> ResponseReturnValue:
     return _do(
         _initiative_of(Interest, interest_id),
         lambda: matching.accept_invitation(actor(), interest_id),
-        lambda done: f"Accepted: {_said(done, 'organisation')} now holds {_said(done, 'role')}.",
+        _sentence("Accepted: {organisation} now holds {role}."),
     )
 
 
@@ -192,7 +193,7 @@ def decline_invitation_action(interest_id: int) -> ResponseReturnValue:
     return _do(
         _initiative_of(Interest, interest_id),
         lambda: matching.decline_invitation(actor(), interest_id, request.form.get("reason", "")),
-        lambda done: f"Declined the invitation to take {_said(done, 'role')}.",
+        _sentence("Declined the invitation to take {role}."),
     )
 
 
@@ -202,5 +203,5 @@ def close_interest_action(interest_id: int) -> ResponseReturnValue:
     return _do(
         _initiative_of(Interest, interest_id),
         lambda: matching.close_interest(actor(), interest_id, request.form.get("reason", "")),
-        lambda done: f"{_said(done, 'organisation')}'s interest is closed.",
+        _sentence("{organisation}'s interest is closed."),
     )
