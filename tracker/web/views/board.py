@@ -81,8 +81,8 @@ def board_page(board_id: int) -> ResponseReturnValue:
     # An archived card is restored from the Archived list, not moved.
     may_edit = (lambda _card: False) if rule.archived else policy.edit_rule(user)
     back = url_for("web.board_page", board_id=board_id, **rule.as_query())
-    # Envoys and admins may follow the whole board or a Grand Challenge (None: not offered).
-    # What the notifications follow, whoever holds them now (an envoy may have become a member).
+    # The cards' Watch buttons follow what the notifications follow: the viewer's board and
+    # Grand Challenge follows whatever their role now (an envoy may have become a member).
     follows = following.board_follows(user.id, board_id)
     watching = following.watched_among(user, board_id, shown, follows)
     html = cards_html(
